@@ -1,0 +1,53 @@
+use sea_orm::entity::prelude::*;
+
+/// A user's preferred language for email and pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(2))")]
+pub enum Locale {
+    #[sea_orm(string_value = "fi")]
+    Fi,
+    #[sea_orm(string_value = "sv")]
+    Sv,
+    #[sea_orm(string_value = "en")]
+    En,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "user")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Normalized (trimmed, lower-case) address; unique.
+    #[sea_orm(unique)]
+    pub email: String,
+    pub display_name: String,
+    pub locale: Locale,
+    pub time_zone: String,
+    pub is_admin: bool,
+    /// Argon2id PHC string; `None` for users who cannot log in with a password.
+    pub password_hash: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::membership::Entity")]
+    Membership,
+    #[sea_orm(has_many = "super::access_token::Entity")]
+    AccessToken,
+}
+
+impl Related<super::membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
+
+impl Related<super::access_token::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AccessToken.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

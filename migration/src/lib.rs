@@ -1,0 +1,18 @@
+//! Database migrations, applied in order by `digimentor migrate` and at start-up.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_directory;
+mod m20261128_000002_create_event;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_directory::Migration),
+            Box::new(m20261128_000002_create_event::Migration),
+        ]
+    }
+}

@@ -1,0 +1,44 @@
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Event {
+    Table,
+    Seq,
+    Id,
+    Kind,
+    ActorId,
+    SubjectId,
+    OrganizationIds,
+    TopicIds,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Event::Table)
+                    .col(big_pk_auto(Event::Seq))
+                    .col(uuid(Event::Id).unique_key())
+                    .col(string_len(Event::Kind, 64))
+                    .col(uuid_null(Event::ActorId))
+                    .col(uuid(Event::SubjectId))
+                    .col(json(Event::OrganizationIds))
+                    .col(json(Event::TopicIds))
+                    .col(timestamp_with_time_zone(Event::CreatedAt))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Event::Table).to_owned())
+            .await
+    }
+}

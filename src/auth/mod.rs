@@ -1,0 +1,75 @@
+//! Who is calling: tokens, passwords, login throttling and the per-request [`Viewer`].
+
+pub mod password;
+pub mod schema;
+pub mod service;
+pub mod throttle;
+pub mod token;
+
+use async_graphql::Context;
+use entity::membership::Role;
+use entity::organization::OrganizationKind;
+use entity::user;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// One of the caller's memberships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub organization_id: Uuid,
+    pub organization_kind: OrganizationKind,
+    pub role: Role,
+}
+
+/// An authenticated caller with the memberships that decide what they may do.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: user::Model,
+    pub token_id: Uuid,
+    pub grants: Vec<Grant>,
+}
+
+impl Viewer {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.is_admin
+    }
+
+    /// Holds `role` in `organization` (admins hold every role).
+    pub fn has_role(&self, organization: Uuid, role: Role) -> bool {
+        self.is_admin()
+            || self
+                .grants
+                .iter()
+                .any(|g| g.organization_id == organization && g.role == role)
+    }
+
+    /// Holds any role in `organization`.
+    pub fn belongs_to(&self, organization: Uuid) -> bool {
+        self.grants.iter().any(|g| g.organization_id == organization)
+    }
+}
+
+/// The caller of this request, if any.
+pub fn viewer<'a>(ctx: &'a Context<'_>) -> Option<&'a Viewer> {
+    ctx.data_opt::<Viewer>()
+}
+
+/// The caller, or `UNAUTHENTICATED`.
+pub fn require_viewer<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
+    viewer(ctx).ok_or(AppError::Unauthenticated)
+}
+
+/// An administrator, or `UNAUTHENTICATED` / `FORBIDDEN`.
+pub fn require_admin<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
+    let viewer = require_viewer(ctx)?;
+    if viewer.is_admin() {
+        Ok(viewer)
+    } else {
+        Err(AppError::forbidden("Only administrators may do this."))
+    }
+}

@@ -1,0 +1,87 @@
+//! Argon2id password hashing.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::error::{AppError, AppResult};
+
+/// Shortest password accepted from a person.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest password accepted; bounds the hashing work an attacker can ask for.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Hashes a password with Argon2id and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Internal(format!("hashing a password failed: {e}").into()))
+}
+
+/// Checks a password against a stored PHC string. A malformed stored hash never matches.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .unwrap_or(false)
+}
+
+/// Spends the same work as a real verification, so that a login for an unknown email takes as
+/// long as one with a wrong password and does not reveal which emails exist.
+pub fn verify_against_dummy(password: &str) {
+    static DUMMY: LazyLock<Option<String>> =
+        LazyLock::new(|| hash_password(&generate_password()).ok());
+    if let Some(phc) = DUMMY.as_deref() {
+        let _ = verify_password(password, phc);
+    }
+}
+
+/// A strong random password: 24 alphanumeric characters (about 142 bits).
+pub fn generate_password() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 24)
+}
+
+/// Refuses passwords that are too short or too long.
+pub fn check_password_policy(password: &str) -> AppResult<()> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::bad_input(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AppError::bad_input(
+            "password",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters long"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_use_argon2id() {
+        let phc = hash_password("correct horse battery staple").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery staple", &phc));
+        assert!(!verify_password("wrong horse battery staple", &phc));
+        assert!(!verify_password("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let a = generate_password();
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, generate_password());
+        assert!(check_password_policy(&a).is_ok());
+        assert!(check_password_policy("short").is_err());
+    }
+}

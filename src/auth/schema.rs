@@ -1,0 +1,66 @@
+//! `me`, `login` and `logout`.
+
+use std::net::IpAddr;
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{require_viewer, service, viewer};
+use crate::directory::schema::User;
+use crate::state::AppState;
+
+/// The client address of the request, when known; used for login throttling.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+/// A new session: send `token` as `Authorization: Bearer <token>` (HTTP) or as `token` in the
+/// WebSocket `connection_init` payload.
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The logged-in user, or null for a visitor.
+    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
+        viewer(ctx).map(|v| User(v.user.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Log in with email and password. A wrong email and a wrong password give the same
+    /// `UNAUTHENTICATED` error; repeated failures give `RATE_LIMITED`.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let state = ctx.data::<AppState>()?;
+        let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
+        let outcome = service::login(state, &email, &password, ip).await?;
+        Ok(LoginPayload {
+            token: outcome.token,
+            expires_at: outcome.expires_at,
+            user: User(outcome.user),
+        })
+    }
+
+    /// Revoke the token this request was made with.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let viewer = require_viewer(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        service::logout(&state.db, viewer).await?;
+        Ok(true)
+    }
+}

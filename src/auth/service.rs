@@ -1,0 +1,126 @@
+//! Login, logout and token authentication.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use entity::{access_token, membership, organization, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::password::{verify_against_dummy, verify_password};
+use super::token::{generate_token, hash_token};
+use super::{Grant, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::values::Email;
+
+/// A successful login: the token is shown to the client once and never stored.
+pub struct LoginOutcome {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: user::Model,
+}
+
+/// Checks a password and issues a token. Wrong email and wrong password fail identically, in
+/// the same time; repeated failures per email and per IP are throttled.
+#[tracing::instrument(skip(state, password), fields(email = %raw_email))]
+pub async fn login(
+    state: &AppState,
+    raw_email: &str,
+    password: &str,
+    client_ip: Option<IpAddr>,
+) -> AppResult<LoginOutcome> {
+    let throttle_key = raw_email.trim().to_lowercase();
+    state
+        .login_throttle
+        .check(&throttle_key, client_ip)
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+
+    let found = match Email::parse(raw_email) {
+        Ok(email) => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email.as_str()))
+                .one(&state.db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let password = password.to_owned();
+    let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || match stored_hash {
+        Some(phc) => verify_password(&password, &phc),
+        None => {
+            verify_against_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(AppError::internal)?;
+
+    let Some(user) = found.filter(|_| verified) else {
+        state.login_throttle.record_failure(&throttle_key, client_ip);
+        return Err(AppError::InvalidCredentials);
+    };
+    state.login_throttle.record_success(&throttle_key);
+
+    let token = generate_token();
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(state.config.token_ttl).map_err(AppError::internal)?;
+    let expires_at = now + ttl;
+    access_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        token_hash: Set(hash_token(&token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(LoginOutcome { token, expires_at, user })
+}
+
+/// Revokes the token the caller used.
+pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<()> {
+    access_token::ActiveModel {
+        id: Set(viewer.token_id),
+        revoked_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Resolves a bearer token to its user and memberships; an unknown, expired or revoked token
+/// is `UNAUTHENTICATED`.
+pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<Viewer> {
+    let Some((token_row, Some(user))) = access_token::Entity::find()
+        .filter(access_token::Column::TokenHash.eq(hash_token(token)))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+    else {
+        return Err(AppError::Unauthenticated);
+    };
+    if token_row.revoked_at.is_some() || token_row.expires_at <= Utc::now() {
+        return Err(AppError::Unauthenticated);
+    }
+    let grants = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user.id))
+        .find_also_related(organization::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(m, org)| {
+            org.map(|org| Grant {
+                organization_id: m.organization_id,
+                organization_kind: org.kind,
+                role: m.role,
+            })
+        })
+        .collect();
+    Ok(Viewer { user, token_id: token_row.id, grants })
+}

@@ -1,0 +1,114 @@
+//! Command-line interface: every setting is a flag with an environment-variable fallback.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Digimentor: the GraphQL service of a university's digimentor network.
+#[derive(Debug, Parser)]
+#[command(name = "digimentor", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve GraphQL over HTTP and WebSocket (the default command).
+    Serve {
+        /// Load the demo network (idempotent) before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo network (organizations, people, topics) idempotently and print the demo
+    /// admin's credentials.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin a strong password is generated and printed once.
+    Add {
+        /// Email address (unique, case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// Display name shown to other users.
+        #[arg(long)]
+        name: String,
+        /// Language of emails and pages: fi, sv or en.
+        #[arg(long, default_value = "fi")]
+        locale: String,
+        /// IANA time zone used for digests and reminders.
+        #[arg(long, default_value = "Europe/Helsinki")]
+        time_zone: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Settings shared by every command. Each flag falls back to the environment variable named in
+/// its help; invalid values stop the program with one line that names the setting.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://digimentor.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// Public base URL of the service, used in links of emails and feeds (default: http://BIND).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// SMTP server in lettre URL form, e.g. `smtp://user:pass@host:587?tls=required` or
+    /// `smtps://host`. Unset: emails are written as .eml files to --mail-dir.
+    #[arg(long, env = "SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every email, e.g. `Digimentor <digimentor@example.edu>`.
+    #[arg(long, env = "MAIL_FROM", default_value = "Digimentor <digimentor@localhost>", global = true)]
+    pub mail_from: String,
+
+    /// Folder for .eml files when SMTP_URL is unset.
+    #[arg(long, env = "MAIL_DIR", default_value = "outbox", global = true)]
+    pub mail_dir: String,
+
+    /// Maximum depth of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value = "12", global = true)]
+    pub graphql_max_depth: String,
+
+    /// Maximum complexity (number of fields, lists weighted) of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value = "1000", global = true)]
+    pub graphql_max_complexity: String,
+
+    /// Maximum size of a GraphQL request body in bytes; larger bodies get 413.
+    #[arg(long, env = "GRAPHQL_MAX_BODY_BYTES", default_value = "262144", global = true)]
+    pub graphql_max_body_bytes: String,
+
+    /// Serve schema introspection (GraphiQL needs it). Turn off in production if you do not
+    /// want to publish the schema: `false`.
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value = "true", global = true)]
+    pub graphql_introspection: String,
+
+    /// Lifetime of a login token in hours.
+    #[arg(long, env = "TOKEN_TTL_HOURS", default_value = "720", global = true)]
+    pub token_ttl_hours: String,
+
+    /// Log format: `human` or `json`. The level is set with RUST_LOG (default `info`).
+    #[arg(long, env = "LOG_FORMAT", default_value = "human", global = true)]
+    pub log_format: String,
+}

@@ -1,0 +1,199 @@
+//! Validated configuration, built from the command line and environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use url::Url;
+
+use crate::cli::Settings;
+
+/// A setting that failed validation; its `Display` is the one line printed at start.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Where emails go.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// A lettre SMTP URL.
+    Smtp(String),
+    /// `.eml` files in this folder.
+    Files(PathBuf),
+}
+
+/// Always-on GraphQL limits.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_body_bytes: usize,
+    pub introspection: bool,
+}
+
+/// The validated configuration of one process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub mail: MailTransport,
+    pub mail_from: Mailbox,
+    pub graphql: GraphqlLimits,
+    pub token_ttl: Duration,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Validates raw settings; the first invalid one is reported.
+    pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let database_url = s.database_url.trim().to_owned();
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "expected a sqlite: or postgres:// URL",
+            ));
+        }
+        let bind = SocketAddr::from_str(s.bind.trim())
+            .map_err(|_| ConfigError::new("BIND", format!("{:?} is not host:port", s.bind)))?;
+        let public_url = match &s.public_url {
+            Some(raw) => {
+                let url = Url::parse(raw.trim())
+                    .map_err(|e| ConfigError::new("PUBLIC_URL", format!("{raw:?}: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                    return Err(ConfigError::new(
+                        "PUBLIC_URL",
+                        format!("{raw:?} is not an absolute http(s) URL"),
+                    ));
+                }
+                url
+            }
+            None => Url::parse(&format!("http://{bind}"))
+                .map_err(|e| ConfigError::new("PUBLIC_URL", e.to_string()))?,
+        };
+        let mail = match &s.smtp_url {
+            Some(raw) if !raw.trim().is_empty() => {
+                let raw = raw.trim();
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(raw)
+                    .map_err(|e| ConfigError::new("SMTP_URL", e.to_string()))?;
+                MailTransport::Smtp(raw.to_owned())
+            }
+            _ => MailTransport::Files(PathBuf::from(&s.mail_dir)),
+        };
+        let mail_from = Mailbox::from_str(s.mail_from.trim()).map_err(|e| {
+            ConfigError::new("MAIL_FROM", format!("{:?}: {e}", s.mail_from))
+        })?;
+        let graphql = GraphqlLimits {
+            max_depth: positive("GRAPHQL_MAX_DEPTH", &s.graphql_max_depth)?,
+            max_complexity: positive("GRAPHQL_MAX_COMPLEXITY", &s.graphql_max_complexity)?,
+            max_body_bytes: positive("GRAPHQL_MAX_BODY_BYTES", &s.graphql_max_body_bytes)?,
+            introspection: boolean("GRAPHQL_INTROSPECTION", &s.graphql_introspection)?,
+        };
+        let token_ttl_hours = positive("TOKEN_TTL_HOURS", &s.token_ttl_hours)?;
+        let log_format = match s.log_format.trim() {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("{other:?}: expected human or json"),
+                ));
+            }
+        };
+        Ok(Self {
+            database_url,
+            bind,
+            public_url,
+            mail,
+            mail_from,
+            graphql,
+            token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
+            log_format,
+        })
+    }
+}
+
+fn positive(setting: &'static str, raw: &str) -> Result<usize, ConfigError> {
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ConfigError::new(
+            setting,
+            format!("{raw:?} is not a positive whole number"),
+        )),
+    }
+}
+
+fn boolean(setting: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(
+            setting,
+            format!("{raw:?}: expected true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["digimentor"];
+        argv.extend_from_slice(args);
+        crate::cli::Cli::try_parse_from(argv)
+            .map(|cli| cli.settings)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_embedded_sqlite_and_eml_files() {
+        let config = Config::from_settings(&settings(&[])).unwrap();
+        assert!(config.database_url.starts_with("sqlite:"));
+        assert!(matches!(config.mail, MailTransport::Files(_)));
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn each_invalid_setting_is_named() {
+        for (args, setting) in [
+            (vec!["--bind", "nowhere"], "BIND"),
+            (vec!["--public-url", "ftp://x"], "PUBLIC_URL"),
+            (vec!["--smtp-url", "gopher://x"], "SMTP_URL"),
+            (vec!["--mail-from", "not an address"], "MAIL_FROM"),
+            (vec!["--graphql-max-depth", "0"], "GRAPHQL_MAX_DEPTH"),
+            (vec!["--graphql-introspection", "maybe"], "GRAPHQL_INTROSPECTION"),
+            (vec!["--log-format", "xml"], "LOG_FORMAT"),
+            (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
+        ] {
+            let err = Config::from_settings(&settings(&args)).unwrap_err();
+            assert_eq!(err.setting, setting, "{args:?}");
+            assert!(err.to_string().starts_with(&format!("invalid {setting}:")));
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! A realistic demo network, loaded idempotently: running it twice changes nothing.
+
+use entity::membership::Role;
+use entity::organization::OrganizationKind;
+use entity::user::Locale;
+use entity::{membership, organization, topic, user};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use crate::directory::service::{
+    NewOrganization, NewUser, add_membership, create_organization, create_user,
+};
+use crate::error::{AppError, AppResult};
+use crate::topics::service::create_topic;
+use crate::values::{Email, Slug, TimeZone, TranslatedNames};
+
+/// The demo admin's login; every demo user shares the password.
+pub struct Credentials {
+    pub admin_email: String,
+    pub password: String,
+}
+
+const PASSWORD: &str = "digimentor-demo-2026";
+const ADMIN_EMAIL: &str = "admin@demo.digimentor.fi";
+
+/// (slug, kind, fi, sv, en)
+const ORGANIZATIONS: &[(&str, OrganizationKind, &str, &str, &str)] = &[
+    ("science", OrganizationKind::Faculty, "Matemaattis-luonnontieteellinen tiedekunta", "Matematisk-naturvetenskapliga fakulteten", "Faculty of Science"),
+    ("arts", OrganizationKind::Faculty, "Humanistinen tiedekunta", "Humanistiska fakulteten", "Faculty of Arts"),
+    ("medicine", OrganizationKind::Faculty, "Lääketieteellinen tiedekunta", "Medicinska fakulteten", "Faculty of Medicine"),
+    ("law", OrganizationKind::Faculty, "Oikeustieteellinen tiedekunta", "Juridiska fakulteten", "Faculty of Law"),
+    ("education", OrganizationKind::Faculty, "Kasvatustieteellinen tiedekunta", "Pedagogiska fakulteten", "Faculty of Educational Sciences"),
+    ("social-sciences", OrganizationKind::Faculty, "Valtiotieteellinen tiedekunta", "Statsvetenskapliga fakulteten", "Faculty of Social Sciences"),
+    ("agriculture-forestry", OrganizationKind::Faculty, "Maatalous-metsätieteellinen tiedekunta", "Agrikultur-forstvetenskapliga fakulteten", "Faculty of Agriculture and Forestry"),
+    ("theology", OrganizationKind::Faculty, "Teologinen tiedekunta", "Teologiska fakulteten", "Faculty of Theology"),
+    ("language-centre", OrganizationKind::EducationUnit, "Kielikeskus", "Språkcentrum", "Language Centre"),
+    ("open-university", OrganizationKind::EducationUnit, "Avoin yliopisto", "Öppna universitetet", "Open University"),
+    ("doctoral-school", OrganizationKind::EducationUnit, "Tohtorikoulu", "Doktorandskolan", "Doctoral School"),
+    ("learning-services", OrganizationKind::ServiceUnit, "Opetuksen palvelut", "Undervisningstjänster", "Learning Services"),
+    ("it-services", OrganizationKind::ServiceUnit, "IT-palvelut", "IT-tjänster", "IT Services"),
+    ("library", OrganizationKind::ServiceUnit, "Kirjasto", "Biblioteket", "University Library"),
+    ("communications", OrganizationKind::ServiceUnit, "Viestintä", "Kommunikation", "Communications"),
+    ("management", OrganizationKind::Management, "Yliopiston johto", "Universitetsledningen", "University Management"),
+];
+
+/// (email local part, display name, locale, organization slug, role). The Doctoral School is
+/// deliberately left without a mentor, so the contacts page shows how that looks.
+const PEOPLE: &[(&str, &str, Locale, &str, Role)] = &[
+    ("aino.virtanen", "Aino Virtanen", Locale::Fi, "science", Role::Mentor),
+    ("mikko.korhonen", "Mikko Korhonen", Locale::Fi, "science", Role::Mentor),
+    ("sara.lindqvist", "Sara Lindqvist", Locale::Sv, "science", Role::Mentor),
+    ("elina.makinen", "Elina Mäkinen", Locale::Fi, "arts", Role::Mentor),
+    ("johan.berg", "Johan Berg", Locale::Sv, "arts", Role::Mentor),
+    ("laura.nieminen", "Laura Nieminen", Locale::Fi, "medicine", Role::Mentor),
+    ("emma.wilson", "Emma Wilson", Locale::En, "medicine", Role::Mentor),
+    ("antti.heikkinen", "Antti Heikkinen", Locale::Fi, "law", Role::Mentor),
+    ("satu.koskinen", "Satu Koskinen", Locale::Fi, "education", Role::Mentor),
+    ("tiina.laine", "Tiina Laine", Locale::Fi, "education", Role::Mentor),
+    ("oskar.holm", "Oskar Holm", Locale::Sv, "education", Role::Mentor),
+    ("pekka.jarvinen", "Pekka Järvinen", Locale::Fi, "social-sciences", Role::Mentor),
+    ("hanna.lehtonen", "Hanna Lehtonen", Locale::Fi, "agriculture-forestry", Role::Mentor),
+    ("ville.saarinen", "Ville Saarinen", Locale::Fi, "agriculture-forestry", Role::Mentor),
+    ("maria.salo", "Maria Salo", Locale::Fi, "theology", Role::Mentor),
+    ("david.clarke", "David Clarke", Locale::En, "language-centre", Role::Mentor),
+    ("riikka.turunen", "Riikka Turunen", Locale::Fi, "open-university", Role::Mentor),
+    ("juha.kinnunen", "Juha Kinnunen", Locale::Fi, "science", Role::Member),
+    ("anna.forsman", "Anna Forsman", Locale::Sv, "science", Role::Member),
+    ("kaisa.rantanen", "Kaisa Rantanen", Locale::Fi, "arts", Role::Member),
+    ("lucas.meyer", "Lucas Meyer", Locale::En, "medicine", Role::Member),
+    ("noora.hamalainen", "Noora Hämäläinen", Locale::Fi, "law", Role::Member),
+    ("erik.sundberg", "Erik Sundberg", Locale::Sv, "education", Role::Member),
+    ("minna.ojala", "Minna Ojala", Locale::Fi, "doctoral-school", Role::Member),
+    ("petra.aalto", "Petra Aalto", Locale::Fi, "learning-services", Role::Contact),
+    ("timo.lahtinen", "Timo Lahtinen", Locale::Fi, "learning-services", Role::Contact),
+    ("jenni.mattila", "Jenni Mattila", Locale::Fi, "it-services", Role::Contact),
+    ("henrik.wikstrom", "Henrik Wikström", Locale::Sv, "library", Role::Contact),
+    ("sanna.peltonen", "Sanna Peltonen", Locale::Fi, "communications", Role::Contact),
+    ("kari.hiltunen", "Kari Hiltunen", Locale::Fi, "management", Role::Lead),
+    ("ulla.nyberg", "Ulla Nyberg", Locale::Sv, "management", Role::Lead),
+];
+
+/// (slug, fi, sv, en)
+const TOPICS: &[(&str, &str, &str, &str)] = &[
+    ("moodle", "Moodle", "Moodle", "Moodle"),
+    ("ai-in-teaching", "Tekoäly opetuksessa", "AI i undervisningen", "AI in teaching"),
+    ("accessibility", "Saavutettavuus", "Tillgänglighet", "Accessibility"),
+    ("digital-exams", "Sähköiset tentit", "Digitala tentamina", "Digital exams"),
+    ("video-and-streaming", "Video ja striimaus", "Video och streaming", "Video and streaming"),
+    ("learning-analytics", "Oppimisanalytiikka", "Inlärningsanalys", "Learning analytics"),
+    ("copyright", "Tekijänoikeudet", "Upphovsrätt", "Copyright"),
+    ("online-collaboration", "Verkkoyhteistyö", "Samarbete på nätet", "Online collaboration"),
+    ("data-protection", "Tietosuoja", "Dataskydd", "Data protection"),
+];
+
+/// Loads the demo network in one transaction and returns the admin's credentials.
+pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
+    let txn = db.begin().await?;
+    for &(slug, kind, fi, sv, en) in ORGANIZATIONS {
+        if find_organization(&txn, slug).await?.is_none() {
+            let new = NewOrganization {
+                slug: Slug::parse(slug).map_err(AppError::invalid("slug"))?,
+                kind,
+                names: TranslatedNames::parse(fi, sv, en)?,
+            };
+            create_organization(&txn, None, new).await?;
+        }
+    }
+    for &(slug, fi, sv, en) in TOPICS {
+        let exists = topic::Entity::find().filter(topic::Column::Slug.eq(slug)).one(&txn).await?;
+        if exists.is_none() {
+            let slug = Slug::parse(slug).map_err(AppError::invalid("slug"))?;
+            create_topic(&txn, None, slug, TranslatedNames::parse(fi, sv, en)?).await?;
+        }
+    }
+    ensure_user(&txn, ADMIN_EMAIL, "Demo Admin", Locale::En, true).await?;
+    for &(local, name, locale, org_slug, role) in PEOPLE {
+        let email = format!("{local}@demo.digimentor.fi");
+        let user = ensure_user(&txn, &email, name, locale, false).await?;
+        let org = find_organization(&txn, org_slug)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        let has_role = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .filter(membership::Column::OrganizationId.eq(org.id))
+            .filter(membership::Column::Role.eq(role))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !has_role {
+            add_membership(&txn, None, user.id, org.id, role).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(Credentials { admin_email: ADMIN_EMAIL.to_owned(), password: PASSWORD.to_owned() })
+}
+
+async fn find_organization(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<organization::Model>> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+async fn ensure_user(
+    db: &impl ConnectionTrait,
+    email: &str,
+    name: &str,
+    locale: Locale,
+    is_admin: bool,
+) -> AppResult<user::Model> {
+    let email = Email::parse(email).map_err(AppError::invalid("email"))?;
+    if let Some(existing) =
+        user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?
+    {
+        return Ok(existing);
+    }
+    let new = NewUser {
+        email,
+        display_name: name.to_owned(),
+        locale,
+        time_zone: TimeZone::default(),
+        is_admin,
+        password: Some(PASSWORD.to_owned()),
+    };
+    Ok(create_user(db, None, new).await?.0.user)
+}

@@ -1,0 +1,86 @@
+//! Batched loads for nested directory fields, so lists never issue one query per row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entity::{membership, organization, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// Members of organizations, keyed by organization id, with their users.
+pub struct MembersByOrganization(pub DatabaseConnection);
+
+impl Loader<Uuid> for MembersByOrganization {
+    type Value = Vec<(membership::Model, user::Model)>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::OrganizationId.is_in(keys.iter().copied()))
+            .find_also_related(user::Entity)
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for (m, u) in rows {
+            if let Some(u) = u {
+                out.entry(m.organization_id).or_default().push((m, u));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Memberships of users, keyed by user id.
+pub struct MembershipsByUser(pub DatabaseConnection);
+
+impl Loader<Uuid> for MembershipsByUser {
+    type Value = Vec<membership::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::UserId.is_in(keys.iter().copied()))
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for m in rows {
+            out.entry(m.user_id).or_default().push(m);
+        }
+        Ok(out)
+    }
+}
+
+/// Organizations by id.
+pub struct OrganizationById(pub DatabaseConnection);
+
+impl Loader<Uuid> for OrganizationById {
+    type Value = organization::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = organization::Entity::find()
+            .filter(organization::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+    }
+}
+
+/// Users by id.
+pub struct UserById(pub DatabaseConnection);
+
+impl Loader<Uuid> for UserById {
+    type Value = user::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}

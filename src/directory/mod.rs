@@ -1,0 +1,5 @@
+//! The network's people and organizations: organizations, users, memberships, the contacts page.
+
+pub mod loaders;
+pub mod schema;
+pub mod service;

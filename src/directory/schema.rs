@@ -1,0 +1,427 @@
+//! GraphQL types and thin resolvers of the directory.
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{membership, organization, user};
+
+use super::loaders::{MembersByOrganization, MembershipsByUser, OrganizationById, UserById};
+use super::service::{self, NewOrganization, NewUser};
+use crate::auth::{Viewer, require_admin, viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::parse_id;
+use crate::state::AppState;
+use crate::values::{Email, NonEmptyText, Slug, TimeZone, TranslatedNames};
+
+/// Kind of organization. Faculties and education units are communities.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::organization::OrganizationKind")]
+pub enum OrganizationKind {
+    Faculty,
+    EducationUnit,
+    ServiceUnit,
+    Management,
+}
+
+/// A role held in an organization.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::membership::Role")]
+pub enum Role {
+    /// Staff member of a community.
+    Member,
+    /// Digimentor of a community.
+    Mentor,
+    /// Contact person of a service unit.
+    Contact,
+    /// Member of management.
+    Lead,
+}
+
+/// Language of emails and pages.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::user::Locale")]
+pub enum Locale {
+    Fi,
+    Sv,
+    En,
+}
+
+/// A name in the three languages of the university.
+#[derive(SimpleObject, Clone)]
+pub struct TranslatedName {
+    pub fi: String,
+    pub sv: String,
+    pub en: String,
+}
+
+impl TranslatedName {
+    pub fn new(fi: &str, sv: &str, en: &str) -> Self {
+        Self { fi: fi.to_owned(), sv: sv.to_owned(), en: en.to_owned() }
+    }
+
+    pub fn pick(&self, locale: entity::user::Locale) -> &str {
+        match locale {
+            entity::user::Locale::Fi => &self.fi,
+            entity::user::Locale::Sv => &self.sv,
+            entity::user::Locale::En => &self.en,
+        }
+    }
+}
+
+/// The language to show names in: the argument, else the caller's own, else Finnish.
+pub fn display_locale(ctx: &Context<'_>, requested: Option<Locale>) -> entity::user::Locale {
+    requested
+        .map(Into::into)
+        .or_else(|| viewer(ctx).map(|v| v.user.locale))
+        .unwrap_or(entity::user::Locale::Fi)
+}
+
+fn loader_error(err: Arc<sea_orm::DbErr>) -> AppError {
+    AppError::Internal(Box::new(err))
+}
+
+/// A faculty, education unit, service unit or the management organization.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// URL-safe identifier, e.g. `faculty-of-science`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind.into()
+    }
+    /// Whether this is a community (faculty or education unit) with digimentors.
+    async fn is_community(&self) -> bool {
+        service::is_community(self.0.kind)
+    }
+    /// The name in Finnish, Swedish and English.
+    async fn names(&self) -> TranslatedName {
+        TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
+    }
+    /// The name in `locale`, or in the caller's locale.
+    async fn name(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+        TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
+            .pick(display_locale(ctx, locale))
+            .to_owned()
+    }
+    /// People of this organization. Mentors, contacts and leads are public; staff members are
+    /// listed only to administrators and to this organization's mentors.
+    async fn members(&self, ctx: &Context<'_>, role: Option<Role>) -> async_graphql::Result<Vec<Member>> {
+        let may_see_staff = viewer(ctx).is_some_and(|v| {
+            v.has_role(self.0.id, entity::membership::Role::Mentor)
+        });
+        if role == Some(Role::Member) && !may_see_staff {
+            return Err(AppError::forbidden(
+                "Only administrators and the community's mentors may list its staff.",
+            )
+            .into());
+        }
+        let rows = ctx
+            .data::<DataLoader<MembersByOrganization>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|(m, _)| role.is_none_or(|r| entity::membership::Role::from(r) == m.role))
+            .filter(|(m, _)| m.role != entity::membership::Role::Member || may_see_staff)
+            .map(|(m, u)| Member { role: m.role.into(), person: Person(u) })
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A person as others see them: name and work email.
+pub struct Person(pub user::Model);
+
+#[Object]
+impl Person {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+}
+
+/// A person in a role of one organization.
+#[derive(SimpleObject)]
+pub struct Member {
+    pub role: Role,
+    pub person: Person,
+}
+
+/// A user as they (or an administrator) see themselves.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn locale(&self) -> Locale {
+        self.0.locale.into()
+    }
+    /// IANA time zone for digests and reminders.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    async fn is_admin(&self) -> bool {
+        self.0.is_admin
+    }
+    /// The organizations this user belongs to and the roles held there.
+    async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
+        Ok(ctx
+            .data::<DataLoader<MembershipsByUser>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Membership)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A user's role in an organization.
+pub struct Membership(pub membership::Model);
+
+#[Object]
+impl Membership {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        ctx.data::<DataLoader<OrganizationById>>()?
+            .load_one(self.0.organization_id)
+            .await
+            .map_err(loader_error)?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+    async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Person> {
+        ctx.data::<DataLoader<UserById>>()?
+            .load_one(self.0.user_id)
+            .await
+            .map_err(loader_error)?
+            .map(Person)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+}
+
+/// One line of the public contacts page.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CommunityContact {
+    pub community: Organization,
+    /// The community's digimentors (at most three).
+    pub mentors: Vec<Person>,
+}
+
+#[ComplexObject]
+impl CommunityContact {
+    /// `false` flags a community that has no digimentor yet.
+    async fn has_mentor(&self) -> bool {
+        !self.mentors.is_empty()
+    }
+}
+
+#[derive(Default)]
+pub struct DirectoryQuery;
+
+#[Object]
+impl DirectoryQuery {
+    /// Organizations of the network, optionally of one kind.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OrganizationKind>,
+    ) -> async_graphql::Result<Vec<Organization>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(service::list_organizations(&state.db, kind.map(Into::into))
+            .await?
+            .into_iter()
+            .map(Organization)
+            .collect())
+    }
+
+    /// One organization by its slug, or null.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<Organization>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(service::find_organization_by_slug(&state.db, &slug).await?.map(Organization))
+    }
+
+    /// The contacts page: every community with its digimentors' names and emails.
+    async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CommunityContact>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(service::contacts(&state.db)
+            .await?
+            .into_iter()
+            .map(|(community, mentors)| CommunityContact {
+                community: Organization(community),
+                mentors: mentors.into_iter().map(Person).collect(),
+            })
+            .collect())
+    }
+}
+
+/// A new organization.
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    /// 2–64 lower-case letters, digits and single hyphens.
+    pub slug: String,
+    pub kind: OrganizationKind,
+    pub name_fi: String,
+    pub name_sv: String,
+    pub name_en: String,
+}
+
+/// A new user.
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    pub display_name: String,
+    #[graphql(default_with = "Locale::Fi")]
+    pub locale: Locale,
+    /// IANA time zone.
+    #[graphql(default_with = "String::from(\"Europe/Helsinki\")")]
+    pub time_zone: String,
+    #[graphql(default)]
+    pub is_admin: bool,
+    /// At least 12 characters. Leave out to have a strong one generated and returned once.
+    pub password: Option<String>,
+}
+
+/// The created user; `generatedPassword` is shown only in this response.
+#[derive(SimpleObject)]
+pub struct CreateUserPayload {
+    pub user: User,
+    pub generated_password: Option<String>,
+}
+
+/// A role to give.
+#[derive(InputObject)]
+pub struct AddMembershipInput {
+    pub user_id: ID,
+    pub organization_id: ID,
+    pub role: Role,
+}
+
+#[derive(Default)]
+pub struct DirectoryMutation;
+
+#[Object]
+impl DirectoryMutation {
+    /// Admin: create an organization.
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganizationInput,
+    ) -> async_graphql::Result<Organization> {
+        let actor = require_admin(ctx)?;
+        let new = NewOrganization {
+            slug: Slug::parse(input.slug.trim()).map_err(AppError::invalid("slug"))?,
+            kind: input.kind.into(),
+            names: TranslatedNames::parse(&input.name_fi, &input.name_sv, &input.name_en)?,
+        };
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (org, event) = service::create_organization(&txn, Some(actor.id()), new).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Organization(org))
+    }
+
+    /// Admin: create a user. Returns a generated password once if none was given.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> async_graphql::Result<CreateUserPayload> {
+        let actor = require_admin(ctx)?;
+        let new = new_user(input)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (created, event) = service::create_user(&txn, Some(actor.id()), new).await?;
+        state.commit(txn, [event]).await?;
+        Ok(CreateUserPayload {
+            user: User(created.user),
+            generated_password: created.generated_password,
+        })
+    }
+
+    /// Admin: give a user a role in an organization.
+    async fn add_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: AddMembershipInput,
+    ) -> async_graphql::Result<Membership> {
+        let actor = require_admin(ctx)?;
+        let user_id = parse_id("userId", &input.user_id)?;
+        let organization_id = parse_id("organizationId", &input.organization_id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (membership, event) =
+            service::add_membership(&txn, Some(actor.id()), user_id, organization_id, input.role.into())
+                .await?;
+        state.commit(txn, [event]).await?;
+        Ok(Membership(membership))
+    }
+
+    /// Admin: take a role away. Returns the removed membership.
+    async fn remove_membership(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Membership> {
+        let actor: &Viewer = require_admin(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (membership, event) = service::remove_membership(&txn, Some(actor.id()), id).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Membership(membership))
+    }
+}
+
+/// Validates a `CreateUserInput` into a [`NewUser`].
+fn new_user(input: CreateUserInput) -> AppResult<NewUser> {
+    Ok(NewUser {
+        email: Email::parse(&input.email).map_err(AppError::invalid("email"))?,
+        display_name: NonEmptyText::parse(&input.display_name, 200)
+            .map_err(AppError::invalid("displayName"))?
+            .into_inner(),
+        locale: input.locale.into(),
+        time_zone: TimeZone::parse(&input.time_zone).map_err(AppError::invalid("timeZone"))?,
+        is_admin: input.is_admin,
+        password: input.password,
+    })
+}

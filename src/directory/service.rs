@@ -1,0 +1,326 @@
+//! Transactional logic of the directory. Authorization is checked by the caller (admin-only
+//! mutations) or here where it depends on the data.
+
+use chrono::Utc;
+use entity::membership::Role;
+use entity::organization::OrganizationKind;
+use entity::{event, membership, organization, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::password::{check_password_policy, generate_password, hash_password};
+use crate::error::{AppError, AppResult};
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
+use crate::values::{Email, Slug, TimeZone, TranslatedNames};
+
+/// How many mentors one community may have.
+pub const MAX_MENTORS_PER_COMMUNITY: u64 = 3;
+
+/// Faculties and education units are communities.
+pub fn is_community(kind: OrganizationKind) -> bool {
+    matches!(kind, OrganizationKind::Faculty | OrganizationKind::EducationUnit)
+}
+
+/// The roles an organization of this kind can hold.
+pub fn roles_for(kind: OrganizationKind) -> &'static [Role] {
+    match kind {
+        OrganizationKind::Faculty | OrganizationKind::EducationUnit => &[Role::Member, Role::Mentor],
+        OrganizationKind::ServiceUnit => &[Role::Contact],
+        OrganizationKind::Management => &[Role::Lead],
+    }
+}
+
+/// Organizations, optionally of one kind, in a stable order (kind, then English name).
+pub async fn list_organizations(
+    db: &impl ConnectionTrait,
+    kind: Option<OrganizationKind>,
+) -> AppResult<Vec<organization::Model>> {
+    let mut query = organization::Entity::find();
+    if let Some(kind) = kind {
+        query = query.filter(organization::Column::Kind.eq(kind));
+    }
+    Ok(query
+        .order_by_asc(organization::Column::Kind)
+        .order_by_asc(organization::Column::NameEn)
+        .all(db)
+        .await?)
+}
+
+pub async fn find_organization_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<organization::Model>> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// Every community with its mentors (two queries, whatever the number of communities).
+pub async fn contacts(
+    db: &impl ConnectionTrait,
+) -> AppResult<Vec<(organization::Model, Vec<user::Model>)>> {
+    let communities = organization::Entity::find()
+        .filter(
+            organization::Column::Kind
+                .is_in([OrganizationKind::Faculty, OrganizationKind::EducationUnit]),
+        )
+        .order_by_asc(organization::Column::NameEn)
+        .all(db)
+        .await?;
+    let mentors = membership::Entity::find()
+        .filter(membership::Column::Role.eq(Role::Mentor))
+        .filter(membership::Column::OrganizationId.is_in(communities.iter().map(|c| c.id)))
+        .find_also_related(user::Entity)
+        .order_by_asc(membership::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(communities
+        .into_iter()
+        .map(|community| {
+            let people = mentors
+                .iter()
+                .filter(|(m, _)| m.organization_id == community.id)
+                .filter_map(|(_, u)| u.clone())
+                .collect();
+            (community, people)
+        })
+        .collect())
+}
+
+/// A validated new organization.
+pub struct NewOrganization {
+    pub slug: Slug,
+    pub kind: OrganizationKind,
+    pub names: TranslatedNames,
+}
+
+/// Creates an organization. There is one management organization.
+pub async fn create_organization(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    new: NewOrganization,
+) -> AppResult<(organization::Model, event::Model)> {
+    if new.kind == OrganizationKind::Management
+        && organization::Entity::find()
+            .filter(organization::Column::Kind.eq(OrganizationKind::Management))
+            .count(db)
+            .await?
+            > 0
+    {
+        return Err(AppError::conflict(
+            Some("kind"),
+            "The network already has its management organization.",
+        ));
+    }
+    let now = Utc::now();
+    let org = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(new.slug.into_inner()),
+        kind: Set(new.kind),
+        name_fi: Set(new.names.fi),
+        name_sv: Set(new.names.sv),
+        name_en: Set(new.names.en),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation(
+        "slug",
+        "An organization with this slug already exists.",
+    ))?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: kinds::ORGANIZATION_CREATED,
+            actor_id: actor,
+            subject_id: org.id,
+            organization_ids: vec![org.id],
+            topic_ids: vec![],
+        },
+    )
+    .await?;
+    Ok((org, event))
+}
+
+/// A validated new user. Without a password one is generated and returned once.
+pub struct NewUser {
+    pub email: Email,
+    pub display_name: String,
+    pub locale: entity::user::Locale,
+    pub time_zone: TimeZone,
+    pub is_admin: bool,
+    pub password: Option<String>,
+}
+
+/// The created user and, if none was given, the generated password.
+pub struct CreatedUser {
+    pub user: user::Model,
+    pub generated_password: Option<String>,
+}
+
+/// Creates a user with an Argon2id password hash.
+pub async fn create_user(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    new: NewUser,
+) -> AppResult<(CreatedUser, event::Model)> {
+    let (password, generated_password) = match new.password {
+        Some(password) => {
+            check_password_policy(&password)?;
+            (password, None)
+        }
+        None => {
+            let password = generate_password();
+            (password.clone(), Some(password))
+        }
+    };
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(AppError::internal)??;
+    let now = Utc::now();
+    let user = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email.into_inner()),
+        display_name: Set(new.display_name),
+        locale: Set(new.locale),
+        time_zone: Set(new.time_zone.name().to_owned()),
+        is_admin: Set(new.is_admin),
+        password_hash: Set(Some(password_hash)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation(
+        "email",
+        "A user with this email already exists.",
+    ))?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: kinds::USER_CREATED,
+            actor_id: actor,
+            subject_id: user.id,
+            organization_ids: vec![],
+            topic_ids: vec![],
+        },
+    )
+    .await?;
+    Ok((CreatedUser { user, generated_password }, event))
+}
+
+/// Gives a user a role in an organization, checking that the role fits the organization's kind
+/// and that a community keeps at most three mentors.
+pub async fn add_membership(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    user_id: Uuid,
+    organization_id: Uuid,
+    role: Role,
+) -> AppResult<(membership::Model, event::Model)> {
+    let user = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let org = organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    if !roles_for(org.kind).contains(&role) {
+        return Err(AppError::bad_input(
+            "role",
+            format!(
+                "a {} cannot have the role {}",
+                kind_label(org.kind),
+                role_label(role)
+            ),
+        ));
+    }
+    if role == Role::Mentor {
+        let mentors = org
+            .find_related(membership::Entity)
+            .filter(membership::Column::Role.eq(Role::Mentor))
+            .count(db)
+            .await?;
+        if mentors >= MAX_MENTORS_PER_COMMUNITY {
+            return Err(AppError::conflict(
+                Some("role"),
+                format!("A community has at most {MAX_MENTORS_PER_COMMUNITY} mentors."),
+            ));
+        }
+    }
+    let membership = membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        organization_id: Set(org.id),
+        role: Set(role),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation(
+        "role",
+        "The user already has this role in this organization.",
+    ))?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: kinds::MEMBERSHIP_ADDED,
+            actor_id: actor,
+            subject_id: user.id,
+            organization_ids: vec![org.id],
+            topic_ids: vec![],
+        },
+    )
+    .await?;
+    Ok((membership, event))
+}
+
+/// Removes a membership.
+pub async fn remove_membership(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    membership_id: Uuid,
+) -> AppResult<(membership::Model, event::Model)> {
+    let membership = membership::Entity::find_by_id(membership_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("membership"))?;
+    membership.clone().delete(db).await?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: kinds::MEMBERSHIP_REMOVED,
+            actor_id: actor,
+            subject_id: membership.user_id,
+            organization_ids: vec![membership.organization_id],
+            topic_ids: vec![],
+        },
+    )
+    .await?;
+    Ok((membership, event))
+}
+
+fn kind_label(kind: OrganizationKind) -> &'static str {
+    match kind {
+        OrganizationKind::Faculty => "faculty",
+        OrganizationKind::EducationUnit => "education unit",
+        OrganizationKind::ServiceUnit => "service unit",
+        OrganizationKind::Management => "management organization",
+    }
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Member => "member",
+        Role::Mentor => "mentor",
+        Role::Contact => "contact",
+        Role::Lead => "lead",
+    }
+}

@@ -1,0 +1,220 @@
+//! The one application error type and its mapping to coded GraphQL errors.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql converts anything that
+//! does into a client-visible message, so a stray `?` could leak a database error. The only way
+//! out to a client is [`From<AppError> for async_graphql::Error`], which adds `extensions.code`
+//! and shows internal failures as an opaque message while logging their whole cause chain.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+use crate::values::InvalidValue;
+
+/// Stable error codes sent in `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// What went wrong in a service call.
+pub enum AppError {
+    /// No valid token was presented.
+    Unauthenticated,
+    /// A login with a wrong email or password (never says which).
+    InvalidCredentials,
+    /// The caller may not do this for this organization.
+    Forbidden(String),
+    /// The named kind of thing does not exist (or the caller may not know it exists).
+    NotFound(&'static str),
+    /// An input field failed validation.
+    BadInput { field: String, message: String },
+    /// The change collides with existing state (duplicate, stale version).
+    Conflict { field: Option<String>, message: String },
+    /// Too many attempts; retry after the given number of seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// Anything the client cannot fix; logged, shown as an opaque message.
+    Internal(Box<dyn StdError + Send + Sync>),
+}
+
+/// Shorthand for service results.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Turns a validation failure of `field` into `BAD_USER_INPUT`.
+    pub fn invalid(field: &str) -> impl FnOnce(InvalidValue) -> Self + '_ {
+        move |e| Self::bad_input(field, e.0)
+    }
+
+    pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(err: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(err))
+    }
+
+    /// Maps a unique-constraint violation to `CONFLICT` on `field`; anything else is internal.
+    /// This is the one place where database constraint failures become client errors.
+    pub fn unique_violation(field: &str, message: &str) -> impl FnOnce(DbErr) -> Self {
+        let field = field.to_owned();
+        let message = message.to_owned();
+        move |err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict {
+                field: Some(field),
+                message,
+            },
+            _ => Self::internal(err),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Logs an internal error with its whole cause chain; clients never see it.
+    pub fn log_if_internal(&self) {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
+        }
+    }
+
+    /// The message a client may see.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Unauthenticated => {
+                "Authentication required: log in and send a valid token.".into()
+            }
+            Self::InvalidCredentials => "The email or password is incorrect.".into(),
+            Self::Forbidden(m) => m.clone(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::BadInput { field, message } => format!("{field}: {message}"),
+            Self::Conflict { message, .. } => message.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many attempts; try again in {retry_after_secs} seconds.")
+            }
+            Self::Internal(_) => "Internal error; it has been logged.".into(),
+        }
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Internal(err) => write!(f, "Internal({})", error_chain(err.as_ref())),
+            other => write!(f, "{}({})", other.code().as_str(), other.client_message()),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.log_if_internal();
+        let code = err.code();
+        let field = match &err {
+            AppError::BadInput { field, .. } => Some(field.clone()),
+            AppError::Conflict { field, .. } => field.clone(),
+            _ => None,
+        };
+        async_graphql::Error::new(err.client_message()).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
+    }
+}
+
+/// For command-line use: the client message, or the whole cause chain of an internal error.
+impl From<AppError> for anyhow::Error {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Internal(cause) => anyhow::anyhow!(error_chain(cause.as_ref())),
+            other => anyhow::anyhow!(other.client_message()),
+        }
+    }
+}
+
+/// Formats an error with all of its sources, outermost first.
+pub fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_show_no_cause_to_clients() {
+        let err = AppError::from(DbErr::Custom("SELECT secret FROM user".into()));
+        let gql: async_graphql::Error = err.into();
+        assert!(!gql.message.contains("SELECT"));
+        let ext = gql.extensions.unwrap();
+        assert_eq!(ext.get("code").unwrap(), &async_graphql::Value::from("INTERNAL"));
+    }
+
+    #[test]
+    fn bad_input_names_its_field() {
+        let gql: async_graphql::Error = AppError::bad_input("slug", "bad").into();
+        let ext = gql.extensions.unwrap();
+        assert_eq!(ext.get("field").unwrap(), &async_graphql::Value::from("slug"));
+        assert_eq!(ext.get("code").unwrap(), &async_graphql::Value::from("BAD_USER_INPUT"));
+    }
+}

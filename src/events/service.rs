@@ -1,0 +1,40 @@
+//! Appending to the event log.
+
+use chrono::Utc;
+use entity::event;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, NotSet, Set};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+
+/// What a change says about itself.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub actor_id: Option<Uuid>,
+    pub subject_id: Uuid,
+    pub organization_ids: Vec<Uuid>,
+    pub topic_ids: Vec<Uuid>,
+}
+
+/// Appends an event inside the caller's transaction and returns it with its sequence number.
+pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult<event::Model> {
+    let model = event::ActiveModel {
+        seq: NotSet,
+        id: Set(Uuid::now_v7()),
+        kind: Set(new.kind.to_owned()),
+        actor_id: Set(new.actor_id),
+        subject_id: Set(new.subject_id),
+        organization_ids: Set(serde_json::json!(new.organization_ids)),
+        topic_ids: Set(serde_json::json!(new.topic_ids)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(model)
+}
+
+/// The ids stored in one of an event's JSON id lists.
+pub fn ids(value: &serde_json::Value) -> Vec<Uuid> {
+    serde_json::from_value(value.clone()).unwrap_or_default()
+}

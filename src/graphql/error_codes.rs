@@ -1,0 +1,56 @@
+//! Gives every GraphQL error an `extensions.code`, including the ones async-graphql raises
+//! itself (parse errors, validation errors, limits): those are the client's fault, so they get
+//! `BAD_USER_INPUT`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
+};
+use async_graphql::{Response, ServerError, Value};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use crate::error::ErrorCode;
+
+/// The extension factory to register on the schema.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        with_codes(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(with_codes).boxed()
+    }
+}
+
+fn with_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    response
+}
+
+/// Adds `BAD_USER_INPUT` to an error that has no code yet.
+pub fn ensure_code(error: &mut ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", Value::from(ErrorCode::BadUserInput.as_str()));
+    }
+}

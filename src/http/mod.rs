@@ -1,0 +1,66 @@
+//! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket) and health probes, with request ids,
+//! tracing and body limits.
+
+mod graphql;
+mod health;
+mod responses;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::AppSchema;
+use crate::state::AppState;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+    /// Cancelled when the server shuts down, to end long-lived WebSocket connections.
+    pub shutdown: CancellationToken,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest time a plain HTTP request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the router with every route and middleware.
+pub fn router(state: HttpState) -> Router {
+    let body_limit = state.app.config.graphql.max_body_bytes;
+    let graphql_routes = Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    Router::new()
+        .merge(graphql_routes)
+        .route("/graphql/ws", get(graphql::websocket))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %request_id,
+            )
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

@@ -1,0 +1,20 @@
+//! Digimentor: the GraphQL service of a university's digimentor network.
+//!
+//! See `README.md` for running it and `../shared/DESIGN.md` (in the project) for the domain.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod directory;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+pub mod topics;
+pub mod values;

@@ -1,0 +1,33 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use digimentor::cli::{Cli, Command};
+use digimentor::config::Config;
+use digimentor::{commands, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_settings(&cli.settings) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("digimentor: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("digimentor: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    match runtime.block_on(commands::run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("digimentor: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

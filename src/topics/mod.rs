@@ -1,0 +1,4 @@
+//! The network's digitalisation themes that content carries and people subscribe to.
+
+pub mod schema;
+pub mod service;

@@ -1,0 +1,77 @@
+//! GraphQL types and resolvers of topics.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use entity::topic;
+
+use super::service;
+use crate::auth::require_admin;
+use crate::directory::schema::{Locale, TranslatedName, display_locale};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::values::{Slug, TranslatedNames};
+
+/// A digitalisation theme, e.g. Moodle or AI in teaching.
+pub struct Topic(pub topic::Model);
+
+#[Object]
+impl Topic {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// The name in Finnish, Swedish and English.
+    async fn names(&self) -> TranslatedName {
+        TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
+    }
+    /// The name in `locale`, or in the caller's locale.
+    async fn name(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+        TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
+            .pick(display_locale(ctx, locale))
+            .to_owned()
+    }
+}
+
+#[derive(Default)]
+pub struct TopicQuery;
+
+#[Object]
+impl TopicQuery {
+    /// Every topic of the network.
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(service::list_topics(&state.db).await?.into_iter().map(Topic).collect())
+    }
+}
+
+/// A new topic.
+#[derive(InputObject)]
+pub struct CreateTopicInput {
+    pub slug: String,
+    pub name_fi: String,
+    pub name_sv: String,
+    pub name_en: String,
+}
+
+#[derive(Default)]
+pub struct TopicMutation;
+
+#[Object]
+impl TopicMutation {
+    /// Admin: create a topic.
+    async fn create_topic(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTopicInput,
+    ) -> async_graphql::Result<Topic> {
+        let actor = require_admin(ctx)?;
+        let slug = Slug::parse(input.slug.trim()).map_err(AppError::invalid("slug"))?;
+        let names = TranslatedNames::parse(&input.name_fi, &input.name_sv, &input.name_en)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (topic, event) = service::create_topic(&txn, Some(actor.id()), slug, names).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Topic(topic))
+    }
+}

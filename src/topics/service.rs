@@ -1,0 +1,50 @@
+//! Transactional logic of topics.
+
+use chrono::Utc;
+use entity::{event, topic};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
+use crate::values::{Slug, TranslatedNames};
+
+/// All topics, by slug.
+pub async fn list_topics(db: &impl ConnectionTrait) -> AppResult<Vec<topic::Model>> {
+    Ok(topic::Entity::find().order_by_asc(topic::Column::Slug).all(db).await?)
+}
+
+/// Creates a topic.
+pub async fn create_topic(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    slug: Slug,
+    names: TranslatedNames,
+) -> AppResult<(topic::Model, event::Model)> {
+    let now = Utc::now();
+    let topic = topic::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(slug.into_inner()),
+        name_fi: Set(names.fi),
+        name_sv: Set(names.sv),
+        name_en: Set(names.en),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation("slug", "A topic with this slug already exists."))?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: kinds::TOPIC_CREATED,
+            actor_id: actor,
+            subject_id: topic.id,
+            organization_ids: vec![],
+            topic_ids: vec![topic.id],
+        },
+    )
+    .await?;
+    Ok((topic, event))
+}

@@ -1,0 +1,18 @@
+//! Validated newtypes for input that crosses the API edge. Each parses once and is valid after.
+
+mod email;
+mod locale;
+mod slug;
+mod text;
+mod time_zone;
+
+pub use email::Email;
+pub use locale::parse_locale;
+pub use slug::Slug;
+pub use text::{NonEmptyText, TranslatedNames};
+pub use time_zone::TimeZone;
+
+/// Why a value was refused; `field` is filled in by the caller that knows the input's shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
