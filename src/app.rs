@@ -29,11 +29,16 @@ impl Application {
         let db = db::connect(&config.database_url)
             .await
             .context("connecting to the database (DATABASE_URL)")?;
-        db::migrate(&db).await.context("applying database migrations")?;
+        db::migrate(&db)
+            .await
+            .context("applying database migrations")?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (BIND)", config.bind))?;
-        Ok(Self { listener, state: AppState::new(db, config) })
+        Ok(Self {
+            listener,
+            state: AppState::new(db, config),
+        })
     }
 
     /// The address actually bound (useful with port 0).

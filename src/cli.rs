@@ -63,7 +63,12 @@ pub enum UserCommand {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded default) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://digimentor.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://digimentor.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Address and port to listen on.
@@ -80,7 +85,12 @@ pub struct Settings {
     pub smtp_url: Option<String>,
 
     /// Sender of every email, e.g. `Digimentor <digimentor@example.edu>`.
-    #[arg(long, env = "MAIL_FROM", default_value = "Digimentor <digimentor@localhost>", global = true)]
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Digimentor <digimentor@localhost>",
+        global = true
+    )]
     pub mail_from: String,
 
     /// Folder for .eml files when SMTP_URL is unset.
@@ -92,16 +102,31 @@ pub struct Settings {
     pub graphql_max_depth: String,
 
     /// Maximum complexity (number of fields, lists weighted) of a GraphQL query.
-    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value = "1000", global = true)]
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_COMPLEXITY",
+        default_value = "1000",
+        global = true
+    )]
     pub graphql_max_complexity: String,
 
     /// Maximum size of a GraphQL request body in bytes; larger bodies get 413.
-    #[arg(long, env = "GRAPHQL_MAX_BODY_BYTES", default_value = "262144", global = true)]
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_BODY_BYTES",
+        default_value = "262144",
+        global = true
+    )]
     pub graphql_max_body_bytes: String,
 
     /// Serve schema introspection (GraphiQL needs it). Turn off in production if you do not
     /// want to publish the schema: `false`.
-    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value = "true", global = true)]
+    #[arg(
+        long,
+        env = "GRAPHQL_INTROSPECTION",
+        default_value = "true",
+        global = true
+    )]
     pub graphql_introspection: String,
 
     /// Lifetime of a login token in hours.

@@ -36,7 +36,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print_demo_credentials(&credentials);
             Ok(())
         }
-        Command::User { command: UserCommand::Add { email, name, locale, time_zone, admin, password_stdin } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    locale,
+                    time_zone,
+                    admin,
+                    password_stdin,
+                },
+        } => {
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -74,6 +84,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 fn print_demo_credentials(credentials: &demo::Credentials) {
     println!("demo data loaded");
-    println!("  admin:    {} / {}", credentials.admin_email, credentials.password);
+    println!(
+        "  admin:    {} / {}",
+        credentials.admin_email, credentials.password
+    );
     println!("  everyone else in the demo network has the same password");
 }

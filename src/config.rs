@@ -69,7 +69,8 @@ impl Config {
     /// Validates raw settings; the first invalid one is reported.
     pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
         let database_url = s.database_url.trim().to_owned();
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://")
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
             return Err(ConfigError::new(
@@ -103,9 +104,8 @@ impl Config {
             }
             _ => MailTransport::Files(PathBuf::from(&s.mail_dir)),
         };
-        let mail_from = Mailbox::from_str(s.mail_from.trim()).map_err(|e| {
-            ConfigError::new("MAIL_FROM", format!("{:?}: {e}", s.mail_from))
-        })?;
+        let mail_from = Mailbox::from_str(s.mail_from.trim())
+            .map_err(|e| ConfigError::new("MAIL_FROM", format!("{:?}: {e}", s.mail_from)))?;
         let graphql = GraphqlLimits {
             max_depth: positive("GRAPHQL_MAX_DEPTH", &s.graphql_max_depth)?,
             max_complexity: positive("GRAPHQL_MAX_COMPLEXITY", &s.graphql_max_complexity)?,
@@ -186,7 +186,10 @@ mod tests {
             (vec!["--smtp-url", "gopher://x"], "SMTP_URL"),
             (vec!["--mail-from", "not an address"], "MAIL_FROM"),
             (vec!["--graphql-max-depth", "0"], "GRAPHQL_MAX_DEPTH"),
-            (vec!["--graphql-introspection", "maybe"], "GRAPHQL_INTROSPECTION"),
+            (
+                vec!["--graphql-introspection", "maybe"],
+                "GRAPHQL_INTROSPECTION",
+            ),
             (vec!["--log-format", "xml"], "LOG_FORMAT"),
             (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
         ] {

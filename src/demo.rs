@@ -26,71 +26,382 @@ const ADMIN_EMAIL: &str = "admin@demo.digimentor.fi";
 
 /// (slug, kind, fi, sv, en)
 const ORGANIZATIONS: &[(&str, OrganizationKind, &str, &str, &str)] = &[
-    ("science", OrganizationKind::Faculty, "Matemaattis-luonnontieteellinen tiedekunta", "Matematisk-naturvetenskapliga fakulteten", "Faculty of Science"),
-    ("arts", OrganizationKind::Faculty, "Humanistinen tiedekunta", "Humanistiska fakulteten", "Faculty of Arts"),
-    ("medicine", OrganizationKind::Faculty, "Lääketieteellinen tiedekunta", "Medicinska fakulteten", "Faculty of Medicine"),
-    ("law", OrganizationKind::Faculty, "Oikeustieteellinen tiedekunta", "Juridiska fakulteten", "Faculty of Law"),
-    ("education", OrganizationKind::Faculty, "Kasvatustieteellinen tiedekunta", "Pedagogiska fakulteten", "Faculty of Educational Sciences"),
-    ("social-sciences", OrganizationKind::Faculty, "Valtiotieteellinen tiedekunta", "Statsvetenskapliga fakulteten", "Faculty of Social Sciences"),
-    ("agriculture-forestry", OrganizationKind::Faculty, "Maatalous-metsätieteellinen tiedekunta", "Agrikultur-forstvetenskapliga fakulteten", "Faculty of Agriculture and Forestry"),
-    ("theology", OrganizationKind::Faculty, "Teologinen tiedekunta", "Teologiska fakulteten", "Faculty of Theology"),
-    ("language-centre", OrganizationKind::EducationUnit, "Kielikeskus", "Språkcentrum", "Language Centre"),
-    ("open-university", OrganizationKind::EducationUnit, "Avoin yliopisto", "Öppna universitetet", "Open University"),
-    ("doctoral-school", OrganizationKind::EducationUnit, "Tohtorikoulu", "Doktorandskolan", "Doctoral School"),
-    ("learning-services", OrganizationKind::ServiceUnit, "Opetuksen palvelut", "Undervisningstjänster", "Learning Services"),
-    ("it-services", OrganizationKind::ServiceUnit, "IT-palvelut", "IT-tjänster", "IT Services"),
-    ("library", OrganizationKind::ServiceUnit, "Kirjasto", "Biblioteket", "University Library"),
-    ("communications", OrganizationKind::ServiceUnit, "Viestintä", "Kommunikation", "Communications"),
-    ("management", OrganizationKind::Management, "Yliopiston johto", "Universitetsledningen", "University Management"),
+    (
+        "science",
+        OrganizationKind::Faculty,
+        "Matemaattis-luonnontieteellinen tiedekunta",
+        "Matematisk-naturvetenskapliga fakulteten",
+        "Faculty of Science",
+    ),
+    (
+        "arts",
+        OrganizationKind::Faculty,
+        "Humanistinen tiedekunta",
+        "Humanistiska fakulteten",
+        "Faculty of Arts",
+    ),
+    (
+        "medicine",
+        OrganizationKind::Faculty,
+        "Lääketieteellinen tiedekunta",
+        "Medicinska fakulteten",
+        "Faculty of Medicine",
+    ),
+    (
+        "law",
+        OrganizationKind::Faculty,
+        "Oikeustieteellinen tiedekunta",
+        "Juridiska fakulteten",
+        "Faculty of Law",
+    ),
+    (
+        "education",
+        OrganizationKind::Faculty,
+        "Kasvatustieteellinen tiedekunta",
+        "Pedagogiska fakulteten",
+        "Faculty of Educational Sciences",
+    ),
+    (
+        "social-sciences",
+        OrganizationKind::Faculty,
+        "Valtiotieteellinen tiedekunta",
+        "Statsvetenskapliga fakulteten",
+        "Faculty of Social Sciences",
+    ),
+    (
+        "agriculture-forestry",
+        OrganizationKind::Faculty,
+        "Maatalous-metsätieteellinen tiedekunta",
+        "Agrikultur-forstvetenskapliga fakulteten",
+        "Faculty of Agriculture and Forestry",
+    ),
+    (
+        "theology",
+        OrganizationKind::Faculty,
+        "Teologinen tiedekunta",
+        "Teologiska fakulteten",
+        "Faculty of Theology",
+    ),
+    (
+        "language-centre",
+        OrganizationKind::EducationUnit,
+        "Kielikeskus",
+        "Språkcentrum",
+        "Language Centre",
+    ),
+    (
+        "open-university",
+        OrganizationKind::EducationUnit,
+        "Avoin yliopisto",
+        "Öppna universitetet",
+        "Open University",
+    ),
+    (
+        "doctoral-school",
+        OrganizationKind::EducationUnit,
+        "Tohtorikoulu",
+        "Doktorandskolan",
+        "Doctoral School",
+    ),
+    (
+        "learning-services",
+        OrganizationKind::ServiceUnit,
+        "Opetuksen palvelut",
+        "Undervisningstjänster",
+        "Learning Services",
+    ),
+    (
+        "it-services",
+        OrganizationKind::ServiceUnit,
+        "IT-palvelut",
+        "IT-tjänster",
+        "IT Services",
+    ),
+    (
+        "library",
+        OrganizationKind::ServiceUnit,
+        "Kirjasto",
+        "Biblioteket",
+        "University Library",
+    ),
+    (
+        "communications",
+        OrganizationKind::ServiceUnit,
+        "Viestintä",
+        "Kommunikation",
+        "Communications",
+    ),
+    (
+        "management",
+        OrganizationKind::Management,
+        "Yliopiston johto",
+        "Universitetsledningen",
+        "University Management",
+    ),
 ];
 
 /// (email local part, display name, locale, organization slug, role). The Doctoral School is
 /// deliberately left without a mentor, so the contacts page shows how that looks.
 const PEOPLE: &[(&str, &str, Locale, &str, Role)] = &[
-    ("aino.virtanen", "Aino Virtanen", Locale::Fi, "science", Role::Mentor),
-    ("mikko.korhonen", "Mikko Korhonen", Locale::Fi, "science", Role::Mentor),
-    ("sara.lindqvist", "Sara Lindqvist", Locale::Sv, "science", Role::Mentor),
-    ("elina.makinen", "Elina Mäkinen", Locale::Fi, "arts", Role::Mentor),
+    (
+        "aino.virtanen",
+        "Aino Virtanen",
+        Locale::Fi,
+        "science",
+        Role::Mentor,
+    ),
+    (
+        "mikko.korhonen",
+        "Mikko Korhonen",
+        Locale::Fi,
+        "science",
+        Role::Mentor,
+    ),
+    (
+        "sara.lindqvist",
+        "Sara Lindqvist",
+        Locale::Sv,
+        "science",
+        Role::Mentor,
+    ),
+    (
+        "elina.makinen",
+        "Elina Mäkinen",
+        Locale::Fi,
+        "arts",
+        Role::Mentor,
+    ),
     ("johan.berg", "Johan Berg", Locale::Sv, "arts", Role::Mentor),
-    ("laura.nieminen", "Laura Nieminen", Locale::Fi, "medicine", Role::Mentor),
-    ("emma.wilson", "Emma Wilson", Locale::En, "medicine", Role::Mentor),
-    ("antti.heikkinen", "Antti Heikkinen", Locale::Fi, "law", Role::Mentor),
-    ("satu.koskinen", "Satu Koskinen", Locale::Fi, "education", Role::Mentor),
-    ("tiina.laine", "Tiina Laine", Locale::Fi, "education", Role::Mentor),
-    ("oskar.holm", "Oskar Holm", Locale::Sv, "education", Role::Mentor),
-    ("pekka.jarvinen", "Pekka Järvinen", Locale::Fi, "social-sciences", Role::Mentor),
-    ("hanna.lehtonen", "Hanna Lehtonen", Locale::Fi, "agriculture-forestry", Role::Mentor),
-    ("ville.saarinen", "Ville Saarinen", Locale::Fi, "agriculture-forestry", Role::Mentor),
-    ("maria.salo", "Maria Salo", Locale::Fi, "theology", Role::Mentor),
-    ("david.clarke", "David Clarke", Locale::En, "language-centre", Role::Mentor),
-    ("riikka.turunen", "Riikka Turunen", Locale::Fi, "open-university", Role::Mentor),
-    ("juha.kinnunen", "Juha Kinnunen", Locale::Fi, "science", Role::Member),
-    ("anna.forsman", "Anna Forsman", Locale::Sv, "science", Role::Member),
-    ("kaisa.rantanen", "Kaisa Rantanen", Locale::Fi, "arts", Role::Member),
-    ("lucas.meyer", "Lucas Meyer", Locale::En, "medicine", Role::Member),
-    ("noora.hamalainen", "Noora Hämäläinen", Locale::Fi, "law", Role::Member),
-    ("erik.sundberg", "Erik Sundberg", Locale::Sv, "education", Role::Member),
-    ("minna.ojala", "Minna Ojala", Locale::Fi, "doctoral-school", Role::Member),
-    ("petra.aalto", "Petra Aalto", Locale::Fi, "learning-services", Role::Contact),
-    ("timo.lahtinen", "Timo Lahtinen", Locale::Fi, "learning-services", Role::Contact),
-    ("jenni.mattila", "Jenni Mattila", Locale::Fi, "it-services", Role::Contact),
-    ("henrik.wikstrom", "Henrik Wikström", Locale::Sv, "library", Role::Contact),
-    ("sanna.peltonen", "Sanna Peltonen", Locale::Fi, "communications", Role::Contact),
-    ("kari.hiltunen", "Kari Hiltunen", Locale::Fi, "management", Role::Lead),
-    ("ulla.nyberg", "Ulla Nyberg", Locale::Sv, "management", Role::Lead),
+    (
+        "laura.nieminen",
+        "Laura Nieminen",
+        Locale::Fi,
+        "medicine",
+        Role::Mentor,
+    ),
+    (
+        "emma.wilson",
+        "Emma Wilson",
+        Locale::En,
+        "medicine",
+        Role::Mentor,
+    ),
+    (
+        "antti.heikkinen",
+        "Antti Heikkinen",
+        Locale::Fi,
+        "law",
+        Role::Mentor,
+    ),
+    (
+        "satu.koskinen",
+        "Satu Koskinen",
+        Locale::Fi,
+        "education",
+        Role::Mentor,
+    ),
+    (
+        "tiina.laine",
+        "Tiina Laine",
+        Locale::Fi,
+        "education",
+        Role::Mentor,
+    ),
+    (
+        "oskar.holm",
+        "Oskar Holm",
+        Locale::Sv,
+        "education",
+        Role::Mentor,
+    ),
+    (
+        "pekka.jarvinen",
+        "Pekka Järvinen",
+        Locale::Fi,
+        "social-sciences",
+        Role::Mentor,
+    ),
+    (
+        "hanna.lehtonen",
+        "Hanna Lehtonen",
+        Locale::Fi,
+        "agriculture-forestry",
+        Role::Mentor,
+    ),
+    (
+        "ville.saarinen",
+        "Ville Saarinen",
+        Locale::Fi,
+        "agriculture-forestry",
+        Role::Mentor,
+    ),
+    (
+        "maria.salo",
+        "Maria Salo",
+        Locale::Fi,
+        "theology",
+        Role::Mentor,
+    ),
+    (
+        "david.clarke",
+        "David Clarke",
+        Locale::En,
+        "language-centre",
+        Role::Mentor,
+    ),
+    (
+        "riikka.turunen",
+        "Riikka Turunen",
+        Locale::Fi,
+        "open-university",
+        Role::Mentor,
+    ),
+    (
+        "juha.kinnunen",
+        "Juha Kinnunen",
+        Locale::Fi,
+        "science",
+        Role::Member,
+    ),
+    (
+        "anna.forsman",
+        "Anna Forsman",
+        Locale::Sv,
+        "science",
+        Role::Member,
+    ),
+    (
+        "kaisa.rantanen",
+        "Kaisa Rantanen",
+        Locale::Fi,
+        "arts",
+        Role::Member,
+    ),
+    (
+        "lucas.meyer",
+        "Lucas Meyer",
+        Locale::En,
+        "medicine",
+        Role::Member,
+    ),
+    (
+        "noora.hamalainen",
+        "Noora Hämäläinen",
+        Locale::Fi,
+        "law",
+        Role::Member,
+    ),
+    (
+        "erik.sundberg",
+        "Erik Sundberg",
+        Locale::Sv,
+        "education",
+        Role::Member,
+    ),
+    (
+        "minna.ojala",
+        "Minna Ojala",
+        Locale::Fi,
+        "doctoral-school",
+        Role::Member,
+    ),
+    (
+        "petra.aalto",
+        "Petra Aalto",
+        Locale::Fi,
+        "learning-services",
+        Role::Contact,
+    ),
+    (
+        "timo.lahtinen",
+        "Timo Lahtinen",
+        Locale::Fi,
+        "learning-services",
+        Role::Contact,
+    ),
+    (
+        "jenni.mattila",
+        "Jenni Mattila",
+        Locale::Fi,
+        "it-services",
+        Role::Contact,
+    ),
+    (
+        "henrik.wikstrom",
+        "Henrik Wikström",
+        Locale::Sv,
+        "library",
+        Role::Contact,
+    ),
+    (
+        "sanna.peltonen",
+        "Sanna Peltonen",
+        Locale::Fi,
+        "communications",
+        Role::Contact,
+    ),
+    (
+        "kari.hiltunen",
+        "Kari Hiltunen",
+        Locale::Fi,
+        "management",
+        Role::Lead,
+    ),
+    (
+        "ulla.nyberg",
+        "Ulla Nyberg",
+        Locale::Sv,
+        "management",
+        Role::Lead,
+    ),
 ];
 
 /// (slug, fi, sv, en)
 const TOPICS: &[(&str, &str, &str, &str)] = &[
     ("moodle", "Moodle", "Moodle", "Moodle"),
-    ("ai-in-teaching", "Tekoäly opetuksessa", "AI i undervisningen", "AI in teaching"),
-    ("accessibility", "Saavutettavuus", "Tillgänglighet", "Accessibility"),
-    ("digital-exams", "Sähköiset tentit", "Digitala tentamina", "Digital exams"),
-    ("video-and-streaming", "Video ja striimaus", "Video och streaming", "Video and streaming"),
-    ("learning-analytics", "Oppimisanalytiikka", "Inlärningsanalys", "Learning analytics"),
+    (
+        "ai-in-teaching",
+        "Tekoäly opetuksessa",
+        "AI i undervisningen",
+        "AI in teaching",
+    ),
+    (
+        "accessibility",
+        "Saavutettavuus",
+        "Tillgänglighet",
+        "Accessibility",
+    ),
+    (
+        "digital-exams",
+        "Sähköiset tentit",
+        "Digitala tentamina",
+        "Digital exams",
+    ),
+    (
+        "video-and-streaming",
+        "Video ja striimaus",
+        "Video och streaming",
+        "Video and streaming",
+    ),
+    (
+        "learning-analytics",
+        "Oppimisanalytiikka",
+        "Inlärningsanalys",
+        "Learning analytics",
+    ),
     ("copyright", "Tekijänoikeudet", "Upphovsrätt", "Copyright"),
-    ("online-collaboration", "Verkkoyhteistyö", "Samarbete på nätet", "Online collaboration"),
-    ("data-protection", "Tietosuoja", "Dataskydd", "Data protection"),
+    (
+        "online-collaboration",
+        "Verkkoyhteistyö",
+        "Samarbete på nätet",
+        "Online collaboration",
+    ),
+    (
+        "data-protection",
+        "Tietosuoja",
+        "Dataskydd",
+        "Data protection",
+    ),
 ];
 
 /// Loads the demo network in one transaction and returns the admin's credentials.
@@ -107,7 +418,10 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
         }
     }
     for &(slug, fi, sv, en) in TOPICS {
-        let exists = topic::Entity::find().filter(topic::Column::Slug.eq(slug)).one(&txn).await?;
+        let exists = topic::Entity::find()
+            .filter(topic::Column::Slug.eq(slug))
+            .one(&txn)
+            .await?;
         if exists.is_none() {
             let slug = Slug::parse(slug).map_err(AppError::invalid("slug"))?;
             create_topic(&txn, None, slug, TranslatedNames::parse(fi, sv, en)?).await?;
@@ -132,7 +446,10 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
         }
     }
     txn.commit().await?;
-    Ok(Credentials { admin_email: ADMIN_EMAIL.to_owned(), password: PASSWORD.to_owned() })
+    Ok(Credentials {
+        admin_email: ADMIN_EMAIL.to_owned(),
+        password: PASSWORD.to_owned(),
+    })
 }
 
 async fn find_organization(
@@ -153,8 +470,10 @@ async fn ensure_user(
     is_admin: bool,
 ) -> AppResult<user::Model> {
     let email = Email::parse(email).map_err(AppError::invalid("email"))?;
-    if let Some(existing) =
-        user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?
+    if let Some(existing) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
     {
         return Ok(existing);
     }

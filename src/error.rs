@@ -52,7 +52,10 @@ pub enum AppError {
     /// An input field failed validation.
     BadInput { field: String, message: String },
     /// The change collides with existing state (duplicate, stale version).
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// Too many attempts; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
     /// Anything the client cannot fix; logged, shown as an opaque message.
@@ -207,14 +210,23 @@ mod tests {
         let gql: async_graphql::Error = err.into();
         assert!(!gql.message.contains("SELECT"));
         let ext = gql.extensions.unwrap();
-        assert_eq!(ext.get("code").unwrap(), &async_graphql::Value::from("INTERNAL"));
+        assert_eq!(
+            ext.get("code").unwrap(),
+            &async_graphql::Value::from("INTERNAL")
+        );
     }
 
     #[test]
     fn bad_input_names_its_field() {
         let gql: async_graphql::Error = AppError::bad_input("slug", "bad").into();
         let ext = gql.extensions.unwrap();
-        assert_eq!(ext.get("field").unwrap(), &async_graphql::Value::from("slug"));
-        assert_eq!(ext.get("code").unwrap(), &async_graphql::Value::from("BAD_USER_INPUT"));
+        assert_eq!(
+            ext.get("field").unwrap(),
+            &async_graphql::Value::from("slug")
+        );
+        assert_eq!(
+            ext.get("code").unwrap(),
+            &async_graphql::Value::from("BAD_USER_INPUT")
+        );
     }
 }

@@ -50,7 +50,9 @@ impl Viewer {
 
     /// Holds any role in `organization`.
     pub fn belongs_to(&self, organization: Uuid) -> bool {
-        self.grants.iter().any(|g| g.organization_id == organization)
+        self.grants
+            .iter()
+            .any(|g| g.organization_id == organization)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::error::{AppError, AppResult};
@@ -26,7 +26,11 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 /// Checks a password against a stored PHC string. A malformed stored hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -4,9 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entity::{access_token, membership, organization, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::password::{verify_against_dummy, verify_password};
@@ -60,7 +58,9 @@ pub async fn login(
     .map_err(AppError::internal)?;
 
     let Some(user) = found.filter(|_| verified) else {
-        state.login_throttle.record_failure(&throttle_key, client_ip);
+        state
+            .login_throttle
+            .record_failure(&throttle_key, client_ip);
         return Err(AppError::InvalidCredentials);
     };
     state.login_throttle.record_success(&throttle_key);
@@ -79,7 +79,11 @@ pub async fn login(
     }
     .insert(&state.db)
     .await?;
-    Ok(LoginOutcome { token, expires_at, user })
+    Ok(LoginOutcome {
+        token,
+        expires_at,
+        user,
+    })
 }
 
 /// Revokes the token the caller used.
@@ -122,5 +126,9 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<V
             })
         })
         .collect();
-    Ok(Viewer { user, token_id: token_row.id, grants })
+    Ok(Viewer {
+        user,
+        token_id: token_row.id,
+        grants,
+    })
 }

@@ -34,15 +34,25 @@ const SWEEP_ABOVE: usize = 10_000;
 impl Default for LoginThrottle {
     fn default() -> Self {
         Self::new(
-            Limit { max_failures: 5, window: Duration::from_secs(15 * 60) },
-            Limit { max_failures: 30, window: Duration::from_secs(15 * 60) },
+            Limit {
+                max_failures: 5,
+                window: Duration::from_secs(15 * 60),
+            },
+            Limit {
+                max_failures: 30,
+                window: Duration::from_secs(15 * 60),
+            },
         )
     }
 }
 
 impl LoginThrottle {
     pub fn new(per_email: Limit, per_ip: Limit) -> Self {
-        Self { per_email, per_ip, failures: Mutex::new(HashMap::new()) }
+        Self {
+            per_email,
+            per_ip,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(seconds)` when either the email or the IP has used up its failures.
@@ -97,12 +107,17 @@ impl LoginThrottle {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
         // A poisoned lock only means another thread panicked mid-update of counters; the
         // counters are still usable.
-        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times.front().is_some_and(|t| now.duration_since(*t) >= window) {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= window)
+    {
         times.pop_front();
     }
 }
@@ -113,8 +128,14 @@ mod tests {
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(
-            Limit { max_failures: 3, window: Duration::from_secs(60) },
-            Limit { max_failures: 5, window: Duration::from_secs(60) },
+            Limit {
+                max_failures: 3,
+                window: Duration::from_secs(60),
+            },
+            Limit {
+                max_failures: 5,
+                window: Duration::from_secs(60),
+            },
         )
     }
 

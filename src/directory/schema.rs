@@ -58,7 +58,11 @@ pub struct TranslatedName {
 
 impl TranslatedName {
     pub fn new(fi: &str, sv: &str, en: &str) -> Self {
-        Self { fi: fi.to_owned(), sv: sv.to_owned(), en: en.to_owned() }
+        Self {
+            fi: fi.to_owned(),
+            sv: sv.to_owned(),
+            en: en.to_owned(),
+        }
     }
 
     pub fn pick(&self, locale: entity::user::Locale) -> &str {
@@ -113,10 +117,13 @@ impl Organization {
     }
     /// People of this organization. Mentors, contacts and leads are public; staff members are
     /// listed only to administrators and to this organization's mentors.
-    async fn members(&self, ctx: &Context<'_>, role: Option<Role>) -> async_graphql::Result<Vec<Member>> {
-        let may_see_staff = viewer(ctx).is_some_and(|v| {
-            v.has_role(self.0.id, entity::membership::Role::Mentor)
-        });
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        role: Option<Role>,
+    ) -> async_graphql::Result<Vec<Member>> {
+        let may_see_staff =
+            viewer(ctx).is_some_and(|v| v.has_role(self.0.id, entity::membership::Role::Mentor));
         if role == Some(Role::Member) && !may_see_staff {
             return Err(AppError::forbidden(
                 "Only administrators and the community's mentors may list its staff.",
@@ -133,7 +140,10 @@ impl Organization {
             .into_iter()
             .filter(|(m, _)| role.is_none_or(|r| entity::membership::Role::from(r) == m.role))
             .filter(|(m, _)| m.role != entity::membership::Role::Member || may_see_staff)
-            .map(|(m, u)| Member { role: m.role.into(), person: Person(u) })
+            .map(|(m, u)| Member {
+                role: m.role.into(),
+                person: Person(u),
+            })
             .collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -277,7 +287,9 @@ impl DirectoryQuery {
         slug: String,
     ) -> async_graphql::Result<Option<Organization>> {
         let state = ctx.data::<AppState>()?;
-        Ok(service::find_organization_by_slug(&state.db, &slug).await?.map(Organization))
+        Ok(service::find_organization_by_slug(&state.db, &slug)
+            .await?
+            .map(Organization))
     }
 
     /// The contacts page: every community with its digimentors' names and emails.
@@ -389,9 +401,14 @@ impl DirectoryMutation {
         let organization_id = parse_id("organizationId", &input.organization_id)?;
         let state = ctx.data::<AppState>()?;
         let txn = state.begin().await?;
-        let (membership, event) =
-            service::add_membership(&txn, Some(actor.id()), user_id, organization_id, input.role.into())
-                .await?;
+        let (membership, event) = service::add_membership(
+            &txn,
+            Some(actor.id()),
+            user_id,
+            organization_id,
+            input.role.into(),
+        )
+        .await?;
         state.commit(txn, [event]).await?;
         Ok(Membership(membership))
     }

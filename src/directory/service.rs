@@ -22,13 +22,18 @@ pub const MAX_MENTORS_PER_COMMUNITY: u64 = 3;
 
 /// Faculties and education units are communities.
 pub fn is_community(kind: OrganizationKind) -> bool {
-    matches!(kind, OrganizationKind::Faculty | OrganizationKind::EducationUnit)
+    matches!(
+        kind,
+        OrganizationKind::Faculty | OrganizationKind::EducationUnit
+    )
 }
 
 /// The roles an organization of this kind can hold.
 pub fn roles_for(kind: OrganizationKind) -> &'static [Role] {
     match kind {
-        OrganizationKind::Faculty | OrganizationKind::EducationUnit => &[Role::Member, Role::Mentor],
+        OrganizationKind::Faculty | OrganizationKind::EducationUnit => {
+            &[Role::Member, Role::Mentor]
+        }
         OrganizationKind::ServiceUnit => &[Role::Contact],
         OrganizationKind::Management => &[Role::Lead],
     }
@@ -212,7 +217,13 @@ pub async fn create_user(
         },
     )
     .await?;
-    Ok((CreatedUser { user, generated_password }, event))
+    Ok((
+        CreatedUser {
+            user,
+            generated_password,
+        },
+        event,
+    ))
 }
 
 /// Gives a user a role in an organization, checking that the role fits the organization's kind

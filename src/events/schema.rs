@@ -41,11 +41,17 @@ impl Event {
     }
     /// Organizations it concerns.
     async fn organization_ids(&self) -> Vec<ID> {
-        ids(&self.0.organization_ids).into_iter().map(|id| ID(id.to_string())).collect()
+        ids(&self.0.organization_ids)
+            .into_iter()
+            .map(|id| ID(id.to_string()))
+            .collect()
     }
     /// Topics it concerns.
     async fn topic_ids(&self) -> Vec<ID> {
-        ids(&self.0.topic_ids).into_iter().map(|id| ID(id.to_string())).collect()
+        ids(&self.0.topic_ids)
+            .into_iter()
+            .map(|id| ID(id.to_string()))
+            .collect()
     }
     /// When it happened.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -72,7 +78,9 @@ impl EventFilter {
         let any_id = |wanted: &[ID], have: &serde_json::Value| {
             wanted.is_empty() || {
                 let have = ids(have);
-                wanted.iter().any(|w| have.iter().any(|h| h.to_string() == w.as_str()))
+                wanted
+                    .iter()
+                    .any(|w| have.iter().any(|h| h.to_string() == w.as_str()))
             }
         };
         (self.kinds.is_empty() || self.kinds.iter().any(|k| k == &event.kind))
@@ -90,9 +98,10 @@ impl EventSubscription {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: EventFilter,
+        filter: Option<EventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = Event>> {
         let state = ctx.data::<AppState>()?;
+        let filter = filter.unwrap_or_default();
         let viewer = viewer(ctx).cloned();
         let stream = BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
             let out = match item {

@@ -20,7 +20,9 @@ pub fn can_read(viewer: Option<&Viewer>, event: &event::Model) -> bool {
         kinds::USER_CREATED => viewer.is_some_and(|v| v.id() == event.subject_id),
         kinds::MEMBERSHIP_ADDED | kinds::MEMBERSHIP_REMOVED => viewer.is_some_and(|v| {
             v.id() == event.subject_id
-                || ids(&event.organization_ids).iter().any(|org| v.belongs_to(*org))
+                || ids(&event.organization_ids)
+                    .iter()
+                    .any(|org| v.belongs_to(*org))
         }),
         _ => false,
     }

@@ -77,9 +77,18 @@ pub fn sdl() -> String {
 /// Per-request batch loaders; their caches live as long as one request or one subscription.
 pub fn request_loaders(state: &AppState) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
-    data.insert(DataLoader::new(MembersByOrganization(state.db.clone()), tokio::spawn));
-    data.insert(DataLoader::new(MembershipsByUser(state.db.clone()), tokio::spawn));
-    data.insert(DataLoader::new(OrganizationById(state.db.clone()), tokio::spawn));
+    data.insert(DataLoader::new(
+        MembersByOrganization(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        MembershipsByUser(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        OrganizationById(state.db.clone()),
+        tokio::spawn,
+    ));
     data.insert(DataLoader::new(UserById(state.db.clone()), tokio::spawn));
     data
 }

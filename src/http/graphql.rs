@@ -52,6 +52,13 @@ pub async fn execute(
             "Batched requests are not supported: send one operation per request.",
         );
     }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "The body must be a JSON object with a \"query\" string.",
+        );
+    }
     let mut request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(err) => {

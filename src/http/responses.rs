@@ -11,7 +11,9 @@ use crate::error::{AppError, ErrorCode};
 pub fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (
         status,
-        Json(json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })),
+        Json(
+            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
+        ),
     )
         .into_response()
 }

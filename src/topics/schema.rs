@@ -41,7 +41,11 @@ impl TopicQuery {
     /// Every topic of the network.
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         let state = ctx.data::<AppState>()?;
-        Ok(service::list_topics(&state.db).await?.into_iter().map(Topic).collect())
+        Ok(service::list_topics(&state.db)
+            .await?
+            .into_iter()
+            .map(Topic)
+            .collect())
     }
 }
 

@@ -12,7 +12,10 @@ use crate::values::{Slug, TranslatedNames};
 
 /// All topics, by slug.
 pub async fn list_topics(db: &impl ConnectionTrait) -> AppResult<Vec<topic::Model>> {
-    Ok(topic::Entity::find().order_by_asc(topic::Column::Slug).all(db).await?)
+    Ok(topic::Entity::find()
+        .order_by_asc(topic::Column::Slug)
+        .all(db)
+        .await?)
 }
 
 /// Creates a topic.
@@ -34,7 +37,10 @@ pub async fn create_topic(
     }
     .insert(db)
     .await
-    .map_err(AppError::unique_violation("slug", "A topic with this slug already exists."))?;
+    .map_err(AppError::unique_violation(
+        "slug",
+        "A topic with this slug already exists.",
+    ))?;
     let event = append_event(
         db,
         NewEvent {

@@ -10,7 +10,10 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let normalized = raw.trim().to_lowercase();
         if normalized.len() > 254 || !email_address::EmailAddress::is_valid(&normalized) {
-            return Err(InvalidValue(format!("{:?} is not a valid email address", raw.trim())));
+            return Err(InvalidValue(format!(
+                "{:?} is not a valid email address",
+                raw.trim()
+            )));
         }
         Ok(Self(normalized))
     }
@@ -36,12 +39,24 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_whitespace() {
-        assert_eq!(Email::parse("  Maija.Mentor@Example.EDU ").unwrap().as_str(), "maija.mentor@example.edu");
+        assert_eq!(
+            Email::parse("  Maija.Mentor@Example.EDU ")
+                .unwrap()
+                .as_str(),
+            "maija.mentor@example.edu"
+        );
     }
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in ["", "no-at-sign", "two@@example.edu", "a b@example.edu", "@example.edu", "user@"] {
+        for bad in [
+            "",
+            "no-at-sign",
+            "two@@example.edu",
+            "a b@example.edu",
+            "@example.edu",
+            "user@",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let long = format!("{}@example.edu", "a".repeat(250));

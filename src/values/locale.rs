@@ -8,7 +8,9 @@ pub fn parse_locale(raw: &str) -> Result<Locale, InvalidValue> {
         "fi" => Ok(Locale::Fi),
         "sv" => Ok(Locale::Sv),
         "en" => Ok(Locale::En),
-        _ => Err(InvalidValue(format!("{raw:?} is not a supported locale: use fi, sv or en"))),
+        _ => Err(InvalidValue(format!(
+            "{raw:?} is not a supported locale: use fi, sv or en"
+        ))),
     }
 }
 

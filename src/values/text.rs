@@ -43,7 +43,11 @@ impl TranslatedNames {
                 .map(NonEmptyText::into_inner)
                 .map_err(AppError::invalid(field))
         };
-        Ok(Self { fi: one("nameFi", fi)?, sv: one("nameSv", sv)?, en: one("nameEn", en)? })
+        Ok(Self {
+            fi: one("nameFi", fi)?,
+            sv: one("nameSv", sv)?,
+            en: one("nameEn", en)?,
+        })
     }
 }
 
@@ -53,7 +57,10 @@ mod tests {
 
     #[test]
     fn trims_and_bounds_text() {
-        assert_eq!(NonEmptyText::parse("  hello ", 10).unwrap().into_inner(), "hello");
+        assert_eq!(
+            NonEmptyText::parse("  hello ", 10).unwrap().into_inner(),
+            "hello"
+        );
         assert!(NonEmptyText::parse("   ", 10).is_err());
         assert!(NonEmptyText::parse("ääääääääääx", 10).is_err());
         assert!(NonEmptyText::parse("ääääääääää", 10).is_ok());

@@ -33,8 +33,14 @@ mod tests {
 
     #[test]
     fn knows_iana_names_only() {
-        assert_eq!(TimeZone::parse("Europe/Helsinki").unwrap().name(), "Europe/Helsinki");
-        assert_eq!(TimeZone::parse("America/New_York").unwrap().name(), "America/New_York");
+        assert_eq!(
+            TimeZone::parse("Europe/Helsinki").unwrap().name(),
+            "Europe/Helsinki"
+        );
+        assert_eq!(
+            TimeZone::parse("America/New_York").unwrap().name(),
+            "America/New_York"
+        );
         assert!(TimeZone::parse("Mars/Olympus").is_err());
         assert!(TimeZone::parse("").is_err());
         assert_eq!(TimeZone::default().name(), "Europe/Helsinki");

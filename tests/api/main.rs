@@ -1,1 +1,16 @@
+//! Integration tests: every test spawns the real server on a random port with its own fresh
+//! database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set) and talks to it over
+//! real HTTP and WebSocket connections.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod helpers;
+
+mod auth;
+mod authorization;
+mod bad_input;
+mod binary;
+mod directory;
+mod events;
+mod schema;
+mod server;
+mod websocket;

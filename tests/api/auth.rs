@@ -1,0 +1,215 @@
+use chrono::Utc;
+use entity::access_token;
+use sea_orm::{EntityTrait, Set};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, assert_ok, error_code, spawn_app};
+
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token expiresAt user { email displayName isAdmin } } }";
+
+#[tokio::test]
+async fn login_returns_a_token_that_identifies_the_user() {
+    let app = spawn_app().await;
+    app.create_user("Maija.Mentor@Uni.test", false).await;
+
+    // Email matching is case-insensitive.
+    let body = app
+        .graphql(
+            LOGIN,
+            json!({ "e": "maija.mentor@UNI.test", "p": PASSWORD }),
+            None,
+        )
+        .await;
+    assert_ok(&body);
+    let token = body["data"]["login"]["token"].as_str().unwrap();
+    assert_eq!(
+        body["data"]["login"]["user"]["email"],
+        "maija.mentor@uni.test"
+    );
+
+    let me = app
+        .graphql("{ me { email isAdmin } }", json!({}), Some(token))
+        .await;
+    assert_eq!(me["data"]["me"]["email"], "maija.mentor@uni.test");
+    assert_eq!(me["data"]["me"]["isAdmin"], false);
+
+    let anonymous = app.graphql("{ me { email } }", json!({}), None).await;
+    assert!(anonymous["data"]["me"].is_null());
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes() {
+    let app = spawn_app().await;
+    app.create_user("a@uni.test", false).await;
+    let token = app.login("a@uni.test", PASSWORD).await;
+    let rows = access_token::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].token_hash, token);
+    assert!(!rows[0].token_hash.contains(&token));
+    assert_eq!(rows[0].token_hash.len(), 64);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_fail_the_same_way() {
+    let app = spawn_app().await;
+    app.create_user("known@uni.test", false).await;
+    let wrong_password = app
+        .graphql(
+            LOGIN,
+            json!({ "e": "known@uni.test", "p": "not-the-password" }),
+            None,
+        )
+        .await;
+    let unknown_email = app
+        .graphql(
+            LOGIN,
+            json!({ "e": "nobody@uni.test", "p": "not-the-password" }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(&wrong_password).as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        wrong_password["errors"][0]["message"],
+        unknown_email["errors"][0]["message"]
+    );
+    assert_eq!(error_code(&wrong_password), error_code(&unknown_email));
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_per_email() {
+    let app = spawn_app().await;
+    app.create_user("target@uni.test", false).await;
+    for _ in 0..5 {
+        let body = app
+            .graphql(
+                LOGIN,
+                json!({ "e": "target@uni.test", "p": "guess-guess-guess" }),
+                None,
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    }
+    // Even the right password is refused while the email is throttled.
+    let body = app
+        .graphql(
+            LOGIN,
+            json!({ "e": "target@uni.test", "p": PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("RATE_LIMITED"), "{body}");
+    // Another account is not affected by this email's failures.
+    app.create_user("other@uni.test", false).await;
+    app.login("other@uni.test", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_per_ip() {
+    let app = spawn_app().await;
+    app.create_user("real@uni.test", false).await;
+    for i in 0..30 {
+        let body = app
+            .graphql(
+                LOGIN,
+                json!({ "e": format!("guess{i}@uni.test"), "p": "guess-guess-guess" }),
+                None,
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    }
+    let body = app
+        .graphql(LOGIN, json!({ "e": "real@uni.test", "p": PASSWORD }), None)
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("RATE_LIMITED"), "{body}");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_token() {
+    let app = spawn_app().await;
+    app.create_user("a@uni.test", false).await;
+    let token = app.login("a@uni.test", PASSWORD).await;
+    let other_session = app.login("a@uni.test", PASSWORD).await;
+
+    let body = app
+        .graphql("mutation { logout }", json!({}), Some(&token))
+        .await;
+    assert_eq!(body["data"]["logout"], true);
+
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+
+    // Only that session ends.
+    let me = app
+        .graphql("{ me { email } }", json!({}), Some(&other_session))
+        .await;
+    assert_eq!(me["data"]["me"]["email"], "a@uni.test");
+}
+
+#[tokio::test]
+async fn expired_tokens_and_malformed_headers_are_refused() {
+    let app = spawn_app().await;
+    app.create_user("a@uni.test", false).await;
+    let token = app.login("a@uni.test", PASSWORD).await;
+    let row = access_token::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    access_token::Entity::update(access_token::ActiveModel {
+        id: Set(row.id),
+        expires_at: Set(Utc::now() - chrono::Duration::seconds(1)),
+        ..Default::default()
+    })
+    .exec(&app.state.db)
+    .await
+    .unwrap();
+    let body = app
+        .graphql("{ me { email } }", json!({}), Some(&token))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+
+    for header in ["Basic abc", "Bearer", "Bearer not-a-token"] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("authorization", header)
+            .json(&json!({ "query": "{ topics { slug } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{header}");
+    }
+}
+
+#[tokio::test]
+async fn users_without_password_cannot_log_in() {
+    let app = spawn_app().await;
+    let id = app.create_user("nopw@uni.test", false).await;
+    entity::user::Entity::update(entity::user::ActiveModel {
+        id: Set(id),
+        password_hash: Set(None),
+        ..Default::default()
+    })
+    .exec(&app.state.db)
+    .await
+    .unwrap();
+    let body = app
+        .graphql(LOGIN, json!({ "e": "nopw@uni.test", "p": PASSWORD }), None)
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+}

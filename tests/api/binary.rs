@@ -1,0 +1,356 @@
+//! The `digimentor` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use entity::membership::Role;
+use entity::organization::OrganizationKind;
+use entity::{membership, organization, topic, user};
+use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::helpers::{TestDatabase, on_postgres};
+
+fn digimentor() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_digimentor"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+/// Reads the child's stdout until the "listening on" line and returns the URL.
+fn wait_for_listening(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the server did not report its address")
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn the_default_configuration_starts_on_embedded_sqlite_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = digimentor()
+        .current_dir(dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = wait_for_listening(&mut child);
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(
+        dir.path().join("digimentor.db").exists(),
+        "the SQLite file was not created in the working directory"
+    );
+    terminate(&child);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn invalid_configuration_fails_with_one_line_naming_the_setting() {
+    for (args, setting) in [
+        (vec!["--bind", "nowhere"], "BIND"),
+        (vec!["--log-format", "xml"], "LOG_FORMAT"),
+    ] {
+        let output = digimentor().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("invalid {setting}")), "{stderr}");
+    }
+    // Environment variables are read too.
+    let output = digimentor()
+        .env("GRAPHQL_MAX_DEPTH", "zero")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid GRAPHQL_MAX_DEPTH"));
+}
+
+#[test]
+fn help_explains_every_setting() {
+    let output = digimentor().arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "serve",
+        "migrate",
+        "user",
+        "demo",
+        "DATABASE_URL",
+        "BIND",
+        "PUBLIC_URL",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "GRAPHQL_MAX_DEPTH",
+        "LOG_FORMAT",
+    ] {
+        assert!(help.contains(needle), "--help does not mention {needle}");
+    }
+}
+
+async fn run_with_database(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = digimentor()
+        .env("DATABASE_URL", url)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn user_add_generates_a_password_once_or_reads_one_from_stdin() {
+    let (_database, url) = TestDatabase::create().await;
+    let output = run_with_database(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ops@Uni.test",
+            "--name",
+            "Ops Person",
+            "--admin",
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown only now): "))
+        .expect("the generated password is printed")
+        .to_owned();
+    assert!(generated.len() >= 20);
+
+    let output = run_with_database(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "chosen@uni.test",
+            "--name",
+            "Chosen",
+            "--locale",
+            "sv",
+            "--password-stdin",
+        ],
+        Some("my-own-secret-pw\n"),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("password")
+    );
+
+    let duplicate = run_with_database(
+        &url,
+        &["user", "add", "--email", "ops@uni.test", "--name", "Again"],
+        None,
+    )
+    .await;
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+    let bad_locale = run_with_database(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@uni.test",
+            "--name",
+            "X",
+            "--locale",
+            "de",
+        ],
+        None,
+    )
+    .await;
+    assert!(!bad_locale.status.success());
+    assert!(String::from_utf8_lossy(&bad_locale.stderr).contains("--locale"));
+
+    // Both can log in against the same database.
+    let app = crate::helpers::spawn_app_on(url.clone()).await;
+    let token = app.login("ops@uni.test", &generated).await;
+    let me = app
+        .graphql(
+            "{ me { isAdmin locale } }",
+            serde_json::json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["isAdmin"], true);
+    let token = app.login("chosen@uni.test", "my-own-secret-pw").await;
+    let me = app
+        .graphql(
+            "{ me { isAdmin locale } }",
+            serde_json::json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        me["data"]["me"],
+        serde_json::json!({ "isAdmin": false, "locale": "SV" })
+    );
+}
+
+#[tokio::test]
+async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing() {
+    let (_database, url) = TestDatabase::create().await;
+    let first = run_with_database(&url, &["demo"], None).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stdout = String::from_utf8(first.stdout).unwrap();
+    let credentials = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin:"))
+        .expect("admin credentials printed");
+    let (email, password) = credentials.trim().split_once(" / ").unwrap();
+
+    let db = Database::connect(&url).await.unwrap();
+    let counts = |db: sea_orm::DatabaseConnection| async move {
+        (
+            organization::Entity::find().count(&db).await.unwrap(),
+            user::Entity::find().count(&db).await.unwrap(),
+            membership::Entity::find().count(&db).await.unwrap(),
+            topic::Entity::find().count(&db).await.unwrap(),
+        )
+    };
+    let before = counts(db.clone()).await;
+    let second = run_with_database(&url, &["demo"], None).await;
+    assert!(second.status.success());
+    assert_eq!(
+        counts(db.clone()).await,
+        before,
+        "the second load changed the data"
+    );
+
+    let kind_count = |kind| {
+        let db = db.clone();
+        async move {
+            organization::Entity::find()
+                .filter(organization::Column::Kind.eq(kind))
+                .count(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(kind_count(OrganizationKind::Faculty).await, 8);
+    assert_eq!(kind_count(OrganizationKind::EducationUnit).await, 3);
+    assert_eq!(kind_count(OrganizationKind::ServiceUnit).await, 4);
+    assert_eq!(kind_count(OrganizationKind::Management).await, 1);
+    assert!(before.3 >= 8, "at least eight topics");
+    for t in topic::Entity::find().all(&db).await.unwrap() {
+        assert!(!t.name_fi.is_empty() && !t.name_sv.is_empty() && !t.name_en.is_empty());
+    }
+
+    let mut without_mentor = 0;
+    for community in organization::Entity::find()
+        .filter(
+            organization::Column::Kind
+                .is_in([OrganizationKind::Faculty, OrganizationKind::EducationUnit]),
+        )
+        .all(&db)
+        .await
+        .unwrap()
+    {
+        let mentors = membership::Entity::find()
+            .filter(membership::Column::OrganizationId.eq(community.id))
+            .filter(membership::Column::Role.eq(Role::Mentor))
+            .count(&db)
+            .await
+            .unwrap();
+        assert!(mentors <= 3, "{} has {mentors} mentors", community.slug);
+        if mentors == 0 {
+            without_mentor += 1;
+        }
+    }
+    assert_eq!(
+        without_mentor, 1,
+        "exactly one community is deliberately without a mentor"
+    );
+    for role in [Role::Member, Role::Contact, Role::Lead] {
+        let n = membership::Entity::find()
+            .filter(membership::Column::Role.eq(role))
+            .count(&db)
+            .await
+            .unwrap();
+        assert!(n >= 2, "{role:?}: {n}");
+    }
+
+    let app = crate::helpers::spawn_app_on(url.clone()).await;
+    let token = app.login(email, password).await;
+    let me = app
+        .graphql(
+            "{ me { isAdmin } contacts { hasMentor } }",
+            serde_json::json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["isAdmin"], true);
+    assert_eq!(me["data"]["contacts"].as_array().unwrap().len(), 11);
+    if on_postgres() {
+        assert!(url.starts_with("postgres"));
+    }
+}

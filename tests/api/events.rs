@@ -1,0 +1,116 @@
+//! Every change appends its event in the same transaction, and live subscribers see committed
+//! events in commit order.
+
+use std::time::Duration;
+
+use entity::event;
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+use serde_json::json;
+
+use crate::helpers::{WsClient, error_code, spawn_app};
+
+#[tokio::test]
+async fn each_admin_change_appends_one_event_with_its_actor() {
+    let app = spawn_app().await;
+    let network = app.seed_network().await;
+    let before = event::Entity::find().count(&app.state.db).await.unwrap();
+    let body = app
+        .graphql(
+            "mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }",
+            json!({}),
+            Some(&network.tokens.admin),
+        )
+        .await;
+    let events = event::Entity::find()
+        .order_by_asc(event::Column::Seq)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len() as u64, before + 1);
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, "topic.created");
+    assert_eq!(last.actor_id, Some(network.admin));
+    assert_eq!(
+        last.subject_id.to_string(),
+        body["data"]["createTopic"]["id"].as_str().unwrap()
+    );
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+#[tokio::test]
+async fn a_refused_change_leaves_no_event_and_reaches_no_subscriber() {
+    let app = spawn_app().await;
+    let network = app.seed_network().await;
+    let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
+        .await
+        .unwrap();
+    ws.subscribe("1", "subscription { events { kind } }", json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let before = event::Entity::find().count(&app.state.db).await.unwrap();
+    // The duplicate slug fails at the insert: the transaction rolls back.
+    let body = app
+        .graphql(
+            "mutation { createOrganization(input: { slug: \"science\", kind: FACULTY, nameFi: \"a\", nameSv: \"b\", nameEn: \"c\" }) { id } }",
+            json!({}),
+            Some(&network.tokens.admin),
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("CONFLICT"));
+    assert_eq!(
+        event::Entity::find().count(&app.state.db).await.unwrap(),
+        before
+    );
+    assert!(ws.stays_quiet(Duration::from_millis(300)).await);
+}
+
+#[tokio::test]
+async fn subscribers_receive_events_in_commit_order_and_by_filter() {
+    let app = spawn_app().await;
+    let network = app.seed_network().await;
+    let mut all = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
+        .await
+        .unwrap();
+    all.subscribe(
+        "all",
+        "subscription { events { kind sequence } }",
+        json!({}),
+    )
+    .await;
+    let mut topics_only = WsClient::connect(&app, json!({})).await.unwrap();
+    topics_only
+        .subscribe(
+            "t",
+            "subscription { events(filter: { kinds: [\"topic.created\"] }) { kind } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    for i in 0..5 {
+        let body = app
+            .graphql(
+                "mutation($s: String!) { createTopic(input: { slug: $s, nameFi: \"a\", nameSv: \"b\", nameEn: \"c\" }) { id } }",
+                json!({ "s": format!("topic-{i}") }),
+                Some(&network.tokens.admin),
+            )
+            .await;
+        crate::helpers::assert_ok(&body);
+        app.create_user(&format!("u{i}@uni.test"), false).await;
+    }
+    let mut last = 0;
+    for _ in 0..10 {
+        let data = all.next_data().await;
+        let seq = data["events"]["sequence"].as_i64().unwrap();
+        assert!(seq > last, "out of order: {seq} after {last}");
+        last = seq;
+    }
+    for _ in 0..5 {
+        assert_eq!(
+            topics_only.next_data().await["events"]["kind"],
+            "topic.created"
+        );
+    }
+    assert!(topics_only.stays_quiet(Duration::from_millis(300)).await);
+}

@@ -1,0 +1,464 @@
+//! The test harness: `spawn_app()` and the GraphQL/WebSocket clients tests use.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use digimentor::app::Application;
+use digimentor::config::{Config, GraphqlLimits, LogFormat, MailTransport};
+use digimentor::directory::service::{NewUser, add_membership, create_organization, create_user};
+use digimentor::state::AppState;
+use digimentor::values::{Email, Slug, TimeZone, TranslatedNames};
+use entity::membership::Role;
+use entity::organization::OrganizationKind;
+use entity::user::Locale;
+use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "test-password-123";
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _database: TestDatabase,
+}
+
+/// Which engine the tests run on.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+/// A fresh database for one test; removed when the test ends, pass or fail.
+pub enum TestDatabase {
+    /// Owned and cleaned up by someone else.
+    Borrowed,
+    Sqlite {
+        _dir: TempDir,
+    },
+    Postgres {
+        server_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    pub async fn create() -> (Self, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(server_url) if !server_url.is_empty() => {
+                let name = format!("dm_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&server_url)
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = replace_database(&server_url, &name);
+                (Self::Postgres { server_url, name }, url)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                (Self::Sqlite { _dir: dir }, url)
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { server_url, name } = self {
+            let (server_url, name) = (server_url.clone(), name.clone());
+            // Runs on its own thread and runtime: Drop cannot await, and the test's runtime may
+            // already be shutting down.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&server_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                        admin.close().await.ok();
+                    }
+                });
+                Ok::<_, std::io::Error>(())
+            })
+            .join();
+        }
+    }
+}
+
+/// Configuration for tests: random port, generous limits unless a test changes them.
+pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
+    Config {
+        database_url,
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: url::Url::parse("http://digimentor.test").unwrap(),
+        mail: MailTransport::Files(mail_dir),
+        mail_from: "Digimentor <digimentor@digimentor.test>".parse().unwrap(),
+        graphql: GraphqlLimits {
+            max_depth: 12,
+            max_complexity: 1000,
+            max_body_bytes: 256 * 1024,
+            introspection: true,
+        },
+        token_ttl: Duration::from_secs(3600),
+        log_format: LogFormat::Human,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns a server after letting the test adjust its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (database, url) = TestDatabase::create().await;
+    spawn(database, url, adjust).await
+}
+
+/// Spawns a server on a database the test already owns (and cleans up itself).
+pub async fn spawn_app_on(url: String) -> TestApp {
+    spawn(TestDatabase::Borrowed, url, |_| {}).await
+}
+
+async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    init_test_logging();
+    let mail_dir = std::env::temp_dir().join(format!("dm-mail-{}", Uuid::new_v4().simple()));
+    let mut config = test_config(url, mail_dir);
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("build application");
+    let address = app.local_addr().unwrap();
+    let state = app.state().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        state,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        server: Some(server),
+        _database: database,
+    }
+}
+
+fn init_test_logging() {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// POSTs a GraphQL operation and returns the decoded JSON body (whatever the status).
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Logs in and returns the token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .graphql(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({ "e": email, "p": password }),
+                None,
+            )
+            .await;
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
+    }
+
+    /// Creates a user directly through the service layer and returns its id.
+    pub async fn create_user(&self, email: &str, is_admin: bool) -> Uuid {
+        let txn = self.state.db.begin().await.unwrap();
+        let new = NewUser {
+            email: Email::parse(email).unwrap(),
+            display_name: email.split('@').next().unwrap().replace('.', " "),
+            locale: Locale::Fi,
+            time_zone: TimeZone::default(),
+            is_admin,
+            password: Some(PASSWORD.to_owned()),
+        };
+        let (created, event) = create_user(&txn, None, new).await.unwrap();
+        self.state.commit(txn, [event]).await.unwrap();
+        created.user.id
+    }
+
+    pub async fn create_organization(&self, slug: &str, kind: OrganizationKind) -> Uuid {
+        let txn = self.state.db.begin().await.unwrap();
+        let names = TranslatedNames::parse(
+            &format!("{slug} fi"),
+            &format!("{slug} sv"),
+            &format!("{slug} en"),
+        )
+        .unwrap();
+        let new = digimentor::directory::service::NewOrganization {
+            slug: Slug::parse(slug).unwrap(),
+            kind,
+            names,
+        };
+        let (org, event) = create_organization(&txn, None, new).await.unwrap();
+        self.state.commit(txn, [event]).await.unwrap();
+        org.id
+    }
+
+    pub async fn add_role(&self, user: Uuid, organization: Uuid, role: Role) -> Uuid {
+        let txn = self.state.db.begin().await.unwrap();
+        let (m, event) = add_membership(&txn, None, user, organization, role)
+            .await
+            .unwrap();
+        self.state.commit(txn, [event]).await.unwrap();
+        m.id
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// A small network with one person in each role, and their tokens.
+pub struct Network {
+    pub science: Uuid,
+    pub arts: Uuid,
+    pub it_services: Uuid,
+    pub management: Uuid,
+    pub admin: Uuid,
+    pub staff: Uuid,
+    pub tokens: Tokens,
+}
+
+/// Tokens of the people of a [`Network`].
+pub struct Tokens {
+    pub admin: String,
+    pub staff: String,
+    pub mentor: String,
+    pub contact: String,
+    pub lead: String,
+}
+
+impl Tokens {
+    /// (role name, token) for every role, a visitor first with no token.
+    pub fn by_role(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("visitor", None),
+            ("staff", Some(self.staff.as_str())),
+            ("mentor", Some(self.mentor.as_str())),
+            ("contact", Some(self.contact.as_str())),
+            ("lead", Some(self.lead.as_str())),
+            ("admin", Some(self.admin.as_str())),
+        ]
+    }
+}
+
+impl TestApp {
+    pub async fn seed_network(&self) -> Network {
+        let science = self
+            .create_organization("science", OrganizationKind::Faculty)
+            .await;
+        let arts = self
+            .create_organization("arts", OrganizationKind::Faculty)
+            .await;
+        let it_services = self
+            .create_organization("it-services", OrganizationKind::ServiceUnit)
+            .await;
+        let management = self
+            .create_organization("management", OrganizationKind::Management)
+            .await;
+        let admin = self.create_user("admin@uni.test", true).await;
+        let staff = self.create_user("staff@uni.test", false).await;
+        let mentor = self.create_user("mentor@uni.test", false).await;
+        let contact = self.create_user("contact@uni.test", false).await;
+        let lead = self.create_user("lead@uni.test", false).await;
+        self.add_role(staff, science, Role::Member).await;
+        self.add_role(mentor, science, Role::Mentor).await;
+        self.add_role(contact, it_services, Role::Contact).await;
+        self.add_role(lead, management, Role::Lead).await;
+        let tokens = Tokens {
+            admin: self.login("admin@uni.test", PASSWORD).await,
+            staff: self.login("staff@uni.test", PASSWORD).await,
+            mentor: self.login("mentor@uni.test", PASSWORD).await,
+            contact: self.login("contact@uni.test", PASSWORD).await,
+            lead: self.login("lead@uni.test", PASSWORD).await,
+        };
+        Network {
+            science,
+            arts,
+            it_services,
+            management,
+            admin,
+            staff,
+            tokens,
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, or `None` when the operation succeeded.
+pub fn error_code(body: &Value) -> Option<String> {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Panics with the body unless the operation succeeded.
+pub fn assert_ok(body: &Value) {
+    assert!(
+        body.get("errors").is_none_or(Value::is_null),
+        "unexpected errors: {body}"
+    );
+}
+
+/// A `graphql-transport-ws` client over a real WebSocket.
+pub struct WsClient {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How the server ended a connection.
+#[derive(Debug)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl WsClient {
+    /// Connects and sends `connection_init` with `payload`; `Err` if the server closes instead
+    /// of acknowledging.
+    pub async fn connect(app: &TestApp, payload: Value) -> Result<Self, Closed> {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+        let mut request = format!("ws://{}/graphql/ws", app.address)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(
+            response.headers().get("sec-websocket-protocol").unwrap(),
+            "graphql-transport-ws"
+        );
+        let mut client = Self { stream };
+        client
+            .stream
+            .send(text(
+                json!({ "type": "connection_init", "payload": payload }),
+            ))
+            .await
+            .unwrap();
+        match client.next_raw().await {
+            Ok(message) if message["type"] == "connection_ack" => Ok(client),
+            Ok(other) => panic!("expected connection_ack, got {other}"),
+            Err(closed) => Err(closed),
+        }
+    }
+
+    /// Starts a subscription with id `id`.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(text(json!({
+                "id": id,
+                "type": "subscribe",
+                "payload": { "query": query, "variables": variables }
+            })))
+            .await
+            .unwrap();
+    }
+
+    /// The next `next` payload's data, failing after a few seconds.
+    pub async fn next_data(&mut self) -> Value {
+        let message = tokio::time::timeout(Duration::from_secs(5), self.next_raw())
+            .await
+            .expect("no message within 5 s")
+            .expect("connection closed");
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"]["errors"].is_null(), "{message}");
+        message["payload"]["data"].clone()
+    }
+
+    /// `true` if nothing arrives within `wait`.
+    pub async fn stays_quiet(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.next_raw()).await.is_err()
+    }
+
+    async fn next_raw(&mut self) -> Result<Value, Closed> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(Closed {
+                        code: frame.as_ref().map(|f| u16::from(f.code)).unwrap_or(1005),
+                        reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                    });
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    return Err(Closed {
+                        code: 1006,
+                        reason: String::new(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn text(value: Value) -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Text(value.to_string().into())
+}
