@@ -95,8 +95,20 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
-/// Subscriptions over `graphql-transport-ws`. The `connection_init` payload may carry
-/// `{"token": "…"}`; a connection without one is a visitor's, a bad token closes it.
+/// The token of a `connection_init` payload: `{"token": "…"}`, or the
+/// `{"Authorization": "Bearer …"}` that GraphiQL sends from its headers tab.
+fn init_token(payload: &serde_json::Value) -> Option<&str> {
+    if let Some(token) = payload.get("token").and_then(|t| t.as_str()) {
+        return Some(token);
+    }
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+        .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
+}
+
+/// Subscriptions over `graphql-transport-ws`. The `connection_init` payload may carry a token
+/// (see [`init_token`]); a connection without one is a visitor's, a bad token closes it.
 pub async fn websocket(
     State(state): State<HttpState>,
     protocol: GraphQLProtocol,
@@ -109,7 +121,7 @@ pub async fn websocket(
             let connection = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = request_loaders(&app);
-                    if let Some(token) = payload.get("token").and_then(|t| t.as_str()) {
+                    if let Some(token) = init_token(&payload) {
                         let viewer = authenticate(&app.db, token).await?;
                         data.insert(viewer);
                     }

@@ -130,3 +130,16 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn tests_run_on_the_database_engine_that_was_asked_for() {
+    use sea_orm::DbBackend;
+    let app = spawn_app().await;
+    let backend = app.state.db.get_database_backend();
+    if crate::helpers::on_postgres() {
+        assert_eq!(backend, DbBackend::Postgres);
+    } else {
+        assert_eq!(backend, DbBackend::Sqlite);
+        eprintln!("note: TEST_DATABASE_URL is not set, so this run used SQLite only");
+    }
+}

@@ -26,6 +26,23 @@ async fn a_token_in_connection_init_authenticates_the_subscription() {
 }
 
 #[tokio::test]
+async fn graphiqls_authorization_header_payload_works_too() {
+    let app = spawn_app().await;
+    let network = app.seed_network().await;
+    let payload = json!({ "Authorization": format!("Bearer {}", network.tokens.admin) });
+    let mut ws = WsClient::connect(&app, payload).await.unwrap();
+    ws.subscribe("1", EVENTS, json!({ "f": { "kinds": ["user.created"] } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Only an admin may see this kind, so receiving it proves the payload authenticated.
+    app.create_user("seen@uni.test", false).await;
+    assert_eq!(ws.next_data().await["events"]["kind"], "user.created");
+
+    let forged = json!({ "Authorization": "Bearer dmt_forged" });
+    assert!(WsClient::connect(&app, forged).await.is_err());
+}
+
+#[tokio::test]
 async fn a_bad_token_closes_the_connection() {
     let app = spawn_app().await;
     let closed = WsClient::connect(&app, json!({ "token": "dmt_forged" }))
