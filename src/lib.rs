@@ -14,6 +14,8 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod inquiries;
+pub mod questions;
 pub mod state;
 pub mod telemetry;
 pub mod topics;

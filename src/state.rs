@@ -1,6 +1,7 @@
 //! Shared application state handed to every request.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use entity::event;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -17,12 +18,38 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub events: EventBus,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Counts SQL statements; read by tests that guard against N+1 queries, and by metrics.
+    pub statements: StatementCounter,
+    /// Held across commit-then-publish so live subscribers see events in commit order.
+    commit_order: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A shared count of executed SQL statements.
+#[derive(Clone, Default, Debug)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Installs the counter on a connection (before it is cloned into the state).
+    pub fn install(&self, db: &mut DatabaseConnection) {
+        let count = self.0.clone();
+        db.set_metric_callback(move |_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        });
+    }
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    pub fn new(mut db: DatabaseConnection, config: Config) -> Self {
+        let statements = StatementCounter::default();
+        statements.install(&mut db);
         Self {
             db,
+            statements,
+            commit_order: Arc::default(),
             config: Arc::new(config),
             events: EventBus::default(),
             login_throttle: Arc::new(LoginThrottle::default()),
@@ -41,6 +68,7 @@ impl AppState {
         txn: DatabaseTransaction,
         events: impl IntoIterator<Item = event::Model>,
     ) -> AppResult<()> {
+        let _in_order = self.commit_order.lock().await;
         txn.commit().await?;
         for event in events {
             self.events.publish(event);

@@ -17,6 +17,8 @@ pub struct Model {
     pub organization_ids: Json,
     /// JSON array of the topic ids the event concerns.
     pub topic_ids: Json,
+    /// JSON array of who may read the event (see the service crate's `events::audience`).
+    pub audience: Json,
     pub created_at: DateTimeUtc,
 }
 

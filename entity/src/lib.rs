@@ -5,16 +5,30 @@
 
 pub mod access_token;
 pub mod event;
+pub mod inquiry;
+pub mod inquiry_answer_revision;
+pub mod inquiry_message;
+pub mod inquiry_target;
+pub mod inquiry_topic;
 pub mod membership;
 pub mod organization;
+pub mod question;
+pub mod question_topic;
 pub mod topic;
 pub mod user;
 
 pub mod prelude {
     pub use super::access_token::Entity as AccessToken;
     pub use super::event::Entity as Event;
+    pub use super::inquiry::Entity as Inquiry;
+    pub use super::inquiry_answer_revision::Entity as InquiryAnswerRevision;
+    pub use super::inquiry_message::Entity as InquiryMessage;
+    pub use super::inquiry_target::Entity as InquiryTarget;
+    pub use super::inquiry_topic::Entity as InquiryTopic;
     pub use super::membership::Entity as Membership;
     pub use super::organization::Entity as Organization;
+    pub use super::question::Entity as Question;
+    pub use super::question_topic::Entity as QuestionTopic;
     pub use super::topic::Entity as Topic;
     pub use super::user::Entity as User;
 }

@@ -4,6 +4,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_directory;
 mod m20261128_000002_create_event;
+mod m20261128_000003_create_inquiry;
+mod m20261128_000004_create_question;
 
 pub struct Migrator;
 
@@ -13,6 +15,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_directory::Migration),
             Box::new(m20261128_000002_create_event::Migration),
+            Box::new(m20261128_000003_create_inquiry::Migration),
+            Box::new(m20261128_000004_create_question::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ enum Event {
     SubjectId,
     OrganizationIds,
     TopicIds,
+    Audience,
     CreatedAt,
 }
 
@@ -30,7 +31,17 @@ impl MigrationTrait for Migration {
                     .col(uuid(Event::SubjectId))
                     .col(json(Event::OrganizationIds))
                     .col(json(Event::TopicIds))
+                    .col(json(Event::Audience))
                     .col(timestamp_with_time_zone(Event::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_event_subject")
+                    .table(Event::Table)
+                    .col(Event::SubjectId)
                     .to_owned(),
             )
             .await

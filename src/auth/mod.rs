@@ -41,11 +41,24 @@ impl Viewer {
 
     /// Holds `role` in `organization` (admins hold every role).
     pub fn has_role(&self, organization: Uuid, role: Role) -> bool {
-        self.is_admin()
-            || self
-                .grants
-                .iter()
-                .any(|g| g.organization_id == organization && g.role == role)
+        self.is_admin() || self.holds(organization, role)
+    }
+
+    /// Holds `role` in `organization` through a membership; being an admin does not count.
+    /// Used where someone acts *on behalf of* an organization (answering for a community).
+    pub fn holds(&self, organization: Uuid, role: Role) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.organization_id == organization && g.role == role)
+    }
+
+    /// The organizations where the caller holds `role`.
+    pub fn organizations_with(&self, role: Role) -> Vec<Uuid> {
+        self.grants
+            .iter()
+            .filter(|g| g.role == role)
+            .map(|g| g.organization_id)
+            .collect()
     }
 
     /// Holds any role in `organization`.

@@ -8,6 +8,8 @@ use entity::{membership, organization, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use crate::graphql::group_by;
+
 /// Members of organizations, keyed by organization id, with their users.
 pub struct MembersByOrganization(pub DatabaseConnection);
 
@@ -45,11 +47,7 @@ impl Loader<Uuid> for MembershipsByUser {
             .order_by_asc(membership::Column::CreatedAt)
             .all(&self.0)
             .await?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for m in rows {
-            out.entry(m.user_id).or_default().push(m);
-        }
-        Ok(out)
+        Ok(group_by(rows, |m| m.user_id))
     }
 }
 

@@ -1,8 +1,5 @@
 //! GraphQL types and thin resolvers of the directory.
 
-use std::sync::Arc;
-
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{membership, organization, user};
@@ -11,7 +8,7 @@ use super::loaders::{MembersByOrganization, MembershipsByUser, OrganizationById,
 use super::service::{self, NewOrganization, NewUser};
 use crate::auth::{Viewer, require_admin, viewer};
 use crate::error::{AppError, AppResult};
-use crate::graphql::parse_id;
+use crate::graphql::{load_one, parse_id};
 use crate::state::AppState;
 use crate::values::{Email, NonEmptyText, Slug, TimeZone, TranslatedNames};
 
@@ -82,10 +79,6 @@ pub fn display_locale(ctx: &Context<'_>, requested: Option<Locale>) -> entity::u
         .unwrap_or(entity::user::Locale::Fi)
 }
 
-fn loader_error(err: Arc<sea_orm::DbErr>) -> AppError {
-    AppError::Internal(Box::new(err))
-}
-
 /// A faculty, education unit, service unit or the management organization.
 pub struct Organization(pub organization::Model);
 
@@ -130,11 +123,8 @@ impl Organization {
             )
             .into());
         }
-        let rows = ctx
-            .data::<DataLoader<MembersByOrganization>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(loader_error)?
+        let rows = load_one::<MembersByOrganization>(ctx, self.0.id)
+            .await?
             .unwrap_or_default();
         Ok(rows
             .into_iter()
@@ -200,11 +190,8 @@ impl User {
     }
     /// The organizations this user belongs to and the roles held there.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
-        Ok(ctx
-            .data::<DataLoader<MembershipsByUser>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(loader_error)?
+        Ok(load_one::<MembershipsByUser>(ctx, self.0.id)
+            .await?
             .unwrap_or_default()
             .into_iter()
             .map(Membership)
@@ -227,18 +214,14 @@ impl Membership {
         self.0.role.into()
     }
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        ctx.data::<DataLoader<OrganizationById>>()?
-            .load_one(self.0.organization_id)
-            .await
-            .map_err(loader_error)?
+        load_one::<OrganizationById>(ctx, self.0.organization_id)
+            .await?
             .map(Organization)
             .ok_or_else(|| AppError::NotFound("organization").into())
     }
     async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Person> {
-        ctx.data::<DataLoader<UserById>>()?
-            .load_one(self.0.user_id)
-            .await
-            .map_err(loader_error)?
+        load_one::<UserById>(ctx, self.0.user_id)
+            .await?
             .map(Person)
             .ok_or_else(|| AppError::NotFound("user").into())
     }

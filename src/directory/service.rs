@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::password::{check_password_policy, generate_password, hash_password};
 use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::{Email, Slug, TimeZone, TranslatedNames};
@@ -147,6 +148,7 @@ pub async fn create_organization(
             subject_id: org.id,
             organization_ids: vec![org.id],
             topic_ids: vec![],
+            audience: vec![Reader::Public],
         },
     )
     .await?;
@@ -214,6 +216,7 @@ pub async fn create_user(
             subject_id: user.id,
             organization_ids: vec![],
             topic_ids: vec![],
+            audience: vec![Reader::User { id: user.id }],
         },
     )
     .await?;
@@ -287,6 +290,7 @@ pub async fn add_membership(
             subject_id: user.id,
             organization_ids: vec![org.id],
             topic_ids: vec![],
+            audience: vec![Reader::User { id: user.id }, Reader::organization(org.id)],
         },
     )
     .await?;
@@ -312,6 +316,12 @@ pub async fn remove_membership(
             subject_id: membership.user_id,
             organization_ids: vec![membership.organization_id],
             topic_ids: vec![],
+            audience: vec![
+                Reader::User {
+                    id: membership.user_id,
+                },
+                Reader::organization(membership.organization_id),
+            ],
         },
     )
     .await?;

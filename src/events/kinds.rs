@@ -5,3 +5,15 @@ pub const USER_CREATED: &str = "user.created";
 pub const MEMBERSHIP_ADDED: &str = "membership.added";
 pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
 pub const TOPIC_CREATED: &str = "topic.created";
+
+pub const INQUIRY_CREATED: &str = "inquiry.created";
+pub const INQUIRY_PUBLISHED: &str = "inquiry.published";
+pub const INQUIRY_CLOSED: &str = "inquiry.closed";
+pub const INQUIRY_ANSWERED: &str = "inquiry.answered";
+pub const INQUIRY_DECLINED: &str = "inquiry.declined";
+pub const INQUIRY_MESSAGE_POSTED: &str = "inquiry.message_posted";
+
+pub const QUESTION_SUBMITTED: &str = "question.submitted";
+pub const QUESTION_FORWARDED: &str = "question.forwarded";
+pub const QUESTION_ANSWERED: &str = "question.answered";
+pub const QUESTION_CLOSED: &str = "question.closed";

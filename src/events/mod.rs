@@ -1,27 +1,56 @@
 //! The append-only event log and its live fan-out to GraphQL subscribers.
 //!
 //! Every change appends an [`event`](entity::event) in its own transaction
-//! ([`service::append_event`]); after commit the event is published on the in-process
-//! [`EventBus`], from which subscriptions filter what each subscriber may read
-//! ([`visibility::can_read`]).
+//! ([`service::append_event`]) together with its [`audience`]; after commit the event is
+//! published on the in-process [`EventBus`], from which subscriptions take what each subscriber
+//! may read.
 
+pub mod audience;
 pub mod kinds;
 pub mod schema;
 pub mod service;
-pub mod visibility;
 
 use std::sync::Arc;
 
 use entity::event;
 use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::auth::Viewer;
+use audience::Reader;
 
 /// How many events a slow subscriber may fall behind before it is told it lagged.
 const BUS_CAPACITY: usize = 4096;
 
+/// A committed event with its audience and ids decoded once for all subscribers.
+#[derive(Debug)]
+pub struct PublishedEvent {
+    pub model: event::Model,
+    pub audience: Vec<Reader>,
+    pub organization_ids: Vec<Uuid>,
+    pub topic_ids: Vec<Uuid>,
+}
+
+impl PublishedEvent {
+    pub fn new(model: event::Model) -> Self {
+        Self {
+            audience: serde_json::from_value(model.audience.clone()).unwrap_or_default(),
+            organization_ids: service::ids(&model.organization_ids),
+            topic_ids: service::ids(&model.topic_ids),
+            model,
+        }
+    }
+
+    /// Whether `viewer` (or a visitor) may read this event.
+    pub fn readable_by(&self, viewer: Option<&Viewer>) -> bool {
+        audience::admits(&self.audience, viewer)
+    }
+}
+
 /// In-process broadcast of committed events.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<Arc<event::Model>>,
+    sender: broadcast::Sender<Arc<PublishedEvent>>,
 }
 
 impl Default for EventBus {
@@ -34,10 +63,10 @@ impl Default for EventBus {
 impl EventBus {
     /// Announces a committed event. Having no subscriber is not an error.
     pub fn publish(&self, event: event::Model) {
-        let _ = self.sender.send(Arc::new(event));
+        let _ = self.sender.send(Arc::new(PublishedEvent::new(event)));
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<event::Model>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedEvent>> {
         self.sender.subscribe()
     }
 }

@@ -4,58 +4,61 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
-use entity::event;
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use uuid::Uuid;
 
-use super::service::ids;
-use super::visibility::can_read;
-use crate::auth::viewer;
+use super::PublishedEvent;
+use crate::auth::{Viewer, viewer};
+use crate::error::AppResult;
+use crate::graphql::parse_id;
 use crate::state::AppState;
 
 /// Something that happened in the network.
-pub struct Event(pub Arc<event::Model>);
+pub struct Event(pub Arc<PublishedEvent>);
 
 #[Object]
 impl Event {
     /// Unique id of the event.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.model.id.to_string())
     }
     /// Position in the event log; increases with every event.
     async fn sequence(&self) -> i64 {
-        self.0.seq
+        self.0.model.seq
     }
     /// Dotted kind, e.g. `organization.created`.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        &self.0.model.kind
     }
     /// The user who caused it, if any.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(|id| ID(id.to_string()))
+        self.0.model.actor_id.map(|id| ID(id.to_string()))
     }
     /// The thing it is about (organization, user, topic, …).
     async fn subject_id(&self) -> ID {
-        ID(self.0.subject_id.to_string())
+        ID(self.0.model.subject_id.to_string())
     }
     /// Organizations it concerns.
     async fn organization_ids(&self) -> Vec<ID> {
-        ids(&self.0.organization_ids)
-            .into_iter()
+        self.0
+            .organization_ids
+            .iter()
             .map(|id| ID(id.to_string()))
             .collect()
     }
     /// Topics it concerns.
     async fn topic_ids(&self) -> Vec<ID> {
-        ids(&self.0.topic_ids)
-            .into_iter()
+        self.0
+            .topic_ids
+            .iter()
             .map(|id| ID(id.to_string()))
             .collect()
     }
     /// When it happened.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.0.model.created_at
     }
 }
 
@@ -74,19 +77,52 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    fn matches(&self, event: &event::Model) -> bool {
-        let any_id = |wanted: &[ID], have: &serde_json::Value| {
-            wanted.is_empty() || {
-                let have = ids(have);
-                wanted
-                    .iter()
-                    .any(|w| have.iter().any(|h| h.to_string() == w.as_str()))
+    /// Checks the ids once, so that matching each event is cheap.
+    fn compile(self) -> AppResult<CompiledFilter> {
+        let parse_all = |field: &str, ids: &[ID]| -> AppResult<Vec<Uuid>> {
+            ids.iter().map(|id| parse_id(field, id)).collect()
+        };
+        Ok(CompiledFilter {
+            topics: parse_all("topics", &self.topics)?,
+            organizations: parse_all("organizations", &self.organizations)?,
+            kinds: self.kinds,
+        })
+    }
+}
+
+struct CompiledFilter {
+    kinds: Vec<String>,
+    topics: Vec<Uuid>,
+    organizations: Vec<Uuid>,
+}
+
+impl CompiledFilter {
+    fn matches(&self, event: &PublishedEvent) -> bool {
+        let any = |wanted: &[Uuid], have: &[Uuid]| {
+            wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
+        };
+        (self.kinds.is_empty() || self.kinds.iter().any(|k| k == &event.model.kind))
+            && any(&self.topics, &event.topic_ids)
+            && any(&self.organizations, &event.organization_ids)
+    }
+}
+
+/// Committed events from now on that `viewer` may read, in commit order.
+pub fn readable_events(
+    state: &AppState,
+    viewer: Option<Viewer>,
+) -> impl Stream<Item = Arc<PublishedEvent>> + use<> {
+    BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
+        let out = match item {
+            Ok(event) if event.readable_by(viewer.as_ref()) => Some(event),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "a subscriber fell behind and skipped events");
+                None
             }
         };
-        (self.kinds.is_empty() || self.kinds.iter().any(|k| k == &event.kind))
-            && any_id(&self.topics, &event.topic_ids)
-            && any_id(&self.organizations, &event.organization_ids)
-    }
+        std::future::ready(out)
+    })
 }
 
 #[derive(Default)]
@@ -101,21 +137,9 @@ impl EventSubscription {
         filter: Option<EventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = Event>> {
         let state = ctx.data::<AppState>()?;
-        let filter = filter.unwrap_or_default();
-        let viewer = viewer(ctx).cloned();
-        let stream = BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
-            let out = match item {
-                Ok(event) if can_read(viewer.as_ref(), &event) && filter.matches(&event) => {
-                    Some(Event(event))
-                }
-                Ok(_) => None,
-                Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "a subscriber fell behind and skipped events");
-                    None
-                }
-            };
-            async move { out }
-        });
-        Ok(stream)
+        let filter = filter.unwrap_or_default().compile()?;
+        Ok(readable_events(state, viewer(ctx).cloned())
+            .filter(move |event| std::future::ready(filter.matches(event)))
+            .map(Event))
     }
 }

@@ -5,7 +5,8 @@ use entity::event;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, NotSet, Set};
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use super::audience::Reader;
+use crate::error::{AppError, AppResult};
 
 /// What a change says about itself.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct NewEvent {
     pub subject_id: Uuid,
     pub organization_ids: Vec<Uuid>,
     pub topic_ids: Vec<Uuid>,
+    /// Who may read it (administrators always may).
+    pub audience: Vec<Reader>,
 }
 
 /// Appends an event inside the caller's transaction and returns it with its sequence number.
@@ -27,6 +30,7 @@ pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult
         subject_id: Set(new.subject_id),
         organization_ids: Set(serde_json::json!(new.organization_ids)),
         topic_ids: Set(serde_json::json!(new.topic_ids)),
+        audience: Set(serde_json::to_value(&new.audience).map_err(AppError::internal)?),
         created_at: Set(Utc::now()),
     }
     .insert(db)

@@ -2,9 +2,15 @@
 
 mod error_codes;
 mod ids;
+pub mod pagination;
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use sea_orm::DbErr;
+use uuid::Uuid;
 
 pub use error_codes::ErrorCodes;
 pub use ids::parse_id;
@@ -15,24 +21,43 @@ use crate::directory::loaders::{
     MembersByOrganization, MembershipsByUser, OrganizationById, UserById,
 };
 use crate::directory::schema::{DirectoryMutation, DirectoryQuery};
+use crate::error::AppError;
 use crate::events::schema::EventSubscription;
+use crate::inquiries::loaders::{
+    MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
+};
+use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
+use crate::questions::loaders::TopicsByQuestion;
+use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
 use crate::topics::schema::{TopicMutation, TopicQuery};
 
 /// Every query, merged from the features.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(AuthQuery, DirectoryQuery, TopicQuery);
+pub struct QueryRoot(
+    AuthQuery,
+    DirectoryQuery,
+    TopicQuery,
+    InquiryQuery,
+    QuestionQuery,
+);
 
 /// Every mutation, merged from the features.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(AuthMutation, DirectoryMutation, TopicMutation);
+pub struct MutationRoot(
+    AuthMutation,
+    DirectoryMutation,
+    TopicMutation,
+    InquiryMutation,
+    QuestionMutation,
+);
 
 /// Every subscription, merged from the features.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(EventSubscription);
+pub struct SubscriptionRoot(EventSubscription, InquirySubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -74,6 +99,26 @@ pub fn sdl() -> String {
     builder(&limits).finish().sdl()
 }
 
+/// Loads one key through the request's batch loader `L`; database failures become `INTERNAL`.
+pub async fn load_one<L>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<L::Value>>
+where
+    L: Loader<Uuid, Error = Arc<DbErr>>,
+{
+    ctx.data::<DataLoader<L>>()?
+        .load_one(key)
+        .await
+        .map_err(|err| AppError::Internal(Box::new(err)).into())
+}
+
+/// Groups rows by a key, keeping their order (the usual shape of a batch load).
+pub fn group_by<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
 /// Per-request batch loaders; their caches live as long as one request or one subscription.
 pub fn request_loaders(state: &AppState) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
@@ -90,5 +135,25 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         tokio::spawn,
     ));
     data.insert(DataLoader::new(UserById(state.db.clone()), tokio::spawn));
+    data.insert(DataLoader::new(
+        TargetsByInquiry(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        TopicsByInquiry(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        MessagesByTarget(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        RevisionsByTarget(state.db.clone()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        TopicsByQuestion(state.db.clone()),
+        tokio::spawn,
+    ));
     data
 }

@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::{Slug, TranslatedNames};
@@ -49,6 +50,7 @@ pub async fn create_topic(
             subject_id: topic.id,
             organization_ids: vec![],
             topic_ids: vec![topic.id],
+            audience: vec![Reader::Public],
         },
     )
     .await?;

@@ -462,3 +462,122 @@ impl WsClient {
 fn text(value: Value) -> tokio_tungstenite::tungstenite::Message {
     tokio_tungstenite::tungstenite::Message::Text(value.to_string().into())
 }
+
+/// A network for the two-way channel: three communities (Science with two mentors and two staff
+/// members), two service units and management, everyone logged in.
+pub struct Channel {
+    orgs: std::collections::HashMap<&'static str, Uuid>,
+    tokens: std::collections::HashMap<&'static str, String>,
+}
+
+impl Channel {
+    /// An organization's id as a GraphQL ID string.
+    pub fn org(&self, slug: &str) -> String {
+        self.orgs[slug].to_string()
+    }
+
+    /// A person's token; `"visitor"` has none.
+    pub fn token(&self, name: &str) -> Option<&str> {
+        if name == "visitor" {
+            return None;
+        }
+        Some(self.tokens[name].as_str())
+    }
+}
+
+impl TestApp {
+    pub async fn seed_channel(&self) -> Channel {
+        let mut orgs = std::collections::HashMap::new();
+        for (slug, kind) in [
+            ("science", OrganizationKind::Faculty),
+            ("arts", OrganizationKind::Faculty),
+            ("medicine", OrganizationKind::Faculty),
+            ("it-services", OrganizationKind::ServiceUnit),
+            ("library", OrganizationKind::ServiceUnit),
+            ("management", OrganizationKind::Management),
+        ] {
+            orgs.insert(slug, self.create_organization(slug, kind).await);
+        }
+        let people: [(&'static str, Option<(&str, Role)>); 11] = [
+            ("admin", None),
+            ("lead", Some(("management", Role::Lead))),
+            ("unit.contact", Some(("it-services", Role::Contact))),
+            ("library.contact", Some(("library", Role::Contact))),
+            ("science.mentor", Some(("science", Role::Mentor))),
+            ("science.comentor", Some(("science", Role::Mentor))),
+            ("science.staff", Some(("science", Role::Member))),
+            ("science.staff2", Some(("science", Role::Member))),
+            ("arts.mentor", Some(("arts", Role::Mentor))),
+            ("arts.staff", Some(("arts", Role::Member))),
+            ("medicine.mentor", Some(("medicine", Role::Mentor))),
+        ];
+        let mut tokens = std::collections::HashMap::new();
+        for (name, role) in people {
+            let email = format!("{name}@uni.test");
+            let id = self.create_user(&email, name == "admin").await;
+            if let Some((org, role)) = role {
+                self.add_role(id, orgs[org], role).await;
+            }
+            tokens.insert(name, self.login(&email, PASSWORD).await);
+        }
+        Channel { orgs, tokens }
+    }
+
+    /// Creates and publishes an inquiry from management to `communities` as the lead; returns the
+    /// inquiry id and the slot id of each community (by slug).
+    pub async fn published_inquiry(
+        &self,
+        channel: &Channel,
+        title: &str,
+        communities: &[&str],
+    ) -> (String, std::collections::HashMap<String, String>) {
+        let ids: Vec<String> = communities.iter().map(|c| channel.org(c)).collect();
+        let created = self
+            .graphql(
+                "mutation($o: ID!, $t: String!, $c: [ID!]!) { createInquiry(input: { organizationId: $o, title: $t, body: \"What do you need?\", communityIds: $c }) { id } }",
+                json!({ "o": channel.org("management"), "t": title, "c": ids }),
+                channel.token("lead"),
+            )
+            .await;
+        assert_ok(&created);
+        let id = created["data"]["createInquiry"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let published = self
+            .graphql(
+                "mutation($id: ID!) { publishInquiry(id: $id) { targets { id community { slug } } } }",
+                json!({ "id": id }),
+                channel.token("lead"),
+            )
+            .await;
+        assert_ok(&published);
+        let slots = published["data"]["publishInquiry"]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["community"]["slug"].as_str().unwrap().to_owned(),
+                    t["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (id, slots)
+    }
+}
+
+impl WsClient {
+    /// The first error of the next `error` (or `next` with errors) message.
+    pub async fn next_error(&mut self) -> Value {
+        let message = tokio::time::timeout(Duration::from_secs(5), self.next_raw())
+            .await
+            .expect("no message within 5 s")
+            .expect("connection closed");
+        match message["type"].as_str() {
+            Some("error") => message["payload"][0].clone(),
+            Some("next") => message["payload"]["errors"][0].clone(),
+            _ => panic!("expected an error, got {message}"),
+        }
+    }
+}

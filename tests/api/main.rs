@@ -11,6 +11,8 @@ mod bad_input;
 mod binary;
 mod directory;
 mod events;
+mod inquiries;
+mod questions;
 mod schema;
 mod server;
 mod websocket;

@@ -1,0 +1,589 @@
+//! GraphQL types and thin resolvers of inquiries.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use entity::{inquiry, inquiry_answer_revision, inquiry_message, inquiry_target};
+use futures_util::{Stream, StreamExt};
+
+use super::access;
+use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry};
+use super::service::{self, Addressees, InquiryFilter, NewInquiry, SlotResponse};
+use crate::auth::{Viewer, require_viewer, viewer};
+use crate::directory::loaders::{OrganizationById, UserById};
+use crate::directory::schema::{Organization, Person};
+use crate::error::{AppError, AppResult};
+use crate::events::schema::readable_events;
+use crate::graphql::pagination::Page;
+use crate::graphql::{load_one, parse_id};
+use crate::state::AppState;
+use crate::topics::schema::Topic;
+use crate::values::NonEmptyText;
+
+/// Lifecycle of an inquiry.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::inquiry::InquiryStatus")]
+pub enum InquiryStatus {
+    /// Visible only to the inquiring organization.
+    Draft,
+    /// Published: communities answer.
+    Open,
+    /// Ended: answers can no longer change.
+    Closed,
+}
+
+/// State of one community's slot.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::inquiry_target::TargetStatus")]
+pub enum TargetStatus {
+    Pending,
+    Answered,
+    Declined,
+}
+
+/// An inquiry from management or a service unit to communities.
+pub struct Inquiry(pub inquiry::Model);
+
+/// How many addressed communities have responded: "7 of 12 communities answered".
+#[derive(SimpleObject)]
+pub struct Coverage {
+    /// Addressed communities.
+    pub targets: i32,
+    pub answered: i32,
+    pub declined: i32,
+    pub pending: i32,
+    /// Pending slots whose deadline has passed.
+    pub overdue: i32,
+    /// E.g. "7 of 12 communities answered".
+    pub summary: String,
+}
+
+impl Coverage {
+    fn of(inquiry: &inquiry::Model, targets: &[inquiry_target::Model], now: DateTime<Utc>) -> Self {
+        let count = |status| targets.iter().filter(|t| t.status == status).count() as i32;
+        let pending = count(inquiry_target::TargetStatus::Pending);
+        let answered = count(inquiry_target::TargetStatus::Answered);
+        let overdue = if inquiry.deadline.is_some_and(|d| d < now) {
+            pending
+        } else {
+            0
+        };
+        Self {
+            targets: targets.len() as i32,
+            answered,
+            declined: count(inquiry_target::TargetStatus::Declined),
+            pending,
+            overdue,
+            summary: format!("{answered} of {} communities answered", targets.len()),
+        }
+    }
+}
+
+async fn targets_of(
+    ctx: &Context<'_>,
+    inquiry: &inquiry::Model,
+) -> async_graphql::Result<Vec<inquiry_target::Model>> {
+    Ok(load_one::<TargetsByInquiry>(ctx, inquiry.id)
+        .await?
+        .unwrap_or_default())
+}
+
+#[Object]
+impl Inquiry {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The inquiring organization.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        load_one::<OrganizationById>(ctx, self.0.organization_id)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        Ok(load_one::<UserById>(ctx, self.0.author_id)
+            .await?
+            .map(Person))
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn deadline(&self) -> Option<DateTime<Utc>> {
+        self.0.deadline
+    }
+    async fn status(&self) -> InquiryStatus {
+        self.0.status.into()
+    }
+    /// Addressed to every community.
+    async fn all_communities(&self) -> bool {
+        self.0.all_communities
+    }
+    /// Communities may read each other's answers while the inquiry is open.
+    async fn answers_shared(&self) -> bool {
+        self.0.answers_shared
+    }
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(load_one::<TopicsByInquiry>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Topic)
+            .collect())
+    }
+    /// The slots the caller may read: all of them for the inquirer, leads and admins; a
+    /// community's own slot for its people, and the others once closed or shared.
+    async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InquiryTarget>> {
+        let viewer = require_viewer(ctx)?;
+        Ok(targets_of(ctx, &self.0)
+            .await?
+            .into_iter()
+            .filter(|t| access::can_read_slot(viewer, &self.0, t))
+            .map(|t| InquiryTarget {
+                slot: t,
+                inquiry: self.0.clone(),
+            })
+            .collect())
+    }
+    /// Who has responded, counted over every addressed community.
+    async fn coverage(&self, ctx: &Context<'_>) -> async_graphql::Result<Coverage> {
+        Ok(Coverage::of(
+            &self.0,
+            &targets_of(ctx, &self.0).await?,
+            Utc::now(),
+        ))
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One addressed community's slot: its answer and its follow-up thread.
+pub struct InquiryTarget {
+    slot: inquiry_target::Model,
+    inquiry: inquiry::Model,
+}
+
+#[Object]
+impl InquiryTarget {
+    async fn id(&self) -> ID {
+        ID(self.slot.id.to_string())
+    }
+    async fn community(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        load_one::<OrganizationById>(ctx, self.slot.community_id)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| AppError::NotFound("organization").into())
+    }
+    async fn status(&self) -> TargetStatus {
+        self.slot.status.into()
+    }
+    /// The community's answer (Markdown), when answered.
+    async fn answer(&self) -> Option<&str> {
+        self.slot.answer.as_deref()
+    }
+    async fn decline_reason(&self) -> Option<&str> {
+        self.slot.decline_reason.as_deref()
+    }
+    /// Send this as `expectedVersion` when changing the answer.
+    async fn version(&self) -> i32 {
+        self.slot.version
+    }
+    /// The mentor who wrote the current answer or decline.
+    async fn answered_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        match self.slot.answered_by {
+            Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+            None => Ok(None),
+        }
+    }
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.slot.answered_at
+    }
+    /// Earlier versions of the answer, oldest first.
+    async fn previous_versions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AnswerRevision>> {
+        Ok(load_one::<RevisionsByTarget>(ctx, self.slot.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(AnswerRevision)
+            .collect())
+    }
+    /// The follow-up thread between the inquirer and the community's mentors; empty for those
+    /// outside it.
+    async fn messages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InquiryMessage>> {
+        let viewer = require_viewer(ctx)?;
+        if !access::can_read_thread(viewer, &self.inquiry, &self.slot) {
+            return Ok(Vec::new());
+        }
+        Ok(load_one::<MessagesByTarget>(ctx, self.slot.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(InquiryMessage)
+            .collect())
+    }
+}
+
+/// A superseded version of a slot's answer.
+pub struct AnswerRevision(inquiry_answer_revision::Model);
+
+#[Object]
+impl AnswerRevision {
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn status(&self) -> TargetStatus {
+        self.0.status.into()
+    }
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+    async fn decline_reason(&self) -> Option<&str> {
+        self.0.decline_reason.as_deref()
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        match self.0.author_id {
+            Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+            None => Ok(None),
+        }
+    }
+    /// When this version was written.
+    async fn written_at(&self) -> DateTime<Utc> {
+        self.0.written_at
+    }
+}
+
+/// A message in a slot's follow-up thread.
+pub struct InquiryMessage(pub inquiry_message::Model);
+
+#[Object]
+impl InquiryMessage {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        Ok(load_one::<UserById>(ctx, self.0.author_id)
+            .await?
+            .map(Person))
+    }
+    /// The side the author wrote for: the inquiring organization or the community.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        Ok(load_one::<OrganizationById>(ctx, self.0.organization_id)
+            .await?
+            .map(Organization))
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Narrows the inquiry list.
+#[derive(InputObject, Default)]
+pub struct InquiryFilterInput {
+    pub status: Option<InquiryStatus>,
+    /// Only inquiries carrying this topic.
+    pub topic_id: Option<ID>,
+    /// Only inquiries from this organization.
+    pub organization_id: Option<ID>,
+    /// Only open inquiries that one of my communities has not answered yet.
+    #[graphql(default)]
+    pub waiting_for_my_community: bool,
+}
+
+impl InquiryFilterInput {
+    fn parse(self) -> AppResult<InquiryFilter> {
+        Ok(InquiryFilter {
+            status: self.status.map(Into::into),
+            topic: self
+                .topic_id
+                .as_ref()
+                .map(|id| parse_id("topicId", id))
+                .transpose()?,
+            organization: self
+                .organization_id
+                .as_ref()
+                .map(|id| parse_id("organizationId", id))
+                .transpose()?,
+            waiting_for_my_community: self.waiting_for_my_community,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct InquiryQuery;
+
+#[Object]
+impl InquiryQuery {
+    /// Inquiries the caller may read, newest first.
+    async fn inquiries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<InquiryFilterInput>,
+    ) -> async_graphql::Result<Connection<String, Inquiry>> {
+        let viewer = require_viewer(ctx)?;
+        let page = Page::new(first, after)?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let state = ctx.data::<AppState>()?;
+        let rows = service::list_inquiries(&state.db, viewer, &filter, &page).await?;
+        Ok(page.connection(rows.into_iter().map(|i| (i.id, Inquiry(i))).collect()))
+    }
+
+    /// One inquiry, or null when it does not exist or is not the caller's to read.
+    async fn inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Inquiry>> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        match service::load_readable(&state.db, viewer, id).await {
+            Ok(loaded) => Ok(Some(Inquiry(loaded.inquiry))),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// A new inquiry, saved as a draft.
+#[derive(InputObject)]
+pub struct CreateInquiryInput {
+    /// The organization the inquiry is posted for: management (leads) or a service unit
+    /// (contacts).
+    pub organization_id: ID,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
+    /// Optional; must be in the future.
+    pub deadline: Option<DateTime<Utc>>,
+    /// The addressed communities; leave empty with `allCommunities: true`.
+    #[graphql(default)]
+    pub community_ids: Vec<ID>,
+    #[graphql(default)]
+    pub all_communities: bool,
+    /// Let communities read each other's answers before the inquiry closes.
+    #[graphql(default)]
+    pub share_answers: bool,
+}
+
+/// A community's answer.
+#[derive(InputObject)]
+pub struct AnswerInquiryInput {
+    /// The community's slot (`InquiryTarget.id`).
+    pub target_id: ID,
+    /// Markdown.
+    pub body: String,
+    /// The slot's `version` as last read; a different current version means a co-mentor
+    /// changed it meanwhile (`CONFLICT`).
+    pub expected_version: i32,
+}
+
+/// A community declines to answer.
+#[derive(InputObject)]
+pub struct DeclineInquiryInput {
+    pub target_id: ID,
+    pub reason: String,
+    pub expected_version: i32,
+}
+
+/// A follow-up message on a slot.
+#[derive(InputObject)]
+pub struct PostInquiryMessageInput {
+    pub target_id: ID,
+    /// Markdown.
+    pub body: String,
+}
+
+fn text(field: &str, raw: &str, max: usize) -> AppResult<String> {
+    Ok(NonEmptyText::parse(raw, max)
+        .map_err(AppError::invalid(field))?
+        .into_inner())
+}
+
+fn parse_ids(field: &str, ids: &[ID]) -> AppResult<Vec<uuid::Uuid>> {
+    ids.iter().map(|id| parse_id(field, id)).collect()
+}
+
+impl CreateInquiryInput {
+    fn parse(self) -> AppResult<NewInquiry> {
+        let addressees = match (self.all_communities, self.community_ids.is_empty()) {
+            (true, true) => Addressees::All,
+            (false, _) => Addressees::Some(parse_ids("communityIds", &self.community_ids)?),
+            (true, false) => {
+                return Err(AppError::bad_input(
+                    "communityIds",
+                    "leave empty when addressing all communities",
+                ));
+            }
+        };
+        Ok(NewInquiry {
+            organization_id: parse_id("organizationId", &self.organization_id)?,
+            title: text("title", &self.title, service::MAX_TITLE)?,
+            body: text("body", &self.body, service::MAX_BODY)?,
+            topic_ids: parse_ids("topicIds", &self.topic_ids)?,
+            deadline: self.deadline,
+            addressees,
+            answers_shared: self.share_answers,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct InquiryMutation;
+
+#[Object]
+impl InquiryMutation {
+    /// Lead or contact: save a draft inquiry for your organization.
+    async fn create_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInquiryInput,
+    ) -> async_graphql::Result<Inquiry> {
+        let viewer = require_viewer(ctx)?;
+        let new = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (inquiry, event) = service::create_inquiry(&txn, viewer, new).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Inquiry(inquiry))
+    }
+
+    /// The inquiring organization: publish a draft to its communities.
+    async fn publish_inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Inquiry> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (inquiry, event) = service::publish_inquiry(&txn, viewer, id).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Inquiry(inquiry))
+    }
+
+    /// The inquiring organization: close the inquiry; answers can no longer change.
+    async fn close_inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Inquiry> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (inquiry, event) = service::close_inquiry(&txn, viewer, id).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Inquiry(inquiry))
+    }
+
+    /// Mentor: answer for your community, or change the answer while the inquiry is open.
+    async fn answer_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerInquiryInput,
+    ) -> async_graphql::Result<InquiryTarget> {
+        let body = text("body", &input.body, service::MAX_BODY)?;
+        respond(
+            ctx,
+            &input.target_id,
+            SlotResponse::Answer(body),
+            input.expected_version,
+        )
+        .await
+    }
+
+    /// Mentor: decline for your community, with a reason.
+    async fn decline_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclineInquiryInput,
+    ) -> async_graphql::Result<InquiryTarget> {
+        let reason = text("reason", &input.reason, service::MAX_BODY)?;
+        respond(
+            ctx,
+            &input.target_id,
+            SlotResponse::Decline(reason),
+            input.expected_version,
+        )
+        .await
+    }
+
+    /// The inquirer or the community's mentors: add a message to a slot's follow-up thread.
+    async fn post_inquiry_message(
+        &self,
+        ctx: &Context<'_>,
+        input: PostInquiryMessageInput,
+    ) -> async_graphql::Result<InquiryMessage> {
+        let viewer = require_viewer(ctx)?;
+        let target = parse_id("targetId", &input.target_id)?;
+        let body = text("body", &input.body, service::MAX_BODY)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (message, event) = service::post_message(&txn, viewer, target, body).await?;
+        state.commit(txn, [event]).await?;
+        Ok(InquiryMessage(message))
+    }
+}
+
+async fn respond(
+    ctx: &Context<'_>,
+    target: &ID,
+    response: SlotResponse,
+    expected_version: i32,
+) -> async_graphql::Result<InquiryTarget> {
+    let viewer = require_viewer(ctx)?;
+    let target = parse_id("targetId", target)?;
+    let state = ctx.data::<AppState>()?;
+    let txn = state.begin().await?;
+    let (slot, event) =
+        service::respond_to_inquiry(&txn, viewer, target, response, expected_version).await?;
+    let inquiry = service::load_readable(&txn, viewer, slot.inquiry_id)
+        .await?
+        .inquiry;
+    state.commit(txn, [event]).await?;
+    Ok(InquiryTarget { slot, inquiry })
+}
+
+#[derive(Default)]
+pub struct InquirySubscription;
+
+#[Subscription]
+impl InquirySubscription {
+    /// The inquiry, freshly read, each time something about it changes (published, answered,
+    /// declined, a message, closed) that the caller may see.
+    async fn inquiry_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Inquiry>> {
+        let viewer: Viewer = viewer(ctx).cloned().ok_or(AppError::Unauthenticated)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?.clone();
+        service::load_readable(&state.db, &viewer, id).await?;
+        let events = readable_events(&state, Some(viewer.clone()));
+        Ok(events
+            .filter(move |event| std::future::ready(event.model.subject_id == id))
+            .filter_map(move |_| {
+                let (state, viewer) = (state.clone(), viewer.clone());
+                async move {
+                    match service::load_readable(&state.db, &viewer, id).await {
+                        Ok(loaded) => Some(Inquiry(loaded.inquiry)),
+                        Err(err) => {
+                            err.log_if_internal();
+                            None
+                        }
+                    }
+                }
+            }))
+    }
+}

@@ -1,0 +1,345 @@
+//! GraphQL types and thin resolvers of questions.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::question;
+
+use super::access;
+use super::loaders::TopicsByQuestion;
+use super::service::{self, NewQuestion, QuestionFilter};
+use crate::auth::require_viewer;
+use crate::directory::loaders::{OrganizationById, UserById};
+use crate::directory::schema::{Organization, Person};
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::Page;
+use crate::graphql::{load_one, parse_id};
+use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
+use crate::state::AppState;
+use crate::topics::schema::Topic;
+use crate::values::NonEmptyText;
+
+/// Lifecycle of a question.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::question::QuestionStatus")]
+pub enum QuestionStatus {
+    /// Waiting for the community's mentors.
+    Submitted,
+    /// With a service unit.
+    Forwarded,
+    Answered,
+    Closed,
+}
+
+/// How long the question took, in seconds, at each step so far.
+#[derive(SimpleObject)]
+pub struct ResponseTimes {
+    /// From submission to forwarding.
+    pub to_forward_seconds: Option<i64>,
+    /// From submission to the answer.
+    pub to_answer_seconds: Option<i64>,
+    /// From forwarding to the service unit's answer.
+    pub forward_to_answer_seconds: Option<i64>,
+}
+
+/// A staff member's question to their community's mentors.
+pub struct Question(pub question::Model);
+
+fn seconds(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Option<i64> {
+    to.map(|to| (to - from).num_seconds())
+}
+
+async fn person(
+    ctx: &Context<'_>,
+    id: Option<uuid::Uuid>,
+) -> async_graphql::Result<Option<Person>> {
+    match id {
+        Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+        None => Ok(None),
+    }
+}
+
+async fn organization(
+    ctx: &Context<'_>,
+    id: Option<uuid::Uuid>,
+) -> async_graphql::Result<Option<Organization>> {
+    match id {
+        Some(id) => Ok(load_one::<OrganizationById>(ctx, id)
+            .await?
+            .map(Organization)),
+        None => Ok(None),
+    }
+}
+
+#[Object]
+impl Question {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The asker's community.
+    async fn community(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        organization(ctx, Some(self.0.community_id)).await
+    }
+    /// Who asked; null for a service unit when the mentor hid the asker.
+    async fn asker(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        let viewer = require_viewer(ctx)?;
+        if access::shows_asker(viewer, &self.0) {
+            person(ctx, Some(self.0.asker_id)).await
+        } else {
+            Ok(None)
+        }
+    }
+    /// The forwarding mentor hid the asker from the service unit.
+    async fn asker_hidden(&self) -> bool {
+        self.0.hide_asker
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(load_one::<TopicsByQuestion>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Topic)
+            .collect())
+    }
+    async fn status(&self) -> QuestionStatus {
+        self.0.status.into()
+    }
+    /// The service unit it was forwarded to.
+    async fn service_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        organization(ctx, self.0.service_unit_id).await
+    }
+    /// The mentor's note to the service unit.
+    async fn forward_note(&self) -> Option<&str> {
+        self.0.forward_note.as_deref()
+    }
+    async fn forwarded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        person(ctx, self.0.forwarded_by).await
+    }
+    /// Markdown.
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+    async fn answered_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        person(ctx, self.0.answered_by).await
+    }
+    async fn close_reason(&self) -> Option<&str> {
+        self.0.close_reason.as_deref()
+    }
+    /// The question this one duplicates, when closed as a duplicate.
+    async fn duplicate_of(&self) -> Option<ID> {
+        self.0.duplicate_of.map(|id| ID(id.to_string()))
+    }
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn forwarded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.forwarded_at
+    }
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// Submitted → forwarded → answered, in seconds.
+    async fn response_times(&self) -> ResponseTimes {
+        ResponseTimes {
+            to_forward_seconds: seconds(self.0.created_at, self.0.forwarded_at),
+            to_answer_seconds: seconds(self.0.created_at, self.0.answered_at),
+            forward_to_answer_seconds: self
+                .0
+                .forwarded_at
+                .and_then(|f| seconds(f, self.0.answered_at)),
+        }
+    }
+}
+
+/// Narrows the question list.
+#[derive(InputObject, Default)]
+pub struct QuestionFilterInput {
+    pub status: Option<QuestionStatus>,
+    pub community_id: Option<ID>,
+    pub service_unit_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct QuestionQuery;
+
+#[Object]
+impl QuestionQuery {
+    /// Questions the caller may read, newest first: their own, their community's (mentors),
+    /// those forwarded to their unit (contacts).
+    async fn questions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<QuestionFilterInput>,
+    ) -> async_graphql::Result<Connection<String, Question>> {
+        let viewer = require_viewer(ctx)?;
+        let page = Page::new(first, after)?;
+        let input = filter.unwrap_or_default();
+        let optional_id =
+            |field: &str, id: &Option<ID>| id.as_ref().map(|id| parse_id(field, id)).transpose();
+        let filter = QuestionFilter {
+            status: input.status.map(Into::into),
+            community: optional_id("communityId", &input.community_id)?,
+            service_unit: optional_id("serviceUnitId", &input.service_unit_id)?,
+        };
+        let state = ctx.data::<AppState>()?;
+        let rows = service::list_questions(&state.db, viewer, &filter, &page).await?;
+        Ok(page.connection(rows.into_iter().map(|q| (q.id, Question(q))).collect()))
+    }
+
+    /// One question, or null when it does not exist or is not the caller's to read.
+    async fn question(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Question>> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        match service::load_readable(&state.db, viewer, id).await {
+            Ok(q) => Ok(Some(Question(q))),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// A question to your community's mentors.
+#[derive(InputObject)]
+pub struct AskQuestionInput {
+    /// Your community.
+    pub community_id: ID,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
+}
+
+/// Hand a question to a service unit.
+#[derive(InputObject)]
+pub struct ForwardQuestionInput {
+    pub question_id: ID,
+    pub service_unit_id: ID,
+    /// A note for the service unit's contacts.
+    pub note: Option<String>,
+    /// Hide who asked from the service unit.
+    #[graphql(default)]
+    pub hide_asker: bool,
+}
+
+#[derive(InputObject)]
+pub struct AnswerQuestionInput {
+    pub question_id: ID,
+    /// Markdown.
+    pub body: String,
+}
+
+#[derive(InputObject)]
+pub struct CloseQuestionInput {
+    pub question_id: ID,
+    pub reason: String,
+    /// When closing as a duplicate: the question it duplicates (same community).
+    pub duplicate_of: Option<ID>,
+}
+
+fn text(field: &str, raw: &str, max: usize) -> AppResult<String> {
+    Ok(NonEmptyText::parse(raw, max)
+        .map_err(AppError::invalid(field))?
+        .into_inner())
+}
+
+#[derive(Default)]
+pub struct QuestionMutation;
+
+#[Object]
+impl QuestionMutation {
+    /// Staff: ask your community's mentors.
+    async fn ask_question(
+        &self,
+        ctx: &Context<'_>,
+        input: AskQuestionInput,
+    ) -> async_graphql::Result<Question> {
+        let viewer = require_viewer(ctx)?;
+        let new = NewQuestion {
+            community_id: parse_id("communityId", &input.community_id)?,
+            title: text("title", &input.title, MAX_TITLE)?,
+            body: text("body", &input.body, MAX_BODY)?,
+            topic_ids: input
+                .topic_ids
+                .iter()
+                .map(|id| parse_id("topicIds", id))
+                .collect::<AppResult<_>>()?,
+        };
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (q, event) = service::ask_question(&txn, viewer, new).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Question(q))
+    }
+
+    /// Mentor: forward a question to a service unit.
+    async fn forward_question(
+        &self,
+        ctx: &Context<'_>,
+        input: ForwardQuestionInput,
+    ) -> async_graphql::Result<Question> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("questionId", &input.question_id)?;
+        let unit = parse_id("serviceUnitId", &input.service_unit_id)?;
+        let note = match input.note.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(note) => Some(text("note", note, MAX_BODY)?),
+        };
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (q, event) =
+            service::forward_question(&txn, viewer, id, unit, note, input.hide_asker).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Question(q))
+    }
+
+    /// Mentor (before forwarding) or the service unit's contact (after): answer a question.
+    async fn answer_question(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerQuestionInput,
+    ) -> async_graphql::Result<Question> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("questionId", &input.question_id)?;
+        let body = text("body", &input.body, MAX_BODY)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (q, event) = service::answer_question(&txn, viewer, id, body).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Question(q))
+    }
+
+    /// Mentor: close a question, e.g. as a duplicate.
+    async fn close_question(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseQuestionInput,
+    ) -> async_graphql::Result<Question> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("questionId", &input.question_id)?;
+        let reason = text("reason", &input.reason, MAX_BODY)?;
+        let duplicate_of = input
+            .duplicate_of
+            .as_ref()
+            .map(|d| parse_id("duplicateOf", d))
+            .transpose()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (q, event) = service::close_question(&txn, viewer, id, reason, duplicate_of).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Question(q))
+    }
+}
