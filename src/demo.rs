@@ -445,11 +445,277 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
             add_membership(&txn, None, user.id, org.id, role).await?;
         }
     }
+    load_channel(&txn).await?;
     txn.commit().await?;
     Ok(Credentials {
         admin_email: ADMIN_EMAIL.to_owned(),
         password: PASSWORD.to_owned(),
     })
+}
+
+/// A few inquiries in different states and questions at each step, so that GraphiQL shows the
+/// two-way channel at once. Each is keyed by its title: a second load adds nothing.
+async fn load_channel(db: &impl ConnectionTrait) -> AppResult<()> {
+    use crate::inquiries::service::{
+        Addressees, NewInquiry, SlotResponse, close_inquiry, create_inquiry, publish_inquiry,
+        respond_to_inquiry,
+    };
+    use crate::questions::service::{
+        NewQuestion, answer_question, ask_question, close_question, forward_question,
+    };
+
+    let exists = entity::inquiry::Entity::find()
+        .filter(entity::inquiry::Column::Title.eq(INQUIRY_TITLES[0]))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let lead = as_person(db, "kari.hiltunen").await?;
+    let learning = as_person(db, "petra.aalto").await?;
+    let it = as_person(db, "jenni.mattila").await?;
+    let org = |slug: &'static str| async move {
+        find_organization(db, slug)
+            .await?
+            .map(|o| o.id)
+            .ok_or(AppError::NotFound("organization"))
+    };
+    let topic = |slug: &'static str| async move {
+        topic::Entity::find()
+            .filter(topic::Column::Slug.eq(slug))
+            .one(db)
+            .await?
+            .map(|t| t.id)
+            .ok_or(AppError::NotFound("topic"))
+    };
+    let in_days = |days: i64| Some(chrono::Utc::now() + chrono::Duration::days(days));
+    let new = |organization_id,
+               title: &str,
+               body: &str,
+               topic_ids,
+               deadline,
+               addressees,
+               answers_shared| NewInquiry {
+        organization_id,
+        title: title.to_owned(),
+        body: body.to_owned(),
+        topic_ids,
+        deadline,
+        addressees,
+        answers_shared,
+    };
+
+    // Open, with answers, a decline and a pending slot.
+    let exams = new(
+        org("management").await?,
+        INQUIRY_TITLES[0],
+        "How does your faculty organise **exams in Moodle**? What works, and what would you need?",
+        vec![topic("moodle").await?, topic("digital-exams").await?],
+        in_days(10),
+        Addressees::Some(vec![
+            org("science").await?,
+            org("arts").await?,
+            org("medicine").await?,
+        ]),
+        false,
+    );
+    let (exams, _) = create_inquiry(db, &lead, exams).await?;
+    publish_inquiry(db, &lead, exams.id).await?;
+    let slot = |inquiry, community| async move {
+        entity::inquiry_target::Entity::find()
+            .filter(entity::inquiry_target::Column::InquiryId.eq(inquiry))
+            .filter(entity::inquiry_target::Column::CommunityId.eq(community))
+            .one(db)
+            .await?
+            .map(|t| t.id)
+            .ok_or(AppError::NotFound("inquiry slot"))
+    };
+    let science_mentor = as_person(db, "aino.virtanen").await?;
+    let arts_mentor = as_person(db, "elina.makinen").await?;
+    respond_to_inquiry(
+        db,
+        &science_mentor,
+        slot(exams.id, org("science").await?).await?,
+        SlotResponse::Answer("Most courses use Moodle quizzes in the Exam room; we would need more proctoring capacity in May.".into()),
+        0,
+    )
+    .await?;
+    respond_to_inquiry(
+        db,
+        &arts_mentor,
+        slot(exams.id, org("arts").await?).await?,
+        SlotResponse::Decline("We hardly use exams: essays and portfolios instead.".into()),
+        0,
+    )
+    .await?;
+
+    // Open to every community, answers shared.
+    let ai = new(
+        org("learning-services").await?,
+        INQUIRY_TITLES[1],
+        "We are preparing guidance on generative AI in teaching. Which questions come up in your community?",
+        vec![topic("ai-in-teaching").await?],
+        in_days(21),
+        Addressees::All,
+        true,
+    );
+    let (ai, _) = create_inquiry(db, &learning, ai).await?;
+    publish_inquiry(db, &learning, ai.id).await?;
+    respond_to_inquiry(
+        db,
+        &as_person(db, "satu.koskinen").await?,
+        slot(ai.id, org("education").await?).await?,
+        SlotResponse::Answer(
+            "Assessment: how to design assignments where AI use is allowed and visible.".into(),
+        ),
+        0,
+    )
+    .await?;
+
+    // A draft only management sees.
+    let draft = new(
+        org("management").await?,
+        INQUIRY_TITLES[2],
+        "Draft: which services fail accessibility checks most often?",
+        vec![topic("accessibility").await?],
+        None,
+        Addressees::All,
+        false,
+    );
+    create_inquiry(db, &lead, draft).await?;
+
+    // Closed, fully answered.
+    let video = new(
+        org("it-services").await?,
+        INQUIRY_TITLES[3],
+        "Which lecture halls need better recording equipment?",
+        vec![topic("video-and-streaming").await?],
+        None,
+        Addressees::Some(vec![org("science").await?, org("education").await?]),
+        false,
+    );
+    let (video, _) = create_inquiry(db, &it, video).await?;
+    publish_inquiry(db, &it, video.id).await?;
+    respond_to_inquiry(
+        db,
+        &science_mentor,
+        slot(video.id, org("science").await?).await?,
+        SlotResponse::Answer("Physicum halls 1 and 2: microphones are unreliable.".into()),
+        0,
+    )
+    .await?;
+    respond_to_inquiry(
+        db,
+        &as_person(db, "tiina.laine").await?,
+        slot(video.id, org("education").await?).await?,
+        SlotResponse::Answer("Minerva hall needs a document camera.".into()),
+        0,
+    )
+    .await?;
+    close_inquiry(db, &it, video.id).await?;
+
+    // Questions at each step.
+    let juha = as_person(db, "juha.kinnunen").await?;
+    let anna = as_person(db, "anna.forsman").await?;
+    let kaisa = as_person(db, "kaisa.rantanen").await?;
+    let question = |community_id, title: &str, body: &str, topic_ids| NewQuestion {
+        community_id,
+        title: title.to_owned(),
+        body: body.to_owned(),
+        topic_ids,
+    };
+    let science = org("science").await?;
+    let (turnitin, _) = ask_question(
+        db,
+        &juha,
+        question(
+            science,
+            "How do I enable Turnitin in Moodle?",
+            "I cannot find the plagiarism settings in my course.",
+            vec![topic("moodle").await?],
+        ),
+    )
+    .await?;
+    let (captions, _) = ask_question(
+        db,
+        &anna,
+        question(
+            science,
+            "Can we get automatic captions for lecture recordings?",
+            "Several students have asked for captions.",
+            vec![
+                topic("accessibility").await?,
+                topic("video-and-streaming").await?,
+            ],
+        ),
+    )
+    .await?;
+    forward_question(
+        db,
+        &science_mentor,
+        captions.id,
+        org("it-services").await?,
+        Some("Several courses would need this.".into()),
+        true,
+    )
+    .await?;
+    answer_question(
+        db,
+        &it,
+        captions.id,
+        "Yes: enable captions in the recording settings; they are generated within an hour.".into(),
+    )
+    .await?;
+    let (_, _) = ask_question(
+        db,
+        &kaisa,
+        question(
+            org("arts").await?,
+            "Where can I find openly licensed images?",
+            "For course materials.",
+            vec![topic("copyright").await?],
+        ),
+    )
+    .await?;
+    let (again, _) = ask_question(
+        db,
+        &juha,
+        question(
+            science,
+            "Turnitin in Moodle?",
+            "Same question as before.",
+            vec![],
+        ),
+    )
+    .await?;
+    close_question(
+        db,
+        &science_mentor,
+        again.id,
+        "Duplicate".into(),
+        Some(turnitin.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Titles of the demo inquiries; the first also marks that the channel is loaded.
+const INQUIRY_TITLES: [&str; 4] = [
+    "Moodle exam practices",
+    "Questions about generative AI in teaching",
+    "Accessibility of our digital services",
+    "Recording equipment in lecture halls",
+];
+
+async fn as_person(db: &impl ConnectionTrait, local_part: &str) -> AppResult<crate::auth::Viewer> {
+    let email = format!("{local_part}@demo.digimentor.fi");
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    crate::auth::service::viewer_for_user(db, user).await
 }
 
 async fn find_organization(

@@ -98,6 +98,33 @@ pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<()>
     Ok(())
 }
 
+/// The grants of a user, for acting as them outside a request (demo data, background jobs).
+pub async fn viewer_for_user(db: &impl ConnectionTrait, user: user::Model) -> AppResult<Viewer> {
+    let grants = grants_of(db, user.id).await?;
+    Ok(Viewer {
+        user,
+        token_id: Uuid::nil(),
+        grants,
+    })
+}
+
+async fn grants_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Grant>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .find_also_related(organization::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(m, org)| {
+            org.map(|org| Grant {
+                organization_id: m.organization_id,
+                organization_kind: org.kind,
+                role: m.role,
+            })
+        })
+        .collect())
+}
+
 /// Resolves a bearer token to its user and memberships; an unknown, expired or revoked token
 /// is `UNAUTHENTICATED`.
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<Viewer> {
@@ -112,20 +139,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<V
     if token_row.revoked_at.is_some() || token_row.expires_at <= Utc::now() {
         return Err(AppError::Unauthenticated);
     }
-    let grants = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user.id))
-        .find_also_related(organization::Entity)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(m, org)| {
-            org.map(|org| Grant {
-                organization_id: m.organization_id,
-                organization_kind: org.kind,
-                role: m.role,
-            })
-        })
-        .collect();
+    let grants = grants_of(db, user.id).await?;
     Ok(Viewer {
         user,
         token_id: token_row.id,

@@ -275,6 +275,12 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
             user::Entity::find().count(&db).await.unwrap(),
             membership::Entity::find().count(&db).await.unwrap(),
             topic::Entity::find().count(&db).await.unwrap(),
+            entity::inquiry::Entity::find().count(&db).await.unwrap(),
+            entity::question::Entity::find().count(&db).await.unwrap(),
+            entity::inquiry_target::Entity::find()
+                .count(&db)
+                .await
+                .unwrap(),
         )
     };
     let before = counts(db.clone()).await;
@@ -337,6 +343,34 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
             .await
             .unwrap();
         assert!(n >= 2, "{role:?}: {n}");
+    }
+
+    // The two-way channel shows inquiries and questions in every state.
+    use entity::inquiry::InquiryStatus;
+    use entity::question::QuestionStatus;
+    for status in [
+        InquiryStatus::Draft,
+        InquiryStatus::Open,
+        InquiryStatus::Closed,
+    ] {
+        let n = entity::inquiry::Entity::find()
+            .filter(entity::inquiry::Column::Status.eq(status))
+            .count(&db)
+            .await
+            .unwrap();
+        assert!(n >= 1, "no {status:?} inquiry");
+    }
+    for status in [
+        QuestionStatus::Submitted,
+        QuestionStatus::Answered,
+        QuestionStatus::Closed,
+    ] {
+        let n = entity::question::Entity::find()
+            .filter(entity::question::Column::Status.eq(status))
+            .count(&db)
+            .await
+            .unwrap();
+        assert!(n >= 1, "no {status:?} question");
     }
 
     let app = crate::helpers::spawn_app_on(url.clone()).await;
