@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,6 +13,10 @@ use crate::config::Config;
 use crate::db;
 use crate::graphql::build_schema;
 use crate::http::{HttpState, router};
+use crate::notify::mailer::Mailer;
+use crate::notify::reminders;
+use crate::notify::render::Renderer;
+use crate::notify::worker::Worker;
 use crate::state::AppState;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -21,6 +26,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    worker: Worker,
 }
 
 impl Application {
@@ -35,10 +41,29 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (BIND)", config.bind))?;
+        let mailer =
+            Mailer::new(&config.mail).context("setting up the mail transport (SMTP_URL)")?;
+        let renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
+            .context("loading the email templates")?;
+        let settings = config.worker;
+        let state = AppState::new(db, config);
+        let worker = Worker::new(
+            state.db.clone(),
+            mailer,
+            Arc::new(renderer),
+            settings,
+            state.mail_wake.clone(),
+        );
         Ok(Self {
             listener,
-            state: AppState::new(db, config),
+            state,
+            worker,
         })
+    }
+
+    /// The delivery worker, for driving it by hand (tests, with `run_workers` off).
+    pub fn worker(&self) -> Worker {
+        self.worker.clone()
     }
 
     /// The address actually bound (useful with port 0).
@@ -60,10 +85,18 @@ impl Application {
         let cancel = CancellationToken::new();
         let http_state = HttpState {
             schema: build_schema(self.state.clone()),
-            app: self.state,
+            app: self.state.clone(),
             shutdown: cancel.clone(),
         };
         let app = router(http_state).into_make_service_with_connect_info::<SocketAddr>();
+        let background = if self.state.config.run_workers {
+            vec![
+                tokio::spawn(self.worker.run(cancel.clone())),
+                tokio::spawn(run_scheduler(self.state.clone(), cancel.clone())),
+            ]
+        } else {
+            Vec::new()
+        };
         tracing::info!("listening on http://{addr} — GraphiQL at http://{addr}/graphql");
         let signal_cancel = cancel.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -78,7 +111,43 @@ impl Application {
                 tracing::warn!("in-flight requests did not finish within the grace period");
             }
         }
+        // The worker finishes the batch it is sending.
+        cancel.cancel();
+        for task in background {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+        }
         Ok(())
+    }
+}
+
+/// How often the scheduler looks for due reminders.
+const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Queues due deadline reminders every minute until shutdown. Safe on every instance: each
+/// reminder has its own dedupe key.
+async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
+    let lead =
+        chrono::Duration::from_std(state.config.reminder_lead).unwrap_or(chrono::Duration::days(3));
+    loop {
+        match reminders::queue_due(
+            &state.db,
+            chrono::Utc::now(),
+            lead,
+            state.config.mail_domain(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(queued) => {
+                tracing::info!(queued, "deadline reminders queued");
+                state.mail_wake.notify_one();
+            }
+            Err(err) => err.log_if_internal(),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SCHEDULER_INTERVAL) => {}
+            () = shutdown.cancelled() => break,
+        }
     }
 }
 

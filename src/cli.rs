@@ -133,6 +133,42 @@ pub struct Settings {
     #[arg(long, env = "TOKEN_TTL_HOURS", default_value = "720", global = true)]
     pub token_ttl_hours: String,
 
+    /// Run the delivery worker and the scheduler (reminders) in this process.
+    #[arg(long, env = "RUN_WORKERS", default_value = "true", global = true)]
+    pub run_workers: String,
+
+    /// Attempts before a temporarily failing email is given up as dead.
+    #[arg(
+        long,
+        env = "DELIVERY_MAX_ATTEMPTS",
+        default_value = "8",
+        global = true
+    )]
+    pub delivery_max_attempts: String,
+
+    /// Seconds before the first retry of a failed email; each further retry doubles it.
+    #[arg(
+        long,
+        env = "DELIVERY_RETRY_BASE_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub delivery_retry_base_seconds: String,
+
+    /// Seconds a worker's claim on an email lasts; after it another worker may send it.
+    #[arg(
+        long,
+        env = "DELIVERY_LEASE_SECONDS",
+        default_value = "300",
+        global = true
+    )]
+    pub delivery_lease_seconds: String,
+
+    /// Days before an inquiry's deadline that pending communities' mentors are reminded
+    /// (they are reminded again on the deadline day).
+    #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]
+    pub reminder_lead_days: String,
+
     /// Log format: `human` or `json`. The level is set with RUST_LOG (default `info`).
     #[arg(long, env = "LOG_FORMAT", default_value = "human", global = true)]
     pub log_format: String,

@@ -9,6 +9,7 @@ use lettre::message::Mailbox;
 use url::Url;
 
 use crate::cli::Settings;
+use crate::notify::worker::WorkerSettings;
 
 /// A setting that failed validation; its `Display` is the one line printed at start.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +64,19 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub token_ttl: Duration,
     pub log_format: LogFormat,
+    /// Run the delivery worker and scheduler here.
+    pub run_workers: bool,
+    pub worker: WorkerSettings,
+    /// How long before a deadline the first reminder goes out.
+    pub reminder_lead: Duration,
 }
 
 impl Config {
+    /// The domain of Message-IDs: the host of `PUBLIC_URL`.
+    pub fn mail_domain(&self) -> &str {
+        self.public_url.host_str().unwrap_or("localhost")
+    }
+
     /// Validates raw settings; the first invalid one is reported.
     pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
         let database_url = s.database_url.trim().to_owned();
@@ -123,7 +134,29 @@ impl Config {
                 ));
             }
         };
+        let worker = WorkerSettings {
+            max_attempts: i32::try_from(positive(
+                "DELIVERY_MAX_ATTEMPTS",
+                &s.delivery_max_attempts,
+            )?)
+            .unwrap_or(i32::MAX),
+            retry_base: Duration::from_secs(positive(
+                "DELIVERY_RETRY_BASE_SECONDS",
+                &s.delivery_retry_base_seconds,
+            )? as u64),
+            lease: Duration::from_secs(positive(
+                "DELIVERY_LEASE_SECONDS",
+                &s.delivery_lease_seconds,
+            )? as u64),
+            ..WorkerSettings::default()
+        };
+        let reminder_lead = Duration::from_secs(
+            positive("REMINDER_LEAD_DAYS", &s.reminder_lead_days)? as u64 * 86_400,
+        );
         Ok(Self {
+            run_workers: boolean("RUN_WORKERS", &s.run_workers)?,
+            worker,
+            reminder_lead,
             database_url,
             bind,
             public_url,

@@ -10,6 +10,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::events::EventBus;
+use crate::notify::outbox;
 
 /// Everything a request needs: the database, configuration and in-process channels.
 #[derive(Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// Held across commit-then-publish so live subscribers see events in commit order.
     commit_order: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the delivery worker when a commit queued email.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 /// A shared count of executed SQL statements.
@@ -50,6 +53,7 @@ impl AppState {
             db,
             statements,
             commit_order: Arc::default(),
+            mail_wake: Arc::default(),
             config: Arc::new(config),
             events: EventBus::default(),
             login_throttle: Arc::new(LoginThrottle::default()),
@@ -61,17 +65,23 @@ impl AppState {
         Ok(self.db.begin().await?)
     }
 
-    /// Commits and only then announces the events to live subscribers, so that nobody ever
-    /// sees an event whose change was rolled back.
+    /// Queues the emails the events call for in the same transaction, commits, and only then
+    /// announces the events to live subscribers and wakes the delivery worker: nobody ever sees
+    /// an event, or gets an email, whose change was rolled back.
     pub async fn commit(
         &self,
         txn: DatabaseTransaction,
         events: impl IntoIterator<Item = event::Model>,
     ) -> AppResult<()> {
+        let events: Vec<event::Model> = events.into_iter().collect();
+        let queued = outbox::enqueue(&txn, &events, self.config.mail_domain()).await?;
         let _in_order = self.commit_order.lock().await;
         txn.commit().await?;
         for event in events {
             self.events.publish(event);
+        }
+        if queued > 0 {
+            self.mail_wake.notify_one();
         }
         Ok(())
     }

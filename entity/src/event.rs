@@ -13,6 +13,8 @@ pub struct Model {
     pub kind: String,
     pub actor_id: Option<Uuid>,
     pub subject_id: Uuid,
+    /// The specific part of the subject, e.g. the slot of an inquiry or a thread message.
+    pub object_id: Option<Uuid>,
     /// JSON array of the organization ids the event concerns.
     pub organization_ids: Json,
     /// JSON array of the topic ids the event concerns.

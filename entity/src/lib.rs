@@ -4,6 +4,7 @@
 //! the service crate, so that regenerating an entity never loses code.
 
 pub mod access_token;
+pub mod delivery;
 pub mod event;
 pub mod inquiry;
 pub mod inquiry_answer_revision;
@@ -19,6 +20,7 @@ pub mod user;
 
 pub mod prelude {
     pub use super::access_token::Entity as AccessToken;
+    pub use super::delivery::Entity as Delivery;
     pub use super::event::Entity as Event;
     pub use super::inquiry::Entity as Inquiry;
     pub use super::inquiry_answer_revision::Entity as InquiryAnswerRevision;

@@ -6,6 +6,7 @@ mod m20261128_000001_create_directory;
 mod m20261128_000002_create_event;
 mod m20261128_000003_create_inquiry;
 mod m20261128_000004_create_question;
+mod m20261128_000005_create_delivery;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_event::Migration),
             Box::new(m20261128_000003_create_inquiry::Migration),
             Box::new(m20261128_000004_create_question::Migration),
+            Box::new(m20261128_000005_create_delivery::Migration),
         ]
     }
 }

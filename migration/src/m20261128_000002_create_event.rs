@@ -11,6 +11,7 @@ enum Event {
     Kind,
     ActorId,
     SubjectId,
+    ObjectId,
     OrganizationIds,
     TopicIds,
     Audience,
@@ -29,6 +30,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Event::Kind, 64))
                     .col(uuid_null(Event::ActorId))
                     .col(uuid(Event::SubjectId))
+                    .col(uuid_null(Event::ObjectId))
                     .col(json(Event::OrganizationIds))
                     .col(json(Event::TopicIds))
                     .col(json(Event::Audience))

@@ -14,6 +14,8 @@ pub struct NewEvent {
     pub kind: &'static str,
     pub actor_id: Option<Uuid>,
     pub subject_id: Uuid,
+    /// The specific part of the subject (a slot, a message), if any.
+    pub object_id: Option<Uuid>,
     pub organization_ids: Vec<Uuid>,
     pub topic_ids: Vec<Uuid>,
     /// Who may read it (administrators always may).
@@ -28,6 +30,7 @@ pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult
         kind: Set(new.kind.to_owned()),
         actor_id: Set(new.actor_id),
         subject_id: Set(new.subject_id),
+        object_id: Set(new.object_id),
         organization_ids: Set(serde_json::json!(new.organization_ids)),
         topic_ids: Set(serde_json::json!(new.topic_ids)),
         audience: Set(serde_json::to_value(&new.audience).map_err(AppError::internal)?),

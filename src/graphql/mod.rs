@@ -27,6 +27,7 @@ use crate::inquiries::loaders::{
     MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
 };
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
+use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     TopicQuery,
     InquiryQuery,
     QuestionQuery,
+    DeliveryQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -52,6 +54,7 @@ pub struct MutationRoot(
     TopicMutation,
     InquiryMutation,
     QuestionMutation,
+    DeliveryMutation,
 );
 
 /// Every subscription, merged from the features.

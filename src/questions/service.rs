@@ -78,6 +78,7 @@ async fn record(
             kind,
             actor_id: Some(actor),
             subject_id: q.id,
+            object_id: None,
             organization_ids,
             topic_ids: topic_ids(db, q.id).await?,
             audience: readers(q),

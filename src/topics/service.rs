@@ -48,6 +48,7 @@ pub async fn create_topic(
             kind: kinds::TOPIC_CREATED,
             actor_id: actor,
             subject_id: topic.id,
+            object_id: None,
             organization_ids: vec![],
             topic_ids: vec![topic.id],
             audience: vec![Reader::Public],

@@ -7,6 +7,7 @@ use std::time::Duration;
 use digimentor::app::Application;
 use digimentor::config::{Config, GraphqlLimits, LogFormat, MailTransport};
 use digimentor::directory::service::{NewUser, add_membership, create_organization, create_user};
+use digimentor::notify::worker::{Worker, WorkerSettings};
 use digimentor::state::AppState;
 use digimentor::values::{Email, Slug, TimeZone, TranslatedNames};
 use entity::membership::Role;
@@ -25,6 +26,8 @@ pub const PASSWORD: &str = "test-password-123";
 pub struct TestApp {
     pub address: SocketAddr,
     pub state: AppState,
+    /// The delivery worker; with `run_workers` off (the test default) tests step it by hand.
+    pub worker: Worker,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -123,6 +126,13 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         },
         token_ttl: Duration::from_secs(3600),
         log_format: LogFormat::Human,
+        // Tests drive the worker by hand unless they turn it on.
+        run_workers: false,
+        worker: WorkerSettings {
+            retry_base: Duration::from_millis(1),
+            ..WorkerSettings::default()
+        },
+        reminder_lead: Duration::from_secs(3 * 86_400),
     }
 }
 
@@ -149,6 +159,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     let app = Application::build(config).await.expect("build application");
     let address = app.local_addr().unwrap();
     let state = app.state().clone();
+    let worker = app.worker();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -156,6 +167,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     TestApp {
         address,
         state,
+        worker,
         client: reqwest::Client::new(),
         shutdown: Some(tx),
         server: Some(server),
@@ -247,8 +259,8 @@ impl TestApp {
         m.id
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// Stops the server gracefully and waits for it; the database stays until the app drops.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -4,12 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod authorization;
 mod bad_input;
 mod binary;
 mod directory;
+mod email;
 mod events;
 mod inquiries;
 mod questions;

@@ -105,7 +105,10 @@ async fn shutdown_lets_an_in_flight_request_finish() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Shut down while the request is in flight.
-    let stopping = tokio::spawn(app.stop());
+    let stopping = tokio::spawn(async move {
+        let mut app = app;
+        app.stop().await
+    });
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         !stopping.is_finished(),

@@ -1,0 +1,80 @@
+//! Email notifications through a transactional outbox.
+//!
+//! [`rules`] turns each committed event into the deliveries the notification rules call for;
+//! they are inserted in the same transaction as the change ([`outbox::enqueue`], called from
+//! [`AppState::commit`](crate::state::AppState::commit)). The [`worker`] claims due deliveries,
+//! [`render`]s them from their template folder and sends them through the [`mailer`];
+//! [`reminders`] adds deadline reminders on a schedule.
+
+pub mod mailer;
+pub mod outbox;
+pub mod reminders;
+pub mod render;
+pub mod rules;
+pub mod schema;
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+/// Each kind of email has a template folder under `src/notify/templates/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Template {
+    InquiryPublished,
+    InquiryAnswered,
+    InquiryDeclined,
+    InquiryMessage,
+    InquiryReminder,
+    QuestionSubmitted,
+    QuestionForwarded,
+    QuestionAnswered,
+}
+
+impl Template {
+    pub const ALL: [Template; 8] = [
+        Self::InquiryPublished,
+        Self::InquiryAnswered,
+        Self::InquiryDeclined,
+        Self::InquiryMessage,
+        Self::InquiryReminder,
+        Self::QuestionSubmitted,
+        Self::QuestionForwarded,
+        Self::QuestionAnswered,
+    ];
+
+    /// The folder name, also stored in `delivery.kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InquiryPublished => "inquiry_published",
+            Self::InquiryAnswered => "inquiry_answered",
+            Self::InquiryDeclined => "inquiry_declined",
+            Self::InquiryMessage => "inquiry_message",
+            Self::InquiryReminder => "inquiry_reminder",
+            Self::QuestionSubmitted => "question_submitted",
+            Self::QuestionForwarded => "question_forwarded",
+            Self::QuestionAnswered => "question_answered",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The path segment of links to what the email is about.
+    pub fn link_segment(self) -> &'static str {
+        match self.thread_prefix() {
+            "question" => "questions",
+            _ => "inquiries",
+        }
+    }
+
+    /// Emails about inquiries thread under the inquiry, the others under the question.
+    pub fn thread_prefix(self) -> &'static str {
+        match self {
+            Self::QuestionSubmitted | Self::QuestionForwarded | Self::QuestionAnswered => {
+                "question"
+            }
+            _ => "inquiry",
+        }
+    }
+}

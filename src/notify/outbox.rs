@@ -1,0 +1,223 @@
+//! The `delivery` table: enqueueing in the change's transaction, claiming with a lease,
+//! recording outcomes, and the admin's view.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::delivery::{self, DeliveryStatus};
+use entity::event;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::rules::{self, NewDelivery};
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::Page;
+
+/// Inserts the deliveries that `events` call for, in the caller's transaction. Returns how
+/// many new rows there are (a repeated dedupe key inserts nothing).
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    events: &[event::Model],
+    mail_domain: &str,
+) -> AppResult<u64> {
+    let mut planned = Vec::new();
+    for event in events {
+        planned.extend(rules::plan(db, event).await?);
+    }
+    insert(db, planned, mail_domain).await
+}
+
+/// Inserts planned deliveries, due at once; duplicates by dedupe key are skipped.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    planned: Vec<NewDelivery>,
+    mail_domain: &str,
+) -> AppResult<u64> {
+    if planned.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let rows = planned.into_iter().map(|d| {
+        let id = Uuid::now_v7();
+        delivery::ActiveModel {
+            id: Set(id),
+            dedupe_key: Set(d.dedupe_key),
+            recipient_id: Set(d.recipient.id),
+            recipient_email: Set(d.recipient.email),
+            locale: Set(d.recipient.locale.to_value()),
+            kind: Set(d.template.name().to_owned()),
+            thread_id: Set(d.thread_id),
+            payload: Set(d.payload),
+            reply_to: Set(d.reply_to),
+            event_id: Set(d.event_id),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            message_id: Set(format!("<{id}@{mail_domain}>")),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    });
+    let inserted = delivery::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(delivery::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted)
+}
+
+/// Claims up to `limit` due deliveries for `lease`, counting the attempt. On PostgreSQL the
+/// rows are picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same
+/// row; the row lock ends with this statement, and the lease keeps others away while the email
+/// is sent. A claim whose lease ran out (a worker that died) is claimed again.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<delivery::Model>> {
+    let until = now + chrono::Duration::from_std(lease).map_err(AppError::internal)?;
+    let due = Query::select()
+        .column(delivery::Column::Id)
+        .from(delivery::Entity)
+        .and_where(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .and_where(delivery::Column::NextAttemptAt.lte(now))
+        .cond_where(
+            Condition::any()
+                .add(delivery::Column::ClaimedUntil.is_null())
+                .add(delivery::Column::ClaimedUntil.lt(now)),
+        )
+        .order_by(delivery::Column::NextAttemptAt, sea_orm::Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    Ok(delivery::Entity::update_many()
+        .col_expr(delivery::Column::ClaimedUntil, Expr::value(Some(until)))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.in_subquery(due))
+        .exec_with_returning(db)
+        .await?)
+}
+
+/// Records a successful send.
+pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
+        .col_expr(delivery::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(
+            delivery::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(delivery::Column::LastError, Expr::value(None::<String>))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failure: retried at `retry_at`, or dead when `retry_at` is `None`.
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (status, next) = match retry_at {
+        Some(at) => (DeliveryStatus::Pending, at),
+        None => (DeliveryStatus::Dead, now),
+    };
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(
+            delivery::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            delivery::Column::LastError,
+            Expr::value(Some(error.chars().take(1000).collect::<String>())),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Admin: puts a dead (or pending) delivery back in the queue, due now, with a fresh attempt
+/// budget. A sent delivery is not sent again.
+pub async fn retry(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<delivery::Model> {
+    let current = delivery::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("delivery"))?;
+    if current.status == DeliveryStatus::Sent {
+        return Err(AppError::conflict(
+            None,
+            "This email has already been sent.",
+        ));
+    }
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending),
+        )
+        .col_expr(delivery::Column::Attempts, Expr::value(0))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            delivery::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    delivery::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("delivery"))
+}
+
+/// Admin list, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    status: Option<DeliveryStatus>,
+    recipient: Option<&str>,
+    page: &Page,
+) -> AppResult<Vec<delivery::Model>> {
+    let mut query = delivery::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(delivery::Column::Status.eq(status));
+    }
+    if let Some(recipient) = recipient {
+        query = query.filter(delivery::Column::RecipientEmail.eq(recipient.trim().to_lowercase()));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(delivery::Column::Id.lt(after));
+    }
+    Ok(query
+        .order_by_desc(delivery::Column::Id)
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,289 @@
+//! Turning a delivery into a well-formed email: subject, text and HTML from one Markdown
+//! template in the recipient's language, with threading headers.
+
+use std::str::FromStr;
+
+use entity::delivery;
+use lettre::Message;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use minijinja::Environment;
+use serde_json::Value;
+use url::Url;
+
+use super::Template;
+use super::mailer::SendError;
+
+/// Subject and bodies of one email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders every email kind; built once at start-up.
+pub struct Renderer {
+    env: Environment<'static>,
+    public_url: Url,
+    mail_from: Mailbox,
+    domain: String,
+}
+
+macro_rules! templates {
+    ($env:expr, $($kind:literal),+) => {
+        $(
+            $env.add_template(concat!($kind, "/fi"), include_str!(concat!("templates/", $kind, "/fi.md")))?;
+            $env.add_template(concat!($kind, "/sv"), include_str!(concat!("templates/", $kind, "/sv.md")))?;
+            $env.add_template(concat!($kind, "/en"), include_str!(concat!("templates/", $kind, "/en.md")))?;
+        )+
+    };
+}
+
+const FOOTERS: [(&str, &str); 3] = [
+    (
+        "fi",
+        "Tämän viestin lähetti Digimentor-verkosto ({url}), koska olet mukana tässä asiassa.",
+    ),
+    (
+        "sv",
+        "Detta meddelande skickades av digimentornätverket ({url}) eftersom du deltar i ärendet.",
+    ),
+    (
+        "en",
+        "This email was sent by the digimentor network ({url}) because you take part in this matter.",
+    ),
+];
+
+impl Renderer {
+    pub fn new(public_url: Url, mail_from: Mailbox) -> Result<Self, minijinja::Error> {
+        let mut env = Environment::new();
+        templates!(
+            env,
+            "inquiry_published",
+            "inquiry_answered",
+            "inquiry_declined",
+            "inquiry_message",
+            "inquiry_reminder",
+            "question_submitted",
+            "question_forwarded",
+            "question_answered"
+        );
+        env.add_template("layout.html", include_str!("templates/layout.html"))?;
+        let domain = public_url.host_str().unwrap_or("localhost").to_owned();
+        Ok(Self {
+            env,
+            public_url,
+            mail_from,
+            domain,
+        })
+    }
+
+    /// The domain of Message-IDs and thread roots.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The link to the thing an email is about.
+    pub fn link(&self, template: Template, thread_id: uuid::Uuid) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}/{}/{thread_id}", template.link_segment())
+    }
+
+    /// Renders subject, text and sanitized HTML.
+    pub fn render(
+        &self,
+        template: Template,
+        locale: &str,
+        payload: &Value,
+        thread_id: uuid::Uuid,
+    ) -> Result<Rendered, String> {
+        let locale = if matches!(locale, "fi" | "sv" | "en") {
+            locale
+        } else {
+            "en"
+        };
+        let mut context = payload.clone();
+        if let Value::Object(map) = &mut context {
+            map.insert("link".into(), Value::String(self.link(template, thread_id)));
+        }
+        let source = self
+            .env
+            .get_template(&format!("{}/{locale}", template.name()))
+            .and_then(|t| t.render(&context))
+            .map_err(|e| format!("rendering {}: {e}", template.name()))?;
+        let (subject, markdown) = source
+            .split_once("\n\n")
+            .and_then(|(first, rest)| {
+                first
+                    .strip_prefix("Subject: ")
+                    .map(|s| (s.trim(), rest.trim()))
+            })
+            .ok_or_else(|| format!("template {} has no Subject line", template.name()))?;
+        let footer = FOOTERS
+            .iter()
+            .find(|(lang, _)| *lang == locale)
+            .map(|(_, text)| text.replace("{url}", self.public_url.as_str()))
+            .unwrap_or_default();
+        let html = self
+            .env
+            .get_template("layout.html")
+            .and_then(|t| {
+                t.render(minijinja::context! {
+                    lang => locale,
+                    subject => subject,
+                    content => markdown_to_safe_html(markdown),
+                    footer => footer,
+                })
+            })
+            .map_err(|e| format!("rendering the HTML layout: {e}"))?;
+        Ok(Rendered {
+            subject: one_line(subject),
+            text: format!("{markdown}\n\n-- \n{footer}\n"),
+            html,
+        })
+    }
+
+    /// The complete message for a delivery.
+    pub fn message(&self, delivery: &delivery::Model) -> Result<Message, SendError> {
+        let template = Template::from_name(&delivery.kind).ok_or_else(|| {
+            SendError::Permanent(format!("unknown email kind {:?}", delivery.kind))
+        })?;
+        let thread = delivery.thread_id.unwrap_or(delivery.id);
+        let rendered = self
+            .render(template, &delivery.locale, &delivery.payload, thread)
+            .map_err(SendError::Permanent)?;
+        let to = Mailbox::from_str(&delivery.recipient_email)
+            .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+        let root = format!("<{}-{thread}@{}>", template.thread_prefix(), self.domain);
+        let mut builder = Message::builder()
+            .from(self.mail_from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(delivery.message_id.clone()))
+            .in_reply_to(root.clone())
+            .references(root)
+            .header(AutoSubmitted);
+        for address in delivery.reply_to.iter().flat_map(|list| list.split(',')) {
+            if let Ok(mailbox) = Mailbox::from_str(address.trim()) {
+                builder = builder.reply_to(mailbox);
+            }
+        }
+        builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(rendered.text),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(rendered.html),
+                    ),
+            )
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
+    }
+}
+
+/// Markdown rendered to HTML with everything unsafe removed: no scripts, styles, event
+/// handlers or images (so no tracking pixels); links get `rel="noopener noreferrer"`.
+pub fn markdown_to_safe_html(markdown: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut raw = String::new();
+    html::push_html(
+        &mut raw,
+        Parser::new_ext(
+            markdown,
+            Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+        ),
+    );
+    ammonia::Builder::default()
+        .rm_tags(["img"])
+        .clean(&raw)
+        .to_string()
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): no vacation replies to our mail.
+#[derive(Debug, Clone, Copy)]
+pub struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renderer() -> Renderer {
+        Renderer::new(
+            Url::parse("https://digimentor.example.edu").unwrap(),
+            "Digimentor <dm@example.edu>".parse().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn markdown_is_rendered_and_sanitized() {
+        let html = markdown_to_safe_html(
+            "**bold** <script>alert(1)</script> ![x](https://t.example/p.gif) [ok](https://e.example) <a href=\"javascript:x()\" onclick=\"y()\">j</a>",
+        );
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("javascript:"));
+        assert!(!html.contains("onclick"));
+        assert!(html.contains("href=\"https://e.example\""));
+    }
+
+    #[test]
+    fn every_template_renders_in_every_language() {
+        let r = renderer();
+        let payload = serde_json::json!({
+            "title": "Moodle exams", "body": "Body *text*", "author": "A", "inquirer": "Management",
+            "community": "Science", "answer": "Yes", "reason": "No time", "answered_by": "M",
+            "message": "Hi", "asker": "S", "service_unit": "IT", "note": "n", "deadline": "2027-01-31 12:00", "stage": "near",
+        });
+        for template in Template::ALL {
+            for locale in ["fi", "sv", "en"] {
+                let out = r
+                    .render(template, locale, &payload, uuid::Uuid::nil())
+                    .unwrap();
+                assert!(
+                    out.subject.starts_with("[Digimentor]"),
+                    "{template:?}/{locale}: {}",
+                    out.subject
+                );
+                assert!(
+                    out.subject.contains("Moodle exams"),
+                    "{template:?}/{locale}"
+                );
+                assert!(
+                    out.text.contains("https://digimentor.example.edu/"),
+                    "{template:?}/{locale}: link"
+                );
+                assert!(out.html.contains(&format!("lang=\"{locale}\"")));
+                assert!(
+                    !out.text.contains("{{"),
+                    "{template:?}/{locale}: unrendered placeholder"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Who is emailed at once about which event (DESIGN.md §5, immediate column).
+//!
+//! | event                     | template              | recipients                                   |
+//! |---------------------------|-----------------------|----------------------------------------------|
+//! | `inquiry.published`       | `inquiry_published`   | mentors of every addressed community         |
+//! | `inquiry.answered`        | `inquiry_answered`    | the inquirer and its organization's leads/contacts |
+//! | `inquiry.declined`        | `inquiry_declined`    | the inquirer and its organization's leads/contacts |
+//! | `inquiry.message_posted`  | `inquiry_message`     | the other side of that slot                  |
+//! | `question.submitted`      | `question_submitted`  | mentors of the asker's community             |
+//! | `question.forwarded`      | `question_forwarded`  | contacts of the service unit                 |
+//! | `question.answered`       | `question_answered`   | the asker and the mentor who forwarded it    |
+//!
+//! Nobody is emailed about their own action, and one person gets one email per event however
+//! many of the rules' groups they belong to. Deadline reminders are planned in
+//! [`super::reminders`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use entity::membership::Role;
+use entity::{
+    event, inquiry, inquiry_message, inquiry_target, membership, organization, question, user,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Template;
+use crate::error::{AppError, AppResult};
+use crate::events::kinds;
+
+/// The rules table: which event kind sends which template. The recipients of each are worked
+/// out in [`plan`].
+pub const RULES: &[(&str, Template)] = &[
+    (kinds::INQUIRY_PUBLISHED, Template::InquiryPublished),
+    (kinds::INQUIRY_ANSWERED, Template::InquiryAnswered),
+    (kinds::INQUIRY_DECLINED, Template::InquiryDeclined),
+    (kinds::INQUIRY_MESSAGE_POSTED, Template::InquiryMessage),
+    (kinds::QUESTION_SUBMITTED, Template::QuestionSubmitted),
+    (kinds::QUESTION_FORWARDED, Template::QuestionForwarded),
+    (kinds::QUESTION_ANSWERED, Template::QuestionAnswered),
+];
+
+/// One email to insert into the outbox.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Unique per recipient and reason; a second insert with the same key is ignored.
+    pub dedupe_key: String,
+    pub recipient: user::Model,
+    pub template: Template,
+    pub thread_id: Option<Uuid>,
+    pub payload: Value,
+    pub reply_to: Option<String>,
+    pub event_id: Option<Uuid>,
+}
+
+/// The facts of one email, before they are put in a recipient's language.
+pub struct Letter {
+    pub template: Template,
+    pub thread_id: Uuid,
+    /// Plain values shared by every language.
+    pub fields: Value,
+    /// Organization names to localize: placeholder → the organization.
+    pub names: Vec<(&'static str, organization::Model)>,
+    /// When a deadline is mentioned, shown in the recipient's time zone.
+    pub deadline: Option<DateTime<Utc>>,
+    pub reply_to: Option<String>,
+}
+
+impl Letter {
+    /// The template data for one recipient: localized names and times.
+    pub fn payload_for(&self, recipient: &user::Model) -> Value {
+        let mut payload = self.fields.clone();
+        if let Value::Object(map) = &mut payload {
+            for (key, org) in &self.names {
+                map.insert(
+                    (*key).to_owned(),
+                    json!(localized_name(org, recipient.locale)),
+                );
+            }
+            if let Some(deadline) = self.deadline {
+                map.insert(
+                    "deadline".into(),
+                    json!(local_time(deadline, &recipient.time_zone)),
+                );
+            }
+        }
+        payload
+    }
+
+    /// Deliveries of this letter to each recipient once, skipping the actor.
+    pub fn to(
+        self,
+        recipients: Vec<user::Model>,
+        actor: Option<Uuid>,
+        reason: &str,
+        event_id: Option<Uuid>,
+    ) -> Vec<NewDelivery> {
+        let unique: BTreeMap<Uuid, user::Model> = recipients
+            .into_iter()
+            .filter(|u| Some(u.id) != actor)
+            .map(|u| (u.id, u))
+            .collect();
+        unique
+            .into_values()
+            .map(|recipient| NewDelivery {
+                dedupe_key: format!("{reason}:{}", recipient.id),
+                payload: self.payload_for(&recipient),
+                recipient,
+                template: self.template,
+                thread_id: Some(self.thread_id),
+                reply_to: self.reply_to.clone(),
+                event_id,
+            })
+            .collect()
+    }
+}
+
+pub fn localized_name(org: &organization::Model, locale: entity::user::Locale) -> &str {
+    match locale {
+        entity::user::Locale::Fi => &org.name_fi,
+        entity::user::Locale::Sv => &org.name_sv,
+        entity::user::Locale::En => &org.name_en,
+    }
+}
+
+/// `2027-01-31 14:00 (Europe/Helsinki)` in the recipient's zone.
+pub fn local_time(at: DateTime<Utc>, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Europe::Helsinki);
+    format!(
+        "{} ({})",
+        at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        tz.name()
+    )
+}
+
+/// The deliveries an event calls for.
+pub async fn plan(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<Vec<NewDelivery>> {
+    let Some(&(_, template)) = RULES.iter().find(|(kind, _)| *kind == event.kind) else {
+        return Ok(Vec::new());
+    };
+    let actor = event.actor_id;
+    let reason = format!("event:{}", event.id);
+    let (letter, recipients) = match template {
+        Template::InquiryPublished => {
+            let inquiry = find_inquiry(db, event.subject_id).await?;
+            let communities = slots(db, inquiry.id)
+                .await?
+                .into_iter()
+                .map(|s| s.community_id)
+                .collect::<Vec<_>>();
+            (
+                inquiry_letter(db, template, &inquiry, None).await?,
+                people_with(db, &communities, &[Role::Mentor]).await?,
+            )
+        }
+        Template::InquiryAnswered | Template::InquiryDeclined => {
+            let inquiry = find_inquiry(db, event.subject_id).await?;
+            let slot = find_slot(db, event.object_id).await?;
+            let mut letter = inquiry_letter(db, template, &inquiry, Some(&slot)).await?;
+            letter.reply_to =
+                emails(&people_with(db, &[slot.community_id], &[Role::Mentor]).await?);
+            (letter, inquirer_side(db, &inquiry).await?)
+        }
+        Template::InquiryMessage => {
+            let inquiry = find_inquiry(db, event.subject_id).await?;
+            let message = inquiry_message::Entity::find_by_id(event.object_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("message"))?;
+            let slot = find_slot(db, Some(message.target_id)).await?;
+            let author = find_user(db, message.author_id).await?;
+            let mut letter = inquiry_letter(db, template, &inquiry, Some(&slot)).await?;
+            merge(
+                &mut letter.fields,
+                json!({ "message": message.body, "author": author.display_name }),
+            );
+            letter.reply_to = Some(author.email.clone());
+            let other_side = if message.organization_id == inquiry.organization_id {
+                people_with(db, &[slot.community_id], &[Role::Mentor]).await?
+            } else {
+                inquirer_side(db, &inquiry).await?
+            };
+            (letter, other_side)
+        }
+        Template::QuestionSubmitted | Template::QuestionForwarded | Template::QuestionAnswered => {
+            let q = question::Entity::find_by_id(event.subject_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("question"))?;
+            question_plan(db, template, &q).await?
+        }
+        Template::InquiryReminder => return Ok(Vec::new()),
+    };
+    Ok(letter.to(recipients, actor, &reason, Some(event.id)))
+}
+
+async fn question_plan(
+    db: &impl ConnectionTrait,
+    template: Template,
+    q: &question::Model,
+) -> AppResult<(Letter, Vec<user::Model>)> {
+    let asker = find_user(db, q.asker_id).await?;
+    let community = find_org(db, q.community_id).await?;
+    let mut names = vec![("community", community)];
+    if let Some(unit) = q.service_unit_id {
+        names.push(("service_unit", find_org(db, unit).await?));
+    }
+    let mut fields = json!({
+        "title": q.title,
+        "body": q.body,
+        "note": q.forward_note,
+        "answer": q.answer,
+        "asker": if q.hide_asker && template == Template::QuestionForwarded { Value::Null } else { json!(asker.display_name) },
+    });
+    let (recipients, reply_to) = match template {
+        Template::QuestionSubmitted => (
+            people_with(db, &[q.community_id], &[Role::Mentor]).await?,
+            Some(asker.email.clone()),
+        ),
+        Template::QuestionForwarded => {
+            let unit = q.service_unit_id.unwrap_or_default();
+            let mentor = find_user(db, q.forwarded_by.unwrap_or_default()).await?;
+            (
+                people_with(db, &[unit], &[Role::Contact]).await?,
+                Some(mentor.email),
+            )
+        }
+        _ => {
+            let answerer = find_user(db, q.answered_by.unwrap_or_default()).await?;
+            merge(&mut fields, json!({ "answered_by": answerer.display_name }));
+            let mut recipients = vec![asker.clone()];
+            if let Some(mentor) = q.forwarded_by {
+                recipients.push(find_user(db, mentor).await?);
+            }
+            (recipients, Some(answerer.email))
+        }
+    };
+    let letter = Letter {
+        template,
+        thread_id: q.id,
+        fields,
+        names,
+        deadline: None,
+        reply_to,
+    };
+    Ok((letter, recipients))
+}
+
+/// The facts every inquiry email shares, plus the slot's when there is one.
+pub async fn inquiry_letter(
+    db: &impl ConnectionTrait,
+    template: Template,
+    inquiry: &inquiry::Model,
+    slot: Option<&inquiry_target::Model>,
+) -> AppResult<Letter> {
+    let author = find_user(db, inquiry.author_id).await?;
+    let mut names = vec![("inquirer", find_org(db, inquiry.organization_id).await?)];
+    let mut fields = json!({
+        "title": inquiry.title,
+        "body": inquiry.body,
+        "author": author.display_name,
+        "inquiry_id": inquiry.id,
+    });
+    if let Some(slot) = slot {
+        names.push(("community", find_org(db, slot.community_id).await?));
+        merge(
+            &mut fields,
+            json!({ "answer": slot.answer, "reason": slot.decline_reason }),
+        );
+        if let Some(by) = slot.answered_by {
+            merge(
+                &mut fields,
+                json!({ "answered_by": find_user(db, by).await?.display_name }),
+            );
+        }
+    }
+    Ok(Letter {
+        template,
+        thread_id: inquiry.id,
+        fields,
+        names,
+        deadline: inquiry.deadline,
+        reply_to: Some(author.email),
+    })
+}
+
+fn merge(target: &mut Value, more: Value) {
+    if let (Value::Object(target), Value::Object(more)) = (target, more) {
+        target.extend(more);
+    }
+}
+
+fn emails(people: &[user::Model]) -> Option<String> {
+    (!people.is_empty()).then(|| {
+        people
+            .iter()
+            .map(|p| p.email.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The inquirer and the leads or contacts of the inquiring organization.
+async fn inquirer_side(
+    db: &impl ConnectionTrait,
+    inquiry: &inquiry::Model,
+) -> AppResult<Vec<user::Model>> {
+    let mut people =
+        people_with(db, &[inquiry.organization_id], &[Role::Lead, Role::Contact]).await?;
+    people.push(find_user(db, inquiry.author_id).await?);
+    Ok(people)
+}
+
+/// Users holding one of `roles` in one of `organizations`.
+pub async fn people_with(
+    db: &impl ConnectionTrait,
+    organizations: &[Uuid],
+    roles: &[Role],
+) -> AppResult<Vec<user::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrganizationId.is_in(organizations.iter().copied()))
+        .filter(membership::Column::Role.is_in(roles.iter().copied()))
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(_, u)| u)
+        .collect())
+}
+
+async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}
+
+async fn find_org(db: &impl ConnectionTrait, id: Uuid) -> AppResult<organization::Model> {
+    organization::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("organization"))
+}
+
+async fn find_inquiry(db: &impl ConnectionTrait, id: Uuid) -> AppResult<inquiry::Model> {
+    inquiry::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("inquiry"))
+}
+
+async fn find_slot(
+    db: &impl ConnectionTrait,
+    id: Option<Uuid>,
+) -> AppResult<inquiry_target::Model> {
+    inquiry_target::Entity::find_by_id(id.unwrap_or_default())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("inquiry slot"))
+}
+
+async fn slots(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<inquiry_target::Model>> {
+    Ok(inquiry_target::Entity::find()
+        .filter(inquiry_target::Column::InquiryId.eq(inquiry))
+        .all(db)
+        .await?)
+}

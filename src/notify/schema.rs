@@ -1,0 +1,109 @@
+//! Admin view of the outbox: `deliveries` and `retryDelivery`.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::delivery;
+
+use super::outbox;
+use crate::auth::require_admin;
+use crate::graphql::pagination::Page;
+use crate::graphql::parse_id;
+use crate::state::AppState;
+
+/// State of one email.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::delivery::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Waiting to be sent (or to be retried).
+    Pending,
+    Sent,
+    /// Failed permanently or too many times; an admin may retry it.
+    Dead,
+}
+
+/// One email to one recipient.
+pub struct Delivery(pub delivery::Model);
+
+#[Object]
+impl Delivery {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn recipient_email(&self) -> &str {
+        &self.0.recipient_email
+    }
+    /// The email kind (template), e.g. `inquiry_published`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn locale(&self) -> &str {
+        &self.0.locale
+    }
+    async fn status(&self) -> DeliveryStatus {
+        self.0.status.into()
+    }
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    async fn next_attempt_at(&self) -> DateTime<Utc> {
+        self.0.next_attempt_at
+    }
+    /// The last failure, as the SMTP server or transport reported it.
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    async fn message_id(&self) -> &str {
+        &self.0.message_id
+    }
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sent_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct DeliveryQuery;
+
+#[Object]
+impl DeliveryQuery {
+    /// Admin: the outbox, newest first, by status and recipient email.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<DeliveryStatus>,
+        recipient: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Delivery>> {
+        require_admin(ctx)?;
+        let page = Page::new(first, after)?;
+        let state = ctx.data::<AppState>()?;
+        let rows = outbox::list(
+            &state.db,
+            status.map(Into::into),
+            recipient.as_deref(),
+            &page,
+        )
+        .await?;
+        Ok(page.connection(rows.into_iter().map(|d| (d.id, Delivery(d))).collect()))
+    }
+}
+
+#[derive(Default)]
+pub struct DeliveryMutation;
+
+#[Object]
+impl DeliveryMutation {
+    /// Admin: send a dead or pending email again now, with a fresh attempt budget.
+    async fn retry_delivery(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Delivery> {
+        require_admin(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        let delivery = outbox::retry(&state.db, id, Utc::now()).await?;
+        state.mail_wake.notify_one();
+        Ok(Delivery(delivery))
+    }
+}

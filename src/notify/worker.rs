@@ -1,0 +1,187 @@
+//! The delivery worker: claims due deliveries in batches, sends them and records the outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::delivery;
+use rand::Rng;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::mailer::{Mailer, SendError};
+use super::outbox;
+use super::render::Renderer;
+use crate::error::AppResult;
+
+/// How the worker paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    /// Deliveries claimed per batch.
+    pub batch_size: u64,
+    /// How long a claim keeps other workers away; a worker that dies loses its claim after it.
+    pub lease: Duration,
+    /// Attempts before a temporarily failing delivery becomes dead.
+    pub max_attempts: i32,
+    /// First retry delay; each further attempt doubles it (with ±25 % jitter), up to six hours.
+    pub retry_base: Duration,
+    /// Fallback poll when nobody wakes the worker.
+    pub poll_interval: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 20,
+            lease: Duration::from_secs(300),
+            max_attempts: 8,
+            retry_base: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Longest retry delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+
+/// Sends the outbox.
+#[derive(Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    mailer: Mailer,
+    renderer: Arc<Renderer>,
+    settings: WorkerSettings,
+    wake: Arc<Notify>,
+}
+
+/// What one step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StepReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub dead: usize,
+}
+
+impl StepReport {
+    pub fn claimed(&self) -> usize {
+        self.sent + self.retrying + self.dead
+    }
+}
+
+impl Worker {
+    pub fn new(
+        db: DatabaseConnection,
+        mailer: Mailer,
+        renderer: Arc<Renderer>,
+        settings: WorkerSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            mailer,
+            renderer,
+            settings,
+            wake,
+        }
+    }
+
+    /// One step: claim a batch, send each, record each outcome. Tests drive this by hand.
+    pub async fn try_execute_step(&self) -> AppResult<StepReport> {
+        let claimed = outbox::claim(
+            &self.db,
+            self.settings.batch_size,
+            self.settings.lease,
+            Utc::now(),
+        )
+        .await?;
+        let mut report = StepReport::default();
+        for delivery in claimed {
+            let outcome = self.send(&delivery).await;
+            let now = Utc::now();
+            match outcome {
+                Ok(()) => {
+                    outbox::mark_sent(&self.db, delivery.id, now).await?;
+                    report.sent += 1;
+                }
+                Err(SendError::Temporary(error))
+                    if delivery.attempts < self.settings.max_attempts =>
+                {
+                    let delay = backoff(self.settings.retry_base, delivery.attempts);
+                    let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                    tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, %error, "email failed; will retry");
+                    outbox::mark_failed(&self.db, delivery.id, &error, Some(retry_at), now).await?;
+                    report.retrying += 1;
+                }
+                Err(error) => {
+                    tracing::error!(delivery = %delivery.id, attempts = delivery.attempts, error = error.message(), "email is dead");
+                    outbox::mark_failed(&self.db, delivery.id, error.message(), None, now).await?;
+                    report.dead += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Renders and sends one claimed delivery without recording the outcome.
+    pub async fn send(&self, delivery: &delivery::Model) -> Result<(), SendError> {
+        let message = self.renderer.message(delivery)?;
+        self.mailer.send(&message, &delivery.id.to_string()).await
+    }
+
+    /// Runs until `shutdown`, finishing the batch in flight. Sleeps until woken by a commit
+    /// that queued mail, or until the fallback poll.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let busy = match self.try_execute_step().await {
+                Ok(report) => report.claimed() > 0,
+                Err(err) => {
+                    err.log_if_internal();
+                    false
+                }
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                () = shutdown.cancelled() => break,
+            }
+        }
+        tracing::info!("delivery worker stopped");
+    }
+}
+
+/// `base · 2^(attempts-1)`, capped, with ±25 % jitter so that retries of many deliveries do not
+/// arrive together.
+pub fn backoff(base: Duration, attempts: i32) -> Duration {
+    let exponent = attempts.saturating_sub(1).clamp(0, 20) as u32;
+    let delay = base
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(MAX_BACKOFF);
+    let jitter = rand::rng().random_range(0.75..=1.25);
+    delay.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(10);
+        for attempts in 1..6 {
+            let expected = 10.0 * 2f64.powi(attempts - 1);
+            let got = backoff(base, attempts).as_secs_f64();
+            assert!(
+                got >= expected * 0.75 && got <= expected * 1.25,
+                "{attempts}: {got}"
+            );
+        }
+        assert!(backoff(base, 40) <= MAX_BACKOFF.mul_f64(1.25));
+    }
+}

@@ -1,0 +1,733 @@
+//! Email through a real SMTP conversation: rules, rendering, threading, the outbox and its
+//! worker under faults, and deadline reminders.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use digimentor::notify::{outbox, reminders};
+use entity::delivery::{self, DeliveryStatus};
+use mail_parser::HeaderValue;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_ok, error_code, spawn_app_with};
+use crate::smtp::{Mode, Received, SmtpSink};
+
+async fn app_with_sink(sink: &SmtpSink) -> TestApp {
+    let url = sink.url();
+    spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await
+}
+
+async fn set_locale(app: &TestApp, email: &str, locale: entity::user::Locale) {
+    let user = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq(email))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    entity::user::Entity::update(entity::user::ActiveModel {
+        id: Set(user.id),
+        locale: Set(locale),
+        ..Default::default()
+    })
+    .exec(&app.state.db)
+    .await
+    .unwrap();
+}
+
+/// Steps the worker until the queue is empty.
+async fn drain(app: &TestApp) {
+    for _ in 0..20 {
+        if app.worker.try_execute_step().await.unwrap().claimed() == 0 {
+            return;
+        }
+    }
+    panic!("the outbox did not drain");
+}
+
+fn to_of(m: &Received) -> String {
+    m.to[0].trim_matches(|c| c == '<' || c == '>').to_owned()
+}
+
+fn for_recipient<'a>(messages: &'a [Received], email: &str) -> Vec<&'a Received> {
+    messages.iter().filter(|m| to_of(m) == email).collect()
+}
+
+fn header_text(message: &mail_parser::Message<'_>, name: &str) -> String {
+    match message.header(name) {
+        Some(HeaderValue::Text(t)) => t.to_string(),
+        Some(HeaderValue::TextList(list)) => list.join(" "),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+fn reply_to(message: &mail_parser::Message<'_>) -> Vec<String> {
+    message
+        .reply_to()
+        .map(|a| {
+            a.iter()
+                .filter_map(|a| a.address().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn publishing_an_inquiry_emails_each_mentor_once_in_their_language() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    set_locale(&app, "science.comentor@uni.test", entity::user::Locale::Sv).await;
+    set_locale(&app, "arts.mentor@uni.test", entity::user::Locale::En).await;
+    let (id, _) = app
+        .published_inquiry(&ch, "Moodle exam practices", &["science", "arts"])
+        .await;
+    drain(&app).await;
+
+    let messages = sink.messages();
+    let mut recipients: Vec<String> = messages.iter().map(to_of).collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        [
+            "arts.mentor@uni.test",
+            "science.comentor@uni.test",
+            "science.mentor@uni.test"
+        ]
+    );
+    let root = format!("<inquiry-{id}@digimentor.test>");
+    for (email, subject) in [
+        (
+            "science.mentor@uni.test",
+            "[Digimentor] management fi kysyy: Moodle exam practices",
+        ),
+        (
+            "science.comentor@uni.test",
+            "[Digimentor] management sv frågar: Moodle exam practices",
+        ),
+        (
+            "arts.mentor@uni.test",
+            "[Digimentor] management en asks: Moodle exam practices",
+        ),
+    ] {
+        let received = for_recipient(&messages, email);
+        assert_eq!(received.len(), 1, "{email}");
+        let message = received[0].parsed();
+        assert_eq!(message.subject(), Some(subject));
+        assert_eq!(
+            message.from().unwrap().first().unwrap().address(),
+            Some("digimentor@digimentor.test")
+        );
+        assert_eq!(received[0].from, "<digimentor@digimentor.test>");
+        assert_eq!(
+            reply_to(&message),
+            ["lead@uni.test"],
+            "a human answers replies"
+        );
+        assert_eq!(header_text(&message, "Auto-Submitted"), "auto-generated");
+        assert_eq!(
+            format!("<{}>", message.in_reply_to().as_text().unwrap()),
+            root
+        );
+        assert_eq!(
+            format!("<{}>", message.references().as_text().unwrap()),
+            root
+        );
+        // Multipart: a readable text part and an HTML part from the same template.
+        assert_eq!(message.text_body_count(), 1);
+        assert_eq!(message.html_body_count(), 1);
+        let text = message.body_text(0).unwrap();
+        let html = message.body_html(0).unwrap();
+        assert!(text.contains("What do you need?"), "{text}");
+        assert!(
+            text.contains(&format!("http://digimentor.test/inquiries/{id}")),
+            "{text}"
+        );
+        assert!(html.contains(&format!("http://digimentor.test/inquiries/{id}")));
+        assert!(!text.contains('<'), "the text part is not HTML: {text}");
+        // The Message-ID is the delivery's.
+        let stored = delivery::Entity::find()
+            .filter(delivery::Column::RecipientEmail.eq(email))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            format!("<{}>", message.message_id().unwrap()),
+            stored.message_id
+        );
+        assert_eq!(stored.status, DeliveryStatus::Sent);
+        assert!(stored.sent_at.is_some());
+    }
+    // Nobody is emailed about their own action.
+    assert!(for_recipient(&messages, "lead@uni.test").is_empty());
+}
+
+#[tokio::test]
+async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    set_locale(&app, "lead@uni.test", entity::user::Locale::En).await;
+    let (id, slots) = app
+        .published_inquiry(&ch, "AI guidelines", &["science"])
+        .await;
+    drain(&app).await;
+    let before = sink.messages().len();
+
+    let answer = "mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"We need **training**.\", expectedVersion: 0 }) { id } }";
+    assert_ok(
+        &app.graphql(
+            answer,
+            json!({ "t": slots["science"] }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    drain(&app).await;
+    let messages = sink.messages()[before..].to_vec();
+    assert_eq!(
+        messages.iter().map(to_of).collect::<Vec<_>>(),
+        ["lead@uni.test"],
+        "the inquirer's side, once"
+    );
+    let message = messages[0].parsed();
+    assert_eq!(
+        message.subject(),
+        Some("[Digimentor] science en answered: AI guidelines")
+    );
+    let mut replies = reply_to(&message);
+    replies.sort();
+    assert_eq!(
+        replies,
+        ["science.comentor@uni.test", "science.mentor@uni.test"],
+        "replies reach the mentors"
+    );
+    assert!(
+        message
+            .body_html(0)
+            .unwrap()
+            .contains("<strong>training</strong>")
+    );
+    let root = format!("inquiry-{id}@digimentor.test");
+    assert_eq!(message.references().as_text(), Some(root.as_str()));
+
+    let post = "mutation($t: ID!, $b: String!) { postInquiryMessage(input: { targetId: $t, body: $b }) { id } }";
+    assert_ok(
+        &app.graphql(
+            post,
+            json!({ "t": slots["science"], "b": "Which kind of training?" }),
+            ch.token("lead"),
+        )
+        .await,
+    );
+    drain(&app).await;
+    let to_mentors = sink.messages()[before + 1..].to_vec();
+    let mut recipients: Vec<String> = to_mentors.iter().map(to_of).collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["science.comentor@uni.test", "science.mentor@uni.test"]
+    );
+    assert_eq!(
+        to_mentors[0].parsed().references().as_text(),
+        Some(root.as_str())
+    );
+    assert!(
+        to_mentors[0]
+            .parsed()
+            .body_text(0)
+            .unwrap()
+            .contains("Which kind of training?")
+    );
+
+    assert_ok(
+        &app.graphql(
+            post,
+            json!({ "t": slots["science"], "b": "Prompting basics." }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    drain(&app).await;
+    let back = sink.messages()[before + 3..].to_vec();
+    assert_eq!(
+        back.iter().map(to_of).collect::<Vec<_>>(),
+        ["lead@uni.test"]
+    );
+}
+
+#[tokio::test]
+async fn questions_email_the_mentors_then_the_unit_then_the_asker() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let asked = app
+        .graphql(
+            "mutation($c: ID!) { askQuestion(input: { communityId: $c, title: \"Captions?\", body: \"Can we get captions?\" }) { id } }",
+            json!({ "c": ch.org("science") }),
+            ch.token("science.staff"),
+        )
+        .await;
+    let id = asked["data"]["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drain(&app).await;
+    let mut first: Vec<String> = sink.messages().iter().map(to_of).collect();
+    first.sort();
+    assert_eq!(
+        first,
+        ["science.comentor@uni.test", "science.mentor@uni.test"]
+    );
+    assert_eq!(
+        reply_to(&sink.messages()[0].parsed()),
+        ["science.staff@uni.test"]
+    );
+
+    app.graphql(
+        "mutation($q: ID!, $u: ID!) { forwardQuestion(input: { questionId: $q, serviceUnitId: $u, hideAsker: true }) { id } }",
+        json!({ "q": id, "u": ch.org("it-services") }),
+        ch.token("science.mentor"),
+    )
+    .await;
+    drain(&app).await;
+    let forwarded = sink.messages()[2..].to_vec();
+    assert_eq!(
+        forwarded.iter().map(to_of).collect::<Vec<_>>(),
+        ["unit.contact@uni.test"]
+    );
+    let text = forwarded[0].parsed().body_text(0).unwrap().to_string();
+    assert!(
+        !text.contains("science staff") && !text.contains("science.staff"),
+        "the hidden asker leaked: {text}"
+    );
+    assert_eq!(
+        forwarded[0].parsed().references().as_text(),
+        Some(format!("question-{id}@digimentor.test").as_str())
+    );
+
+    app.graphql(
+        "mutation($q: ID!) { answerQuestion(input: { questionId: $q, body: \"Yes.\" }) { id } }",
+        json!({ "q": id }),
+        ch.token("unit.contact"),
+    )
+    .await;
+    drain(&app).await;
+    let mut answered: Vec<String> = sink.messages()[3..].iter().map(to_of).collect();
+    answered.sort();
+    assert_eq!(
+        answered,
+        ["science.mentor@uni.test", "science.staff@uni.test"]
+    );
+}
+
+#[tokio::test]
+async fn a_person_in_several_notified_groups_gets_one_email() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    // The lead is both the inquirer and a lead of the inquiring organization.
+    let (_, slots) = app.published_inquiry(&ch, "Once", &["science"]).await;
+    drain(&app).await;
+    let before = sink.messages().len();
+    app.graphql(
+        "mutation($t: ID!) { declineInquiry(input: { targetId: $t, reason: \"No\", expectedVersion: 0 }) { id } }",
+        json!({ "t": slots["science"] }),
+        ch.token("science.mentor"),
+    )
+    .await;
+    drain(&app).await;
+    assert_eq!(
+        sink.messages()[before..]
+            .iter()
+            .map(to_of)
+            .collect::<Vec<_>>(),
+        ["lead@uni.test"]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_change_queues_no_email() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let (_, slots) = app
+        .published_inquiry(&ch, "Atomic mail", &["science"])
+        .await;
+    let answer = "mutation($t: ID!, $v: Int!) { answerInquiry(input: { targetId: $t, body: \"x\", expectedVersion: $v }) { id } }";
+    assert_ok(
+        &app.graphql(
+            answer,
+            json!({ "t": slots["science"], "v": 0 }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    let queued = delivery::Entity::find().count(&app.state.db).await.unwrap();
+    let stale = app
+        .graphql(
+            answer,
+            json!({ "t": slots["science"], "v": 0 }),
+            ch.token("science.comentor"),
+        )
+        .await;
+    assert_eq!(error_code(&stale).as_deref(), Some("CONFLICT"));
+    assert_eq!(
+        delivery::Entity::find().count(&app.state.db).await.unwrap(),
+        queued
+    );
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_smtp_server_is_down_and_arrives_when_it_is_back() {
+    let mut sink = SmtpSink::reserved().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Down", &["arts"]).await;
+    let report = app.worker.try_execute_step().await.unwrap();
+    assert_eq!((report.sent, report.retrying, report.dead), (0, 1, 0));
+    let pending = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.status, DeliveryStatus::Pending);
+    assert_eq!(pending.attempts, 1);
+    assert!(pending.last_error.is_some());
+
+    sink.come_up().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drain(&app).await;
+    assert_eq!(sink.messages().len(), 1);
+    let sent = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((sent.status, sent.attempts), (DeliveryStatus::Sent, 2));
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_makes_the_delivery_dead_visible_and_retryable() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    sink.set_mode(Mode::Reject);
+    app.published_inquiry(&ch, "Refused", &["arts"]).await;
+    let report = app.worker.try_execute_step().await.unwrap();
+    assert_eq!(report.dead, 1);
+
+    let list = "query($s: DeliveryStatus, $r: String) { deliveries(status: $s, recipient: $r) { edges { node { id status attempts lastError kind recipientEmail } } } }";
+    let dead = app
+        .graphql(
+            list,
+            json!({ "s": "DEAD", "r": "Arts.Mentor@uni.test" }),
+            ch.token("admin"),
+        )
+        .await;
+    let node = &dead["data"]["deliveries"]["edges"][0]["node"];
+    assert_eq!(node["status"], "DEAD");
+    assert_eq!(node["kind"], "inquiry_published");
+    assert!(
+        node["lastError"].as_str().unwrap().contains("550"),
+        "{node}"
+    );
+    let forbidden = app.graphql(list, json!({}), ch.token("lead")).await;
+    assert_eq!(error_code(&forbidden).as_deref(), Some("FORBIDDEN"));
+
+    sink.set_mode(Mode::Accept);
+    let retry = app
+        .graphql(
+            "mutation($id: ID!) { retryDelivery(id: $id) { status attempts } }",
+            json!({ "id": node["id"] }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(
+        retry["data"]["retryDelivery"],
+        json!({ "status": "PENDING", "attempts": 0 })
+    );
+    drain(&app).await;
+    assert_eq!(sink.messages().len(), 1);
+    let again = app
+        .graphql(
+            "mutation($id: ID!) { retryDelivery(id: $id) { status } }",
+            json!({ "id": node["id"] }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(
+        error_code(&again).as_deref(),
+        Some("CONFLICT"),
+        "a sent email is not sent twice"
+    );
+    let by_staff = app
+        .graphql(
+            "mutation($id: ID!) { retryDelivery(id: $id) { status } }",
+            json!({ "id": node["id"] }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(error_code(&by_staff).as_deref(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn temporary_failures_retry_with_backoff_up_to_the_limit() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| {
+        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.worker.max_attempts = 3;
+        c.worker.retry_base = Duration::from_millis(200);
+    })
+    .await;
+    let ch = app.seed_channel().await;
+    sink.set_mode(Mode::TryLater);
+    app.published_inquiry(&ch, "Later", &["arts"]).await;
+    assert_eq!(app.worker.try_execute_step().await.unwrap().retrying, 1);
+    // Not due again before the backoff has passed.
+    assert_eq!(app.worker.try_execute_step().await.unwrap().claimed(), 0);
+    let first = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let wait = (first.next_attempt_at - Utc::now()).num_milliseconds();
+    assert!((100..=260).contains(&wait), "first retry in {wait} ms");
+    for expected_attempts in [2, 3] {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        app.worker.try_execute_step().await.unwrap();
+        let d = delivery::Entity::find()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.attempts, expected_attempts);
+    }
+    let d = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Dead);
+    assert!(d.last_error.unwrap().contains("451"));
+}
+
+#[tokio::test]
+async fn a_connection_that_broke_mid_transaction_is_not_reused() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    sink.set_mode(Mode::HangUp);
+    app.published_inquiry(&ch, "Hang up", &["arts"]).await;
+    assert_eq!(app.worker.try_execute_step().await.unwrap().retrying, 1);
+    sink.set_mode(Mode::Accept);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drain(&app).await;
+    assert_eq!(sink.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_after_sending_resends_once_with_the_same_message_id() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Crash", &["arts"]).await;
+
+    // A worker claims and sends, then dies before recording the outcome.
+    let claimed = outbox::claim(&app.state.db, 10, Duration::from_millis(300), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    app.worker.send(&claimed[0]).await.unwrap();
+    // While its lease lasts nobody else sends it.
+    assert_eq!(app.worker.try_execute_step().await.unwrap().claimed(), 0);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    drain(&app).await;
+    drain(&app).await;
+
+    let messages = sink.wait_for(2).await;
+    assert_eq!(messages.len(), 2, "re-sent at most once");
+    assert_eq!(
+        messages[0].parsed().message_id(),
+        messages[1].parsed().message_id()
+    );
+    let d = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Sent, 2));
+}
+
+#[tokio::test]
+async fn without_smtp_emails_are_written_as_eml_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let app =
+        spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Files(path)).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Files", &["arts"]).await;
+    drain(&app).await;
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].extension().unwrap(), "eml");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.to().unwrap().first().unwrap().address(),
+        Some("arts.mentor@uni.test")
+    );
+    assert!(message.subject().unwrap().contains("Files"));
+}
+
+#[tokio::test]
+async fn the_running_worker_is_woken_by_a_commit_and_finishes_its_batch_on_shutdown() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let mut app = spawn_app_with(move |c| {
+        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.run_workers = true;
+    })
+    .await;
+    let ch = app.seed_channel().await;
+    // The fallback poll is 30 s: arriving within seconds means the commit woke the worker.
+    app.published_inquiry(&ch, "Wake up", &["arts"]).await;
+    sink.wait_for(1).await;
+
+    sink.set_delay(Duration::from_millis(700));
+    app.published_inquiry(&ch, "In flight", &["medicine"]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let db = app.state.db.clone();
+    app.stop().await.unwrap();
+    let in_flight = delivery::Entity::find()
+        .filter(delivery::Column::RecipientEmail.eq("medicine.mentor@uni.test"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_flight.status,
+        DeliveryStatus::Sent,
+        "shutdown cut the batch short"
+    );
+    assert_eq!(sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let deadline = Utc::now() + chrono::Duration::days(10);
+    let created = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!, $d: DateTime!) { createInquiry(input: { organizationId: $o, title: \"Deadline\", body: \"b\", communityIds: $c, deadline: $d }) { id targets { id community { slug } } } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("science"), ch.org("arts")], "d": deadline.to_rfc3339() }),
+            ch.token("lead"),
+        )
+        .await;
+    let id = created["data"]["createInquiry"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let published = app
+        .graphql(
+            "mutation($id: ID!) { publishInquiry(id: $id) { targets { id community { slug } } } }",
+            json!({ "id": id }),
+            ch.token("lead"),
+        )
+        .await;
+    let arts_slot = published["data"]["publishInquiry"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["community"]["slug"] == "arts")
+        .unwrap()["id"]
+        .clone();
+    assert_ok(&app.graphql("mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"done\", expectedVersion: 0 }) { id } }", json!({ "t": arts_slot }), ch.token("arts.mentor")).await);
+    drain(&app).await;
+    let before = sink.messages().len();
+
+    let lead = chrono::Duration::days(3);
+    let domain = "digimentor.test";
+    let db = &app.state.db;
+    assert_eq!(
+        reminders::queue_due(db, Utc::now(), lead, domain)
+            .await
+            .unwrap(),
+        0,
+        "too early"
+    );
+    let near = deadline - chrono::Duration::days(2);
+    // Two instances (or a restart) at the same moment queue each reminder once.
+    let (a, b) = tokio::join!(
+        reminders::queue_due(db, near, lead, domain),
+        reminders::queue_due(db, near, lead, domain)
+    );
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        2,
+        "one per pending community's mentor"
+    );
+    assert_eq!(
+        reminders::queue_due(db, near + chrono::Duration::hours(1), lead, domain)
+            .await
+            .unwrap(),
+        0
+    );
+    drain(&app).await;
+    let reminded = sink.messages()[before..].to_vec();
+    let mut recipients: Vec<String> = reminded.iter().map(to_of).collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["science.comentor@uni.test", "science.mentor@uni.test"],
+        "arts answered: no reminder"
+    );
+    let message = reminded[0].parsed();
+    assert!(
+        message
+            .subject()
+            .unwrap()
+            .starts_with("[Digimentor] Muistutus: Deadline"),
+        "{:?}",
+        message.subject()
+    );
+    assert_eq!(
+        message.references().as_text(),
+        Some(format!("inquiry-{id}@digimentor.test").as_str())
+    );
+
+    // On the deadline day (in Helsinki) the second reminder goes out, once.
+    let day = deadline - chrono::Duration::minutes(30);
+    assert_eq!(
+        reminders::queue_due(db, day, lead, domain).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        reminders::queue_due(db, day, lead, domain).await.unwrap(),
+        0
+    );
+    drain(&app).await;
+    let all = sink.messages();
+    let last = all.last().unwrap().parsed();
+    assert!(
+        last.subject().unwrap().contains("Määräaika tänään"),
+        "{:?}",
+        last.subject()
+    );
+    // After the deadline nothing more.
+    assert_eq!(
+        reminders::queue_due(db, deadline + chrono::Duration::hours(1), lead, domain)
+            .await
+            .unwrap(),
+        0
+    );
+}
