@@ -731,3 +731,31 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
         0
     );
 }
+
+#[tokio::test]
+async fn markdown_from_users_is_sanitized_in_the_html_part() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let body = "Please **answer**.\n\n<script>alert('x')</script>\n\n![pixel](https://tracker.example/p.gif)\n\n<img src=\"https://tracker.example/q.gif\">\n\n[guide](https://guide.example)";
+    let created = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!, $b: String!) { createInquiry(input: { organizationId: $o, title: \"Sanitize\", body: $b, communityIds: $c }) { id } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("arts")], "b": body }),
+            ch.token("lead"),
+        )
+        .await;
+    let id = created["data"]["createInquiry"]["id"].as_str().unwrap();
+    app.graphql("mutation($id: ID!) { publishInquiry(id: $id) { id } }", json!({ "id": id }), ch.token("lead")).await;
+    drain(&app).await;
+    let messages = sink.messages();
+    let message = messages[0].parsed();
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("<strong>answer</strong>"));
+    assert!(html.contains("href=\"https://guide.example\""));
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("tracker.example/q.gif"), "{html}");
+    // The text part keeps the Markdown source readable.
+    assert!(message.body_text(0).unwrap().contains("Please **answer**."));
+}
