@@ -746,7 +746,12 @@ async fn markdown_from_users_is_sanitized_in_the_html_part() {
         )
         .await;
     let id = created["data"]["createInquiry"]["id"].as_str().unwrap();
-    app.graphql("mutation($id: ID!) { publishInquiry(id: $id) { id } }", json!({ "id": id }), ch.token("lead")).await;
+    app.graphql(
+        "mutation($id: ID!) { publishInquiry(id: $id) { id } }",
+        json!({ "id": id }),
+        ch.token("lead"),
+    )
+    .await;
     drain(&app).await;
     let messages = sink.messages();
     let message = messages[0].parsed();
