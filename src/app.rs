@@ -18,6 +18,8 @@ use crate::notify::reminders;
 use crate::notify::render::Renderer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
+use crate::subscriptions::digests;
+use crate::subscriptions::token::Signer;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -46,7 +48,11 @@ impl Application {
         let renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
             .context("loading the email templates")?;
         let settings = config.worker;
-        let state = AppState::new(db, config);
+        let signer = Signer::load(&db)
+            .await
+            .map_err(anyhow::Error::from)
+            .context("loading the unsubscribe signing key")?;
+        let state = AppState::new(db, config, signer);
         let worker = Worker::new(
             state.db.clone(),
             mailer,
@@ -123,25 +129,31 @@ impl Application {
 /// How often the scheduler looks for due reminders.
 const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Queues due deadline reminders every minute until shutdown. Safe on every instance: each
-/// reminder has its own dedupe key.
+/// Queues due deadline reminders and digests every minute until shutdown. Safe on every
+/// instance: each reminder and digest has its own dedupe key.
 async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
     let lead =
         chrono::Duration::from_std(state.config.reminder_lead).unwrap_or(chrono::Duration::days(3));
     loop {
-        match reminders::queue_due(
-            &state.db,
-            chrono::Utc::now(),
-            lead,
-            state.config.mail_domain(),
-        )
-        .await
-        {
+        let now = chrono::Utc::now();
+        match reminders::queue_due(&state.db, now, lead, state.config.mail_domain()).await {
             Ok(0) => {}
             Ok(queued) => {
                 tracing::info!(queued, "deadline reminders queued");
                 state.mail_wake.notify_one();
             }
+            Err(err) => err.log_if_internal(),
+        }
+        match digests::run(&state.db, &state.mail, now).await {
+            Ok(report) if report.queued > 0 => {
+                tracing::info!(
+                    queued = report.queued,
+                    empty = report.empty,
+                    "digests queued"
+                );
+                state.mail_wake.notify_one();
+            }
+            Ok(_) => {}
             Err(err) => err.log_if_internal(),
         }
         tokio::select! {

@@ -18,6 +18,7 @@ pub mod inquiries;
 pub mod notify;
 pub mod questions;
 pub mod state;
+pub mod subscriptions;
 pub mod telemetry;
 pub mod topics;
 pub mod values;

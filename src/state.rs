@@ -10,7 +10,8 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::events::EventBus;
-use crate::notify::outbox;
+use crate::notify::{MailContext, outbox};
+use crate::subscriptions::token::Signer;
 
 /// Everything a request needs: the database, configuration and in-process channels.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     commit_order: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the delivery worker when a commit queued email.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Links and unsubscribe signing for planned emails.
+    pub mail: MailContext,
 }
 
 /// A shared count of executed SQL statements.
@@ -46,10 +49,15 @@ impl StatementCounter {
 }
 
 impl AppState {
-    pub fn new(mut db: DatabaseConnection, config: Config) -> Self {
+    pub fn new(mut db: DatabaseConnection, config: Config, signer: Signer) -> Self {
         let statements = StatementCounter::default();
         statements.install(&mut db);
+        let mail = MailContext {
+            public_url: config.public_url.clone(),
+            signer,
+        };
         Self {
+            mail,
             db,
             statements,
             commit_order: Arc::default(),
@@ -74,7 +82,7 @@ impl AppState {
         events: impl IntoIterator<Item = event::Model>,
     ) -> AppResult<()> {
         let events: Vec<event::Model> = events.into_iter().collect();
-        let queued = outbox::enqueue(&txn, &events, self.config.mail_domain()).await?;
+        let queued = outbox::enqueue(&txn, &events, &self.mail).await?;
         let _in_order = self.commit_order.lock().await;
         txn.commit().await?;
         for event in events {

@@ -4,7 +4,9 @@
 //! the service crate, so that regenerating an entity never loses code.
 
 pub mod access_token;
+pub mod app_secret;
 pub mod delivery;
+pub mod digest_state;
 pub mod event;
 pub mod inquiry;
 pub mod inquiry_answer_revision;
@@ -16,6 +18,7 @@ pub mod organization;
 pub mod question;
 pub mod question_topic;
 pub mod topic;
+pub mod topic_subscription;
 pub mod user;
 
 pub mod prelude {
@@ -32,5 +35,6 @@ pub mod prelude {
     pub use super::question::Entity as Question;
     pub use super::question_topic::Entity as QuestionTopic;
     pub use super::topic::Entity as Topic;
+    pub use super::topic_subscription::Entity as TopicSubscription;
     pub use super::user::Entity as User;
 }

@@ -23,6 +23,10 @@ pub struct Model {
     pub display_name: String,
     pub locale: Locale,
     pub time_zone: String,
+    /// Local hour (0–23) at which digests are sent.
+    pub digest_hour: i32,
+    /// Local weekday of weekly digests, 0 = Monday … 6 = Sunday.
+    pub digest_weekday: i32,
     pub is_admin: bool,
     /// Argon2id PHC string; `None` for users who cannot log in with a password.
     pub password_hash: Option<String>,

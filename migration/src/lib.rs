@@ -7,6 +7,7 @@ mod m20261128_000002_create_event;
 mod m20261128_000003_create_inquiry;
 mod m20261128_000004_create_question;
 mod m20261128_000005_create_delivery;
+mod m20261128_000006_create_subscription;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_inquiry::Migration),
             Box::new(m20261128_000004_create_question::Migration),
             Box::new(m20261128_000005_create_delivery::Migration),
+            Box::new(m20261128_000006_create_subscription::Migration),
         ]
     }
 }

@@ -109,20 +109,33 @@ pub async fn viewer_for_user(db: &impl ConnectionTrait, user: user::Model) -> Ap
 }
 
 async fn grants_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Grant>> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
+    Ok(grants_by_user(db, &[user_id])
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default())
+}
+
+/// The grants of many users in one query.
+pub async fn grants_by_user(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<Grant>>> {
+    let mut out: std::collections::HashMap<Uuid, Vec<Grant>> = std::collections::HashMap::new();
+    for (m, org) in membership::Entity::find()
+        .filter(membership::Column::UserId.is_in(users.iter().copied()))
         .find_also_related(organization::Entity)
         .all(db)
         .await?
-        .into_iter()
-        .filter_map(|(m, org)| {
-            org.map(|org| Grant {
+    {
+        if let Some(org) = org {
+            out.entry(m.user_id).or_default().push(Grant {
                 organization_id: m.organization_id,
                 organization_kind: org.kind,
                 role: m.role,
-            })
-        })
-        .collect())
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Resolves a bearer token to its user and memberships; an unknown, expired or revoked token

@@ -188,6 +188,14 @@ impl User {
     async fn is_admin(&self) -> bool {
         self.0.is_admin
     }
+    /// Local hour (0–23) of digests.
+    async fn digest_hour(&self) -> i32 {
+        self.0.digest_hour
+    }
+    /// Weekday of weekly digests, 0 = Monday … 6 = Sunday.
+    async fn digest_weekday(&self) -> i32 {
+        self.0.digest_weekday
+    }
     /// The organizations this user belongs to and the roles held there.
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
         Ok(load_one::<MembershipsByUser>(ctx, self.0.id)

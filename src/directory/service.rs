@@ -198,6 +198,8 @@ pub async fn create_user(
         display_name: Set(new.display_name),
         locale: Set(new.locale),
         time_zone: Set(new.time_zone.name().to_owned()),
+        digest_hour: Set(7),
+        digest_weekday: Set(0),
         is_admin: Set(new.is_admin),
         password_hash: Set(Some(password_hash)),
         created_at: Set(now),

@@ -78,6 +78,8 @@ mod tests {
                 display_name: "V".into(),
                 locale: entity::user::Locale::Fi,
                 time_zone: "Europe/Helsinki".into(),
+                digest_hour: 7,
+                digest_weekday: 0,
                 is_admin,
                 password_hash: None,
                 created_at: now,

@@ -17,3 +17,7 @@ pub const QUESTION_SUBMITTED: &str = "question.submitted";
 pub const QUESTION_FORWARDED: &str = "question.forwarded";
 pub const QUESTION_ANSWERED: &str = "question.answered";
 pub const QUESTION_CLOSED: &str = "question.closed";
+
+/// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
+/// of the thing it is about.
+pub const FOLLOWED_BY_TOPIC: &[&str] = &[INQUIRY_PUBLISHED, INQUIRY_ANSWERED];

@@ -31,6 +31,7 @@ use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
+use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
 use crate::topics::schema::{TopicMutation, TopicQuery};
 
 /// Every query, merged from the features.
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     InquiryQuery,
     QuestionQuery,
     DeliveryQuery,
+    SubscriptionQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -55,6 +57,7 @@ pub struct MutationRoot(
     InquiryMutation,
     QuestionMutation,
     DeliveryMutation,
+    SubscriptionMutation,
 );
 
 /// Every subscription, merged from the features.

@@ -4,6 +4,7 @@
 mod graphql;
 mod health;
 mod responses;
+mod unsubscribe;
 
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub struct HttpState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The one-click body is `List-Unsubscribe=One-Click`; nothing larger is needed.
+const UNSUBSCRIBE_BODY_LIMIT: usize = 1024;
+
 /// Longest time a plain HTTP request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -47,6 +51,12 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(graphql::websocket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::confirm)
+                .post(unsubscribe::unsubscribe)
+                .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
+        )
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

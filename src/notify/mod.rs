@@ -6,6 +6,7 @@
 //! [`render`]s them from their template folder and sends them through the [`mailer`];
 //! [`reminders`] adds deadline reminders on a schedule.
 
+pub mod items;
 pub mod mailer;
 pub mod outbox;
 pub mod reminders;
@@ -15,6 +16,42 @@ pub mod schema;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
+use url::Url;
+use uuid::Uuid;
+
+use crate::subscriptions::token::{Scope, Signer, Unsubscribe};
+
+/// What planning an email needs besides the database: where links point and how unsubscribe
+/// links are signed.
+#[derive(Clone)]
+pub struct MailContext {
+    pub public_url: Url,
+    pub signer: Signer,
+}
+
+impl MailContext {
+    /// The domain of Message-IDs and list ids.
+    pub fn domain(&self) -> &str {
+        self.public_url.host_str().unwrap_or("localhost")
+    }
+
+    /// An absolute link under `PUBLIC_URL`.
+    pub fn link(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.public_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// The one-click unsubscribe URL for a user and scope.
+    pub fn unsubscribe_url(&self, user_id: Uuid, scope: Scope) -> String {
+        self.link(&format!(
+            "unsubscribe/{}",
+            self.signer.sign(Unsubscribe { user_id, scope })
+        ))
+    }
+}
 
 /// Each kind of email has a template folder under `src/notify/templates/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,10 +65,14 @@ pub enum Template {
     QuestionSubmitted,
     QuestionForwarded,
     QuestionAnswered,
+    /// One item for an `immediate` topic subscriber.
+    TopicItem,
+    /// A daily or weekly digest.
+    Digest,
 }
 
 impl Template {
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 10] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -40,6 +81,8 @@ impl Template {
         Self::QuestionSubmitted,
         Self::QuestionForwarded,
         Self::QuestionAnswered,
+        Self::TopicItem,
+        Self::Digest,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -53,6 +96,8 @@ impl Template {
             Self::QuestionSubmitted => "question_submitted",
             Self::QuestionForwarded => "question_forwarded",
             Self::QuestionAnswered => "question_answered",
+            Self::TopicItem => "topic_item",
+            Self::Digest => "digest",
         }
     }
 

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::MailContext;
 use super::rules::{self, NewDelivery};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::Page;
@@ -22,13 +23,13 @@ use crate::graphql::pagination::Page;
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     events: &[event::Model],
-    mail_domain: &str,
+    ctx: &MailContext,
 ) -> AppResult<u64> {
     let mut planned = Vec::new();
     for event in events {
-        planned.extend(rules::plan(db, event).await?);
+        planned.extend(rules::plan(db, ctx, event).await?);
     }
-    insert(db, planned, mail_domain).await
+    insert(db, planned, ctx.domain()).await
 }
 
 /// Inserts planned deliveries, due at once; duplicates by dedupe key are skipped.
@@ -37,6 +38,12 @@ pub async fn insert(
     planned: Vec<NewDelivery>,
     mail_domain: &str,
 ) -> AppResult<u64> {
+    // The first planned delivery of a key wins (rule recipients before topic subscribers).
+    let mut keys = std::collections::HashSet::new();
+    let planned: Vec<NewDelivery> = planned
+        .into_iter()
+        .filter(|d| keys.insert(d.dedupe_key.clone()))
+        .collect();
     if planned.is_empty() {
         return Ok(0);
     }

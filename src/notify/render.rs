@@ -40,6 +40,12 @@ macro_rules! templates {
     };
 }
 
+const UNSUBSCRIBE: [(&str, &str); 3] = [
+    ("fi", "Peru tilaus yhdellä napsautuksella"),
+    ("sv", "Avsluta prenumerationen med ett klick"),
+    ("en", "Unsubscribe with one click"),
+];
+
 const FOOTERS: [(&str, &str); 3] = [
     (
         "fi",
@@ -67,7 +73,9 @@ impl Renderer {
             "inquiry_reminder",
             "question_submitted",
             "question_forwarded",
-            "question_answered"
+            "question_answered",
+            "topic_item",
+            "digest"
         );
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
         let domain = public_url.host_str().unwrap_or("localhost").to_owned();
@@ -120,11 +128,24 @@ impl Renderer {
                     .map(|s| (s.trim(), rest.trim()))
             })
             .ok_or_else(|| format!("template {} has no Subject line", template.name()))?;
-        let footer = FOOTERS
-            .iter()
-            .find(|(lang, _)| *lang == locale)
-            .map(|(_, text)| text.replace("{url}", self.public_url.as_str()))
-            .unwrap_or_default();
+        let pick = |table: &[(&str, &str); 3]| {
+            table
+                .iter()
+                .find(|(lang, _)| *lang == locale)
+                .map(|(_, t)| (*t).to_owned())
+                .unwrap_or_default()
+        };
+        let mut footer = pick(&FOOTERS).replace("{url}", self.public_url.as_str());
+        let mut footer_html = minijinja::HtmlEscape(&footer).to_string();
+        if let Some(url) = payload.get("unsubscribe_url").and_then(Value::as_str) {
+            let label = pick(&UNSUBSCRIBE);
+            footer.push_str(&format!("\n{label}: {url}"));
+            footer_html.push_str(&format!(
+                "<br><a href=\"{}\">{}</a>",
+                minijinja::HtmlEscape(url),
+                minijinja::HtmlEscape(&label)
+            ));
+        }
         let html = self
             .env
             .get_template("layout.html")
@@ -133,7 +154,7 @@ impl Renderer {
                     lang => locale,
                     subject => subject,
                     content => markdown_to_safe_html(markdown),
-                    footer => footer,
+                    footer => footer_html,
                 })
             })
             .map_err(|e| format!("rendering the HTML layout: {e}"))?;
@@ -150,20 +171,30 @@ impl Renderer {
             SendError::Permanent(format!("unknown email kind {:?}", delivery.kind))
         })?;
         let thread = delivery.thread_id.unwrap_or(delivery.id);
+        let payload = &delivery.payload;
         let rendered = self
-            .render(template, &delivery.locale, &delivery.payload, thread)
+            .render(template, &delivery.locale, payload, thread)
             .map_err(SendError::Permanent)?;
         let to = Mailbox::from_str(&delivery.recipient_email)
             .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
-        let root = format!("<{}-{thread}@{}>", template.thread_prefix(), self.domain);
         let mut builder = Message::builder()
             .from(self.mail_from.clone())
             .to(to)
             .subject(rendered.subject)
             .message_id(Some(delivery.message_id.clone()))
-            .in_reply_to(root.clone())
-            .references(root)
             .header(AutoSubmitted);
+        if delivery.thread_id.is_some() {
+            let root = format!("<{}-{thread}@{}>", template.thread_prefix(), self.domain);
+            builder = builder.in_reply_to(root.clone()).references(root);
+        }
+        if let Some(list) = payload.get("list_id").and_then(Value::as_str) {
+            builder = builder.header(ListId(format!("<{list}>")));
+        }
+        if let Some(url) = payload.get("unsubscribe_url").and_then(Value::as_str) {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
+        }
         for address in delivery.reply_to.iter().flat_map(|list| list.split(',')) {
             if let Ok(mailbox) = Mailbox::from_str(address.trim()) {
                 builder = builder.reply_to(mailbox);
@@ -227,6 +258,57 @@ impl Header for AutoSubmitted {
     }
 }
 
+macro_rules! text_header {
+    ($(#[$doc:meta])* $name:ident, $header:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub String);
+
+        impl Header for $name {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($header)
+            }
+
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok(Self(s.to_owned()))
+            }
+
+            fn display(&self) -> HeaderValue {
+                HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
+}
+
+text_header!(
+    /// `List-Id` (RFC 2919): one list per topic, so mail clients can filter and mute it.
+    ListId,
+    "List-Id"
+);
+text_header!(
+    /// `List-Unsubscribe` (RFC 2369) with the signed one-click URL.
+    ListUnsubscribe,
+    "List-Unsubscribe"
+);
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Debug, Clone, Copy)]
+pub struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +341,10 @@ mod tests {
             "title": "Moodle exams", "body": "Body *text*", "author": "A", "inquirer": "Management",
             "community": "Science", "answer": "Yes", "reason": "No time", "answered_by": "M",
             "message": "Hi", "asker": "S", "service_unit": "IT", "note": "n", "deadline": "2027-01-31 12:00", "stage": "near",
+            "topic": "Moodle", "headline": "New inquiry: Moodle exams", "item_link": "https://digimentor.example.edu/inquiries/1",
+            "frequency": "daily", "count": 1,
+            "groups": [{ "topic": "Moodle", "items": [{ "headline": "Moodle exams", "link": "https://digimentor.example.edu/inquiries/1", "when": "2027-01-30" }] }],
+            "waiting": [],
         });
         for template in Template::ALL {
             for locale in ["fi", "sv", "en"] {
@@ -270,9 +356,15 @@ mod tests {
                     "{template:?}/{locale}: {}",
                     out.subject
                 );
+                let expected = if template == Template::Digest {
+                    "1"
+                } else {
+                    "Moodle exams"
+                };
                 assert!(
-                    out.subject.contains("Moodle exams"),
-                    "{template:?}/{locale}"
+                    out.subject.contains(expected),
+                    "{template:?}/{locale}: {}",
+                    out.subject
                 );
                 assert!(
                     out.text.contains("https://digimentor.example.edu/"),

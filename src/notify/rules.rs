@@ -25,9 +25,16 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Template;
+use super::items::items_for;
+use super::{MailContext, Template};
+use crate::auth::Viewer;
+use crate::auth::service::grants_by_user;
 use crate::error::{AppError, AppResult};
+use crate::events::PublishedEvent;
 use crate::events::kinds;
+use crate::subscriptions::token::Scope;
+use entity::topic;
+use entity::topic_subscription::{self, Frequency};
 
 /// The rules table: which event kind sends which template. The recipients of each are worked
 /// out in [`plan`].
@@ -134,13 +141,110 @@ pub fn local_time(at: DateTime<Utc>, zone: &str) -> String {
     )
 }
 
-/// The deliveries an event calls for.
-pub async fn plan(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<Vec<NewDelivery>> {
+/// The deliveries an event calls for: its rule's recipients first, then `immediate` topic
+/// subscribers who may read it. Both use the key `event:<event>:<user>`, so a person in both
+/// groups gets one email.
+pub async fn plan(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    let mut planned = by_rule(db, event).await?;
+    planned.extend(immediate_subscribers(db, ctx, event).await?);
+    Ok(planned)
+}
+
+/// `immediate` subscribers of the event's topics who may read it, one email each.
+async fn immediate_subscribers(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    let topics = crate::events::service::ids(&event.topic_ids);
+    if topics.is_empty() || !kinds::FOLLOWED_BY_TOPIC.contains(&event.kind.as_str()) {
+        return Ok(Vec::new());
+    }
+    let subscriptions = topic_subscription::Entity::find()
+        .filter(topic_subscription::Column::TopicId.is_in(topics))
+        .filter(topic_subscription::Column::Frequency.eq(Frequency::Immediate))
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?;
+    if subscriptions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(item) = items_for(db, ctx, std::slice::from_ref(event))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(Vec::new());
+    };
+    let topic_models: std::collections::HashMap<Uuid, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(subscriptions.iter().map(|(s, _)| s.topic_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let users: Vec<Uuid> = subscriptions.iter().map(|(s, _)| s.user_id).collect();
+    let mut grants = grants_by_user(db, &users).await?;
+    let published = PublishedEvent::new(event.clone());
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (subscription, user) in subscriptions {
+        let (Some(user), Some(topic)) = (user, topic_models.get(&subscription.topic_id)) else {
+            continue;
+        };
+        if Some(user.id) == event.actor_id || !seen.insert(user.id) {
+            continue;
+        }
+        let viewer = Viewer {
+            grants: grants.remove(&user.id).unwrap_or_default(),
+            user,
+            token_id: Uuid::nil(),
+        };
+        if !published.readable_by(Some(&viewer)) {
+            continue;
+        }
+        let user = viewer.user;
+        out.push(NewDelivery {
+            dedupe_key: format!("event:{}:{}", event.id, user.id),
+            payload: json!({
+                "topic": topic_name(topic, user.locale),
+                "headline": item.headline(user.locale),
+                "title": item.title,
+                "item_link": item.link,
+                "list_id": format!("{}.topics.{}", topic.slug, ctx.domain()),
+                "unsubscribe_url": ctx.unsubscribe_url(user.id, Scope::Topic(topic.id)),
+            }),
+            recipient: user,
+            template: Template::TopicItem,
+            thread_id: None,
+            reply_to: None,
+            event_id: Some(event.id),
+        });
+    }
+    Ok(out)
+}
+
+/// A topic's name in the reader's language.
+pub fn topic_name(topic: &topic::Model, locale: entity::user::Locale) -> &str {
+    match locale {
+        entity::user::Locale::Fi => &topic.name_fi,
+        entity::user::Locale::Sv => &topic.name_sv,
+        entity::user::Locale::En => &topic.name_en,
+    }
+}
+
+/// The deliveries of the event's rule in [`RULES`].
+async fn by_rule(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<Vec<NewDelivery>> {
     let Some(&(_, template)) = RULES.iter().find(|(kind, _)| *kind == event.kind) else {
         return Ok(Vec::new());
     };
     let actor = event.actor_id;
     let reason = format!("event:{}", event.id);
+    // Letter::to keys each delivery `event:<event>:<user>`, like the topic emails.
     let (letter, recipients) = match template {
         Template::InquiryPublished => {
             let inquiry = find_inquiry(db, event.subject_id).await?;
@@ -190,7 +294,7 @@ pub async fn plan(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<
                 .ok_or(AppError::NotFound("question"))?;
             question_plan(db, template, &q).await?
         }
-        Template::InquiryReminder => return Ok(Vec::new()),
+        Template::InquiryReminder | Template::TopicItem | Template::Digest => return Ok(Vec::new()),
     };
     Ok(letter.to(recipients, actor, &reason, Some(event.id)))
 }

@@ -479,6 +479,7 @@ fn text(value: Value) -> tokio_tungstenite::tungstenite::Message {
 /// members), two service units and management, everyone logged in.
 pub struct Channel {
     orgs: std::collections::HashMap<&'static str, Uuid>,
+    users: std::collections::HashMap<&'static str, Uuid>,
     tokens: std::collections::HashMap<&'static str, String>,
 }
 
@@ -486,6 +487,10 @@ impl Channel {
     /// An organization's id as a GraphQL ID string.
     pub fn org(&self, slug: &str) -> String {
         self.orgs[slug].to_string()
+    }
+
+    pub fn user_id(&self, name: &str) -> Uuid {
+        self.users[name]
     }
 
     /// A person's token; `"visitor"` has none.
@@ -524,15 +529,21 @@ impl TestApp {
             ("medicine.mentor", Some(("medicine", Role::Mentor))),
         ];
         let mut tokens = std::collections::HashMap::new();
+        let mut users = std::collections::HashMap::new();
         for (name, role) in people {
             let email = format!("{name}@uni.test");
             let id = self.create_user(&email, name == "admin").await;
             if let Some((org, role)) = role {
                 self.add_role(id, orgs[org], role).await;
             }
+            users.insert(name, id);
             tokens.insert(name, self.login(&email, PASSWORD).await);
         }
-        Channel { orgs, tokens }
+        Channel {
+            orgs,
+            users,
+            tokens,
+        }
     }
 
     /// Creates and publishes an inquiry from management to `communities` as the lead; returns the

@@ -17,4 +17,5 @@ mod inquiries;
 mod questions;
 mod schema;
 mod server;
+mod subscriptions;
 mod websocket;

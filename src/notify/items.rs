@@ -1,0 +1,104 @@
+//! What a published thing looks like in topic emails and digests: a localized headline and a
+//! link, worked out from the event log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::user::Locale;
+use entity::{event, inquiry, inquiry_target, organization};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::MailContext;
+use super::rules::localized_name;
+use crate::error::AppResult;
+use crate::events::kinds;
+
+/// One item of a topic email or digest.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub event_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    /// The organization the headline names (the inquirer, the answering community).
+    pub organization: Option<organization::Model>,
+    pub link: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Item {
+    /// "New inquiry from Faculty of Science: …" in the reader's language.
+    pub fn headline(&self, locale: Locale) -> String {
+        let org = self
+            .organization
+            .as_ref()
+            .map(|o| localized_name(o, locale))
+            .unwrap_or_default();
+        let title = &self.title;
+        match (self.kind.as_str(), locale) {
+            (kinds::INQUIRY_PUBLISHED, Locale::Fi) => format!("Uusi kysely ({org}): {title}"),
+            (kinds::INQUIRY_PUBLISHED, Locale::Sv) => format!("Ny förfrågan från {org}: {title}"),
+            (kinds::INQUIRY_PUBLISHED, Locale::En) => format!("New inquiry from {org}: {title}"),
+            (kinds::INQUIRY_ANSWERED, Locale::Fi) => format!("{org} vastasi: {title}"),
+            (kinds::INQUIRY_ANSWERED, Locale::Sv) => format!("{org} svarade: {title}"),
+            (kinds::INQUIRY_ANSWERED, Locale::En) => format!("{org} answered: {title}"),
+            _ => title.clone(),
+        }
+    }
+}
+
+/// Items for events of the kinds that topic subscribers follow, in the events' order; events
+/// of other kinds are skipped.
+pub async fn items_for(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    events: &[event::Model],
+) -> AppResult<Vec<Item>> {
+    let followed: Vec<&event::Model> = events
+        .iter()
+        .filter(|e| kinds::FOLLOWED_BY_TOPIC.contains(&e.kind.as_str()))
+        .collect();
+    let inquiry_ids: Vec<Uuid> = followed.iter().map(|e| e.subject_id).collect();
+    let inquiries: HashMap<Uuid, inquiry::Model> = inquiry::Entity::find()
+        .filter(inquiry::Column::Id.is_in(inquiry_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let slot_ids: Vec<Uuid> = followed.iter().filter_map(|e| e.object_id).collect();
+    let slots: HashMap<Uuid, inquiry_target::Model> = inquiry_target::Entity::find()
+        .filter(inquiry_target::Column::Id.is_in(slot_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut org_ids: Vec<Uuid> = inquiries.values().map(|i| i.organization_id).collect();
+    org_ids.extend(slots.values().map(|s| s.community_id));
+    let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok(followed
+        .into_iter()
+        .filter_map(|e| {
+            let inquiry = inquiries.get(&e.subject_id)?;
+            let org_id = match e.kind.as_str() {
+                kinds::INQUIRY_ANSWERED => slots.get(&e.object_id?)?.community_id,
+                _ => inquiry.organization_id,
+            };
+            Some(Item {
+                event_id: e.id,
+                kind: e.kind.clone(),
+                title: inquiry.title.clone(),
+                organization: orgs.get(&org_id).cloned(),
+                link: ctx.link(&format!("inquiries/{}", inquiry.id)),
+                at: e.created_at,
+            })
+        })
+        .collect())
+}

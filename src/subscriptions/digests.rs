@@ -1,0 +1,280 @@
+//! Daily and weekly digests. Each subscriber's digest covers the window from where the last one
+//! ended to the latest digest boundary in their own time zone: every item lands in exactly one
+//! digest, and after downtime one digest covers the whole gap. The delivery's key
+//! `digest:<user>:<frequency>:<boundary>` makes a second run, on any instance, a no-op.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use entity::digest_state;
+use entity::inquiry::{self, InquiryStatus};
+use entity::inquiry_target::{self, TargetStatus};
+use entity::membership::Role;
+use entity::topic_subscription::{self, Frequency};
+use entity::{event, organization, topic, user};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::token::Scope;
+use super::windows::{last_boundary, previous_boundary};
+use crate::auth::Viewer;
+use crate::auth::service::grants_by_user;
+use crate::error::AppResult;
+use crate::events::{PublishedEvent, kinds};
+use crate::notify::items::{Item, items_for};
+use crate::notify::rules::{NewDelivery, local_time, localized_name, topic_name};
+use crate::notify::{MailContext, Template, outbox};
+
+/// One subscriber's digest that is due.
+struct Due {
+    user: user::Model,
+    frequency: Frequency,
+    topics: Vec<Uuid>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DigestReport {
+    /// Digests queued.
+    pub queued: u64,
+    /// Due windows that held nothing (no email; the window still closes).
+    pub empty: u64,
+}
+
+/// Builds and queues every digest due at `now`.
+pub async fn run(
+    db: &DatabaseConnection,
+    ctx: &MailContext,
+    now: DateTime<Utc>,
+) -> AppResult<DigestReport> {
+    let due = due_digests(db, now).await?;
+    if due.is_empty() {
+        return Ok(DigestReport::default());
+    }
+    let earliest = due.iter().map(|d| d.start).min().unwrap_or(now);
+    let latest = due.iter().map(|d| d.end).max().unwrap_or(now);
+    let events = event::Entity::find()
+        .filter(event::Column::Kind.is_in(kinds::FOLLOWED_BY_TOPIC.iter().copied()))
+        .filter(event::Column::CreatedAt.gte(earliest))
+        .filter(event::Column::CreatedAt.lt(latest))
+        .order_by_desc(event::Column::Seq)
+        .all(db)
+        .await?;
+    let items: HashMap<Uuid, Item> = items_for(db, ctx, &events)
+        .await?
+        .into_iter()
+        .map(|i| (i.event_id, i))
+        .collect();
+    let published: Vec<PublishedEvent> = events.into_iter().map(PublishedEvent::new).collect();
+    let topics: HashMap<Uuid, topic::Model> = topic::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let user_ids: Vec<Uuid> = due.iter().map(|d| d.user.id).collect();
+    let mut grants = grants_by_user(db, &user_ids).await?;
+    let waiting = waiting_slots(db).await?;
+
+    let mut report = DigestReport::default();
+    for digest in due {
+        let viewer = Viewer {
+            grants: grants.get(&digest.user.id).cloned().unwrap_or_default(),
+            user: digest.user.clone(),
+            token_id: Uuid::nil(),
+        };
+        let planned = plan(ctx, &digest, &viewer, &published, &items, &topics, &waiting);
+        // One transaction per digest: the email and the window's end move together.
+        let txn = db.begin().await?;
+        match planned {
+            Some(delivery) => {
+                report.queued += outbox::insert(&txn, vec![delivery], ctx.domain()).await?;
+            }
+            None => report.empty += 1,
+        }
+        digest_state::Entity::insert(digest_state::ActiveModel {
+            user_id: Set(digest.user.id),
+            frequency: Set(digest.frequency),
+            covered_until: Set(digest.end),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                digest_state::Column::UserId,
+                digest_state::Column::Frequency,
+            ])
+            .update_column(digest_state::Column::CoveredUntil)
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        grants.remove(&digest.user.id);
+    }
+    Ok(report)
+}
+
+/// Every (subscriber, frequency) whose window has closed since its last digest.
+async fn due_digests(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Vec<Due>> {
+    let subscriptions = topic_subscription::Entity::find()
+        .filter(topic_subscription::Column::Frequency.is_in([Frequency::Daily, Frequency::Weekly]))
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?;
+    let states: HashMap<(Uuid, Frequency), DateTime<Utc>> = digest_state::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| ((s.user_id, s.frequency), s.covered_until))
+        .collect();
+    let mut grouped: BTreeMap<(Uuid, String), (user::Model, Frequency, Vec<Uuid>)> =
+        BTreeMap::new();
+    for (subscription, user) in subscriptions {
+        let Some(user) = user else { continue };
+        let key = (user.id, format!("{:?}", subscription.frequency));
+        grouped
+            .entry(key)
+            .or_insert_with(|| (user, subscription.frequency, Vec::new()))
+            .2
+            .push(subscription.topic_id);
+    }
+    let mut due = Vec::new();
+    for (_, (user, frequency, topics)) in grouped {
+        let tz: Tz = user
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Helsinki);
+        let hour = u32::try_from(user.digest_hour).unwrap_or(7);
+        let weekday = u32::try_from(user.digest_weekday).unwrap_or(0);
+        let end = last_boundary(now, tz, hour, weekday, frequency);
+        let start = match states.get(&(user.id, frequency)) {
+            Some(covered) => *covered,
+            None => previous_boundary(end, tz, hour, weekday, frequency),
+        };
+        if start < end {
+            due.push(Due {
+                user,
+                frequency,
+                topics,
+                start,
+                end,
+            });
+        }
+    }
+    Ok(due)
+}
+
+/// Open inquiries' pending slots with their community and deadline, nearest deadline first.
+async fn waiting_slots(
+    db: &impl ConnectionTrait,
+) -> AppResult<Vec<(inquiry::Model, inquiry_target::Model, organization::Model)>> {
+    let rows = inquiry_target::Entity::find()
+        .filter(inquiry_target::Column::Status.eq(TargetStatus::Pending))
+        .find_also_related(inquiry::Entity)
+        .all(db)
+        .await?;
+    let open: Vec<(inquiry::Model, inquiry_target::Model)> = rows
+        .into_iter()
+        .filter_map(|(slot, inquiry)| {
+            inquiry
+                .filter(|i| i.status == InquiryStatus::Open)
+                .map(|i| (i, slot))
+        })
+        .collect();
+    let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(open.iter().map(|(_, s)| s.community_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut out: Vec<_> = open
+        .into_iter()
+        .filter_map(|(i, s)| orgs.get(&s.community_id).cloned().map(|o| (i, s, o)))
+        .collect();
+    out.sort_by_key(|(i, _, _)| (i.deadline.is_none(), i.deadline));
+    Ok(out)
+}
+
+fn plan(
+    ctx: &MailContext,
+    digest: &Due,
+    viewer: &Viewer,
+    events: &[PublishedEvent],
+    items: &HashMap<Uuid, Item>,
+    topics: &HashMap<Uuid, topic::Model>,
+    waiting: &[(inquiry::Model, inquiry_target::Model, organization::Model)],
+) -> Option<NewDelivery> {
+    let user = &viewer.user;
+    let locale = user.locale;
+    let mut groups = Vec::new();
+    let mut count = 0;
+    for topic_id in &digest.topics {
+        let Some(topic) = topics.get(topic_id) else {
+            continue;
+        };
+        let entries: Vec<Value> = events
+            .iter()
+            .filter(|e| e.model.created_at >= digest.start && e.model.created_at < digest.end)
+            .filter(|e| e.topic_ids.contains(topic_id))
+            .filter(|e| e.readable_by(Some(viewer)))
+            .filter_map(|e| items.get(&e.model.id))
+            .map(|item| {
+                json!({
+                    "headline": item.headline(locale),
+                    "link": item.link,
+                    "when": local_time(item.at, &user.time_zone),
+                })
+            })
+            .collect();
+        if !entries.is_empty() {
+            count += entries.len();
+            groups.push(json!({ "topic": topic_name(topic, locale), "items": entries }));
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let mentor_of: Vec<Uuid> = viewer.organizations_with(Role::Mentor);
+    let waiting: Vec<Value> = waiting
+        .iter()
+        .filter(|(_, slot, _)| mentor_of.contains(&slot.community_id))
+        .map(|(inquiry, _, community)| {
+            json!({
+                "title": inquiry.title,
+                "community": localized_name(community, locale),
+                "deadline": inquiry.deadline.map(|d| local_time(d, &user.time_zone)),
+                "link": ctx.link(&format!("inquiries/{}", inquiry.id)),
+            })
+        })
+        .collect();
+    let frequency = match digest.frequency {
+        Frequency::Weekly => "weekly",
+        _ => "daily",
+    };
+    Some(NewDelivery {
+        dedupe_key: format!("digest:{}:{frequency}:{}", user.id, digest.end.timestamp()),
+        payload: json!({
+            "frequency": frequency,
+            "count": count,
+            "groups": groups,
+            "waiting": waiting,
+            "window_start": digest.start,
+            "window_end": digest.end,
+            "list_id": format!("{frequency}-digest.{}", ctx.domain()),
+            "unsubscribe_url": ctx.unsubscribe_url(user.id, Scope::AllDigests),
+        }),
+        recipient: user.clone(),
+        template: Template::Digest,
+        thread_id: None,
+        reply_to: None,
+        event_id: None,
+    })
+}

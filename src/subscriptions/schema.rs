@@ -1,0 +1,135 @@
+//! `subscribeTopic`, `unsubscribeTopic`, `mySubscriptions`, `updateNotificationSettings`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::topic_subscription;
+
+use super::service::{self, Settings};
+use crate::auth::require_viewer;
+use crate::directory::schema::{Locale, User};
+use crate::error::AppError;
+use crate::graphql::parse_id;
+use crate::state::AppState;
+use crate::topics::schema::Topic;
+use crate::values::TimeZone;
+
+/// How often a topic's news reach you.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::topic_subscription::Frequency")]
+pub enum Frequency {
+    /// One email per item, at once.
+    Immediate,
+    /// In the daily digest.
+    Daily,
+    /// In the weekly digest.
+    Weekly,
+}
+
+/// A subscription to one topic.
+pub struct TopicSubscription(topic_subscription::Model, entity::topic::Model);
+
+#[Object]
+impl TopicSubscription {
+    async fn topic(&self) -> Topic {
+        Topic(self.1.clone())
+    }
+    async fn frequency(&self) -> Frequency {
+        self.0.frequency.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct SubscriptionQuery;
+
+#[Object]
+impl SubscriptionQuery {
+    /// The caller's topic subscriptions.
+    async fn my_subscriptions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TopicSubscription>> {
+        let viewer = require_viewer(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(service::list(&state.db, viewer.id())
+            .await?
+            .into_iter()
+            .map(|(s, t)| TopicSubscription(s, t))
+            .collect())
+    }
+}
+
+/// When and how digests reach you; fields left out keep their value.
+#[derive(InputObject, Default)]
+pub struct NotificationSettingsInput {
+    /// Local hour of digests, 0–23 (default 7).
+    pub digest_hour: Option<i32>,
+    /// Weekday of weekly digests, 0 = Monday … 6 = Sunday (default Monday).
+    pub digest_weekday: Option<i32>,
+    /// IANA time zone (default `Europe/Helsinki`).
+    pub time_zone: Option<String>,
+    pub locale: Option<Locale>,
+}
+
+#[derive(Default)]
+pub struct SubscriptionMutation;
+
+#[Object]
+impl SubscriptionMutation {
+    /// Follow a topic, or change how often you hear about it.
+    async fn subscribe_topic(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        frequency: Frequency,
+    ) -> async_graphql::Result<TopicSubscription> {
+        let viewer = require_viewer(ctx)?;
+        let topic = parse_id("topicId", &topic_id)?;
+        let state = ctx.data::<AppState>()?;
+        service::subscribe(&state.db, viewer.id(), topic, frequency.into()).await?;
+        let (subscription, topic) = service::list(&state.db, viewer.id())
+            .await?
+            .into_iter()
+            .find(|(s, _)| s.topic_id == topic)
+            .ok_or(AppError::NotFound("subscription"))?;
+        Ok(TopicSubscription(subscription, topic))
+    }
+
+    /// Stop following a topic. Returns whether there was a subscription.
+    async fn unsubscribe_topic(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let viewer = require_viewer(ctx)?;
+        let topic = parse_id("topicId", &topic_id)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(service::unsubscribe(&state.db, viewer.id(), topic).await?)
+    }
+
+    /// Digest hour and weekday, time zone and language.
+    async fn update_notification_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: NotificationSettingsInput,
+    ) -> async_graphql::Result<User> {
+        let viewer = require_viewer(ctx)?;
+        let time_zone = input
+            .time_zone
+            .as_deref()
+            .map(|tz| TimeZone::parse(tz).map_err(AppError::invalid("timeZone")))
+            .transpose()?;
+        let settings = Settings {
+            digest_hour: input.digest_hour,
+            digest_weekday: input.digest_weekday,
+            time_zone,
+            locale: input.locale.map(Into::into),
+        };
+        let state = ctx.data::<AppState>()?;
+        Ok(User(
+            service::update_settings(&state.db, viewer.id(), settings).await?,
+        ))
+    }
+}
