@@ -316,27 +316,14 @@ pub async fn publish_inquiry(
         ));
     }
     let now = Utc::now();
-    let inquiry = inquiry::ActiveModel {
+    let change = inquiry::ActiveModel {
         id: Set(id),
         status: Set(InquiryStatus::Open),
         published_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .update(db)
-    .await?;
-    let topics = topic_ids(db, id).await?;
-    let event = append_event(
-        db,
-        loaded.inquiry_event(
-            topics,
-            kinds::INQUIRY_PUBLISHED,
-            viewer.id(),
-            loaded.everyone(),
-        ),
-    )
-    .await?;
-    Ok((inquiry, event))
+    };
+    transition(db, &loaded, change, kinds::INQUIRY_PUBLISHED, viewer).await
 }
 
 /// Ends an open inquiry: no more answers.
@@ -354,26 +341,28 @@ pub async fn close_inquiry(
         ));
     }
     let now = Utc::now();
-    let inquiry = inquiry::ActiveModel {
+    let change = inquiry::ActiveModel {
         id: Set(id),
         status: Set(InquiryStatus::Closed),
         closed_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .update(db)
-    .await?;
-    let topics = topic_ids(db, id).await?;
-    let event = append_event(
-        db,
-        loaded.inquiry_event(
-            topics,
-            kinds::INQUIRY_CLOSED,
-            viewer.id(),
-            loaded.everyone(),
-        ),
-    )
-    .await?;
+    };
+    transition(db, &loaded, change, kinds::INQUIRY_CLOSED, viewer).await
+}
+
+/// Saves a status change and appends its inquiry-wide event.
+async fn transition(
+    db: &impl ConnectionTrait,
+    loaded: &LoadedInquiry,
+    change: inquiry::ActiveModel,
+    kind: &'static str,
+    viewer: &Viewer,
+) -> AppResult<(inquiry::Model, event::Model)> {
+    let inquiry = change.update(db).await?;
+    let topics = topic_ids(db, inquiry.id).await?;
+    let new = loaded.inquiry_event(topics, kind, viewer.id(), loaded.everyone());
+    let event = append_event(db, new).await?;
     Ok((inquiry, event))
 }
 

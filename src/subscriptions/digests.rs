@@ -31,6 +31,11 @@ use crate::notify::items::{Item, items_for};
 use crate::notify::rules::{NewDelivery, local_time, localized_name, topic_name};
 use crate::notify::{MailContext, Template, outbox};
 
+/// Digests committed per transaction.
+const DIGESTS_PER_TRANSACTION: usize = 500;
+/// Rows per INSERT statement (well under the bind-parameter limits of both engines).
+const INSERT_CHUNK: usize = 200;
+
 /// One subscriber's digest that is due.
 struct Due {
     user: user::Model,
@@ -85,38 +90,45 @@ pub async fn run(
     let waiting = waiting_slots(db).await?;
 
     let mut report = DigestReport::default();
-    for digest in due {
-        let viewer = Viewer {
-            grants: grants.get(&digest.user.id).cloned().unwrap_or_default(),
-            user: digest.user.clone(),
-            token_id: Uuid::nil(),
-        };
-        let planned = plan(ctx, &digest, &viewer, &published, &items, &topics, &waiting);
-        // One transaction per digest: the email and the window's end move together.
+    // Digests are written in batches: each batch's emails and window ends commit together, so a
+    // crash leaves every digest either queued with its window closed, or neither.
+    for batch in due.chunks(DIGESTS_PER_TRANSACTION) {
         let txn = db.begin().await?;
-        match planned {
-            Some(delivery) => {
-                report.queued += outbox::insert(&txn, vec![delivery], ctx.domain()).await?;
+        let mut planned = Vec::new();
+        let mut covered = Vec::new();
+        for digest in batch {
+            let viewer = Viewer {
+                grants: grants.remove(&digest.user.id).unwrap_or_default(),
+                user: digest.user.clone(),
+                token_id: Uuid::nil(),
+            };
+            match plan(ctx, digest, &viewer, &published, &items, &topics, &waiting) {
+                Some(delivery) => planned.push(delivery),
+                None => report.empty += 1,
             }
-            None => report.empty += 1,
+            covered.push(digest_state::ActiveModel {
+                user_id: Set(digest.user.id),
+                frequency: Set(digest.frequency),
+                covered_until: Set(digest.end),
+            });
         }
-        digest_state::Entity::insert(digest_state::ActiveModel {
-            user_id: Set(digest.user.id),
-            frequency: Set(digest.frequency),
-            covered_until: Set(digest.end),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                digest_state::Column::UserId,
-                digest_state::Column::Frequency,
-            ])
-            .update_column(digest_state::Column::CoveredUntil)
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+        for chunk in covered.chunks(INSERT_CHUNK) {
+            digest_state::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        digest_state::Column::UserId,
+                        digest_state::Column::Frequency,
+                    ])
+                    .update_column(digest_state::Column::CoveredUntil)
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for chunk in planned.chunks(INSERT_CHUNK) {
+            report.queued += outbox::insert(&txn, chunk.to_vec(), ctx.domain()).await?;
+        }
         txn.commit().await?;
-        grants.remove(&digest.user.id);
     }
     Ok(report)
 }
