@@ -9,6 +9,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Without a command: serve, loading the demo network first (same as `serve --demo`).
+    #[arg(long)]
+    pub demo: bool,
+
     #[command(flatten)]
     pub settings: Settings,
 }

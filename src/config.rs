@@ -212,6 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn smtp_urls_in_every_tls_mode_and_with_auth_are_accepted() {
+        for url in [
+            "smtp://mail.example.edu:25",
+            "smtp://user:secret@mail.example.edu:587?tls=required",
+            "smtp://mail.example.edu:587?tls=opportunistic",
+            "smtps://user:secret@mail.example.edu:465",
+        ] {
+            let config = Config::from_settings(&settings(&["--smtp-url", url])).unwrap();
+            assert!(
+                matches!(config.mail, MailTransport::Smtp(ref u) if u == url),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
     fn each_invalid_setting_is_named() {
         for (args, setting) in [
             (vec!["--bind", "nowhere"], "BIND"),

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    let command = cli.command.unwrap_or(Command::Serve { demo: cli.demo });
     match runtime.block_on(commands::run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

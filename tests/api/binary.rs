@@ -104,6 +104,32 @@ fn invalid_configuration_fails_with_one_line_naming_the_setting() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid GRAPHQL_MAX_DEPTH"));
 }
 
+#[tokio::test]
+async fn a_bare_demo_flag_serves_the_demo_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = digimentor()
+        .current_dir(dir.path())
+        .args(["--demo", "--bind", "127.0.0.1:0", "--run-workers", "false"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = wait_for_listening(&mut child);
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&serde_json::json!({ "query": "{ contacts { hasMentor } topics { slug } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["contacts"].as_array().unwrap().len(), 11);
+    assert!(body["data"]["topics"].as_array().unwrap().len() >= 8);
+    terminate(&child);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(15)).success());
+}
+
 #[test]
 fn help_explains_every_setting() {
     let output = digimentor().arg("--help").output().unwrap();

@@ -425,6 +425,62 @@ async fn daily_windows_are_exact_across_the_march_dst_change_and_items_land_once
 }
 
 #[tokio::test]
+async fn the_daily_window_is_25_hours_when_the_clocks_go_back_in_october() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let moodle = topic(&app, &ch, "moodle").await;
+    subscribe(&app, &ch, "science.staff", &moodle, "DAILY").await;
+    let (db, ctx) = (&app.state.db, &app.state.mail);
+    // Helsinki falls back on 31 October 2027: 07:00 local is 04:00 UTC before, 05:00 after.
+    digests::run(db, ctx, at("2027-10-30T04:30:00Z"))
+        .await
+        .unwrap();
+    published_at(
+        &app,
+        &ch,
+        "Sunday 06:30 local",
+        &["science"],
+        &moodle,
+        Some(at("2027-10-31T04:30:00Z")),
+    )
+    .await;
+    published_at(
+        &app,
+        &ch,
+        "Sunday 07:00 local",
+        &["science"],
+        &moodle,
+        Some(at("2027-10-31T05:00:00Z")),
+    )
+    .await;
+    // 04:30 UTC on the 31st is 06:30 local: the window has not closed yet.
+    assert_eq!(
+        digests::run(db, ctx, at("2027-10-31T04:45:00Z"))
+            .await
+            .unwrap()
+            .queued,
+        0
+    );
+    assert_eq!(
+        digests::run(db, ctx, at("2027-10-31T05:00:00Z"))
+            .await
+            .unwrap()
+            .queued,
+        1
+    );
+    let sent = digests_for(&app, "science.staff@uni.test").await;
+    assert_eq!(
+        sent[0].payload["window_start"],
+        json!("2027-10-30T04:00:00Z")
+    );
+    assert_eq!(sent[0].payload["window_end"], json!("2027-10-31T05:00:00Z"));
+    assert_eq!(
+        headlines(&sent[0]),
+        ["Uusi kysely (management fi): Sunday 06:30 local"]
+    );
+}
+
+#[tokio::test]
 async fn weekly_digests_come_on_the_chosen_weekday_in_the_users_zone() {
     let app = spawn_app().await;
     let ch = app.seed_channel().await;
