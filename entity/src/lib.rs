@@ -14,6 +14,8 @@ pub mod inquiry_message;
 pub mod inquiry_target;
 pub mod inquiry_topic;
 pub mod membership;
+pub mod news_post;
+pub mod news_topic;
 pub mod organization;
 pub mod question;
 pub mod question_topic;

@@ -8,6 +8,7 @@ mod m20261128_000003_create_inquiry;
 mod m20261128_000004_create_question;
 mod m20261128_000005_create_delivery;
 mod m20261128_000006_create_subscription;
+mod m20261128_000007_create_news;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_question::Migration),
             Box::new(m20261128_000005_create_delivery::Migration),
             Box::new(m20261128_000006_create_subscription::Migration),
+            Box::new(m20261128_000007_create_news::Migration),
         ]
     }
 }

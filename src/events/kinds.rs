@@ -18,6 +18,10 @@ pub const QUESTION_FORWARDED: &str = "question.forwarded";
 pub const QUESTION_ANSWERED: &str = "question.answered";
 pub const QUESTION_CLOSED: &str = "question.closed";
 
+pub const NEWS_PUBLISHED: &str = "news.published";
+pub const NEWS_UPDATED: &str = "news.updated";
+pub const NEWS_UNPUBLISHED: &str = "news.unpublished";
+
 /// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
 /// of the thing it is about.
-pub const FOLLOWED_BY_TOPIC: &[&str] = &[INQUIRY_PUBLISHED, INQUIRY_ANSWERED];
+pub const FOLLOWED_BY_TOPIC: &[&str] = &[INQUIRY_PUBLISHED, INQUIRY_ANSWERED, NEWS_PUBLISHED];

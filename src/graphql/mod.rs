@@ -27,6 +27,7 @@ use crate::inquiries::loaders::{
     MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
 };
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
+use crate::news::schema::{NewsMutation, NewsQuery};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     QuestionQuery,
     DeliveryQuery,
     SubscriptionQuery,
+    NewsQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -58,6 +60,7 @@ pub struct MutationRoot(
     QuestionMutation,
     DeliveryMutation,
     SubscriptionMutation,
+    NewsMutation,
 );
 
 /// Every subscription, merged from the features.

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket) and health probes, with request ids,
 //! tracing and body limits.
 
+mod feeds;
 mod graphql;
 mod health;
 mod responses;
@@ -51,6 +52,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(graphql::websocket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/feeds/news.atom", get(feeds::news))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::confirm)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
-use entity::{event, inquiry, inquiry_target, organization};
+use entity::{event, inquiry, inquiry_target, news_post, organization};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -42,6 +42,9 @@ impl Item {
             (kinds::INQUIRY_ANSWERED, Locale::Fi) => format!("{org} vastasi: {title}"),
             (kinds::INQUIRY_ANSWERED, Locale::Sv) => format!("{org} svarade: {title}"),
             (kinds::INQUIRY_ANSWERED, Locale::En) => format!("{org} answered: {title}"),
+            (kinds::NEWS_PUBLISHED, Locale::Fi) => format!("Uutinen: {title}"),
+            (kinds::NEWS_PUBLISHED, Locale::Sv) => format!("Nyhet: {title}"),
+            (kinds::NEWS_PUBLISHED, Locale::En) => format!("News: {title}"),
             _ => title.clone(),
         }
     }
@@ -83,9 +86,27 @@ pub async fn items_for(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let news: HashMap<Uuid, news_post::Model> = news_post::Entity::find()
+        .filter(news_post::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if e.kind == kinds::NEWS_PUBLISHED {
+                let post = news.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: post.title.clone(),
+                    organization: None,
+                    link: ctx.link(&format!("news/{}", post.id)),
+                    at: e.created_at,
+                });
+            }
             let inquiry = inquiries.get(&e.subject_id)?;
             let org_id = match e.kind.as_str() {
                 kinds::INQUIRY_ANSWERED => slots.get(&e.object_id?)?.community_id,

@@ -14,6 +14,7 @@ mod directory;
 mod email;
 mod events;
 mod inquiries;
+mod news;
 mod questions;
 mod schema;
 mod server;

@@ -1,0 +1,173 @@
+//! GraphQL types and resolvers of the news column.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::news_post;
+
+use super::service::{self, NewsInput};
+use crate::auth::{require_viewer, viewer};
+use crate::directory::loaders::UserById;
+use crate::directory::schema::Person;
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::Page;
+use crate::graphql::{load_one, parse_id};
+use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
+use crate::state::AppState;
+use crate::topics::schema::Topic;
+use crate::values::NonEmptyText;
+
+/// A post in the news column (a meeting report when linked to a meeting).
+pub struct NewsPost(pub news_post::Model);
+
+#[Object]
+impl NewsPost {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        Ok(load_one::<UserById>(ctx, self.0.author_id)
+            .await?
+            .map(Person))
+    }
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(service::topics_of(&state.db, &[self.0.id])
+            .await?
+            .into_iter()
+            .map(|(_, t)| Topic(t))
+            .collect())
+    }
+    /// The meeting this post reports on, if it is a meeting report.
+    async fn meeting_id(&self) -> Option<ID> {
+        self.0.meeting_id.map(|id| ID(id.to_string()))
+    }
+    /// Null while withdrawn.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Title, Markdown body and topics of a post.
+#[derive(InputObject)]
+#[graphql(name = "NewsInput")]
+pub struct NewsInputObject {
+    pub title: String,
+    pub body: String,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
+}
+
+impl NewsInputObject {
+    pub fn parse(self) -> AppResult<NewsInput> {
+        Ok(NewsInput {
+            title: NonEmptyText::parse(&self.title, MAX_TITLE)
+                .map_err(AppError::invalid("title"))?
+                .into_inner(),
+            body: NonEmptyText::parse(&self.body, MAX_BODY)
+                .map_err(AppError::invalid("body"))?
+                .into_inner(),
+            topic_ids: self
+                .topic_ids
+                .iter()
+                .map(|id| parse_id("topicIds", id))
+                .collect::<AppResult<_>>()?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct NewsQuery;
+
+#[Object]
+impl NewsQuery {
+    /// The news column, newest first; readable without login.
+    async fn news(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        topic_id: Option<ID>,
+    ) -> async_graphql::Result<Connection<String, NewsPost>> {
+        let page = Page::new(first, after)?;
+        let topic = topic_id
+            .as_ref()
+            .map(|id| parse_id("topicId", id))
+            .transpose()?;
+        let state = ctx.data::<AppState>()?;
+        let rows = service::list(&state.db, topic, &page).await?;
+        Ok(page.connection(rows.into_iter().map(|p| (p.id, NewsPost(p))).collect()))
+    }
+
+    /// One post, or null when it does not exist or is withdrawn.
+    async fn news_post(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<NewsPost>> {
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(service::find_readable(&state.db, viewer(ctx), id)
+            .await?
+            .map(NewsPost))
+    }
+}
+
+#[derive(Default)]
+pub struct NewsMutation;
+
+#[Object]
+impl NewsMutation {
+    /// Admins, contacts and mentors: publish a post.
+    async fn publish_news(
+        &self,
+        ctx: &Context<'_>,
+        input: NewsInputObject,
+    ) -> async_graphql::Result<NewsPost> {
+        let viewer = require_viewer(ctx)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (post, event) = service::publish(&txn, viewer, input, None).await?;
+        state.commit(txn, [event]).await?;
+        Ok(NewsPost(post))
+    }
+
+    /// The author or an admin: edit a post.
+    async fn update_news(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: NewsInputObject,
+    ) -> async_graphql::Result<NewsPost> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (post, event) = service::update(&txn, viewer, id, input).await?;
+        state.commit(txn, [event]).await?;
+        Ok(NewsPost(post))
+    }
+
+    /// The author or an admin: withdraw a post from the column and the feed.
+    async fn unpublish_news(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<NewsPost> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (post, event) = service::unpublish(&txn, viewer, id).await?;
+        state.commit(txn, [event]).await?;
+        Ok(NewsPost(post))
+    }
+}

@@ -1,0 +1,234 @@
+//! Transactional logic of the news column.
+
+use chrono::Utc;
+use entity::membership::Role;
+use entity::{event, news_post, news_topic, topic};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
+use crate::graphql::pagination::Page;
+use crate::inquiries::service::check_topics;
+
+/// A validated post.
+pub struct NewsInput {
+    pub title: String,
+    pub body: String,
+    pub topic_ids: Vec<Uuid>,
+}
+
+/// Admins, service units' contacts and communities' mentors write the news column.
+pub fn may_publish(viewer: &Viewer) -> bool {
+    viewer.is_admin()
+        || viewer
+            .grants
+            .iter()
+            .any(|g| matches!(g.role, Role::Contact | Role::Mentor))
+}
+
+fn may_edit(viewer: &Viewer, post: &news_post::Model) -> bool {
+    viewer.is_admin() || post.author_id == viewer.id()
+}
+
+async fn set_topics(db: &impl ConnectionTrait, post: Uuid, topics: &[Uuid]) -> AppResult<()> {
+    news_topic::Entity::delete_many()
+        .filter(news_topic::Column::NewsId.eq(post))
+        .exec(db)
+        .await?;
+    if !topics.is_empty() {
+        news_topic::Entity::insert_many(topics.iter().map(|t| news_topic::ActiveModel {
+            news_id: Set(post),
+            topic_id: Set(*t),
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    post: &news_post::Model,
+    topics: Vec<Uuid>,
+    kind: &'static str,
+    actor: Uuid,
+) -> AppResult<event::Model> {
+    append_event(
+        db,
+        NewEvent {
+            kind,
+            actor_id: Some(actor),
+            subject_id: post.id,
+            object_id: post.meeting_id,
+            organization_ids: vec![],
+            topic_ids: topics,
+            audience: vec![Reader::Public],
+        },
+    )
+    .await
+}
+
+fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Publishes a post (a meeting report when `meeting_id` is set).
+pub async fn publish(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: NewsInput,
+    meeting_id: Option<Uuid>,
+) -> AppResult<(news_post::Model, event::Model)> {
+    if !may_publish(viewer) {
+        return Err(AppError::forbidden(
+            "Admins, contacts and mentors write the news column.",
+        ));
+    }
+    let topics = unique(input.topic_ids);
+    check_topics(db, &topics).await?;
+    let now = Utc::now();
+    let post = news_post::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        author_id: Set(viewer.id()),
+        title: Set(input.title),
+        body: Set(input.body),
+        meeting_id: Set(meeting_id),
+        published_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    set_topics(db, post.id, &topics).await?;
+    let event = record(db, &post, topics, kinds::NEWS_PUBLISHED, viewer.id()).await?;
+    Ok((post, event))
+}
+
+async fn find_editable(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<news_post::Model> {
+    let post = news_post::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("news post"))?;
+    if !may_edit(viewer, &post) {
+        return Err(AppError::forbidden(
+            "Only the author or an admin may change a post.",
+        ));
+    }
+    Ok(post)
+}
+
+/// Edits a post's text and topics.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    input: NewsInput,
+) -> AppResult<(news_post::Model, event::Model)> {
+    find_editable(db, viewer, id).await?;
+    let topics = unique(input.topic_ids);
+    check_topics(db, &topics).await?;
+    let post = news_post::ActiveModel {
+        id: Set(id),
+        title: Set(input.title),
+        body: Set(input.body),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    set_topics(db, id, &topics).await?;
+    let event = record(db, &post, topics, kinds::NEWS_UPDATED, viewer.id()).await?;
+    Ok((post, event))
+}
+
+/// Withdraws a post from the column and the feed.
+pub async fn unpublish(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(news_post::Model, event::Model)> {
+    let current = find_editable(db, viewer, id).await?;
+    if current.published_at.is_none() {
+        return Err(AppError::conflict(None, "The post is not published."));
+    }
+    let post = news_post::ActiveModel {
+        id: Set(id),
+        published_at: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    let event = record(db, &post, vec![], kinds::NEWS_UNPUBLISHED, viewer.id()).await?;
+    Ok((post, event))
+}
+
+/// One page of published posts, newest first, optionally on one topic.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    topic: Option<Uuid>,
+    page: &Page,
+) -> AppResult<Vec<news_post::Model>> {
+    use sea_orm::sea_query::Query;
+    let mut query = news_post::Entity::find().filter(news_post::Column::PublishedAt.is_not_null());
+    if let Some(topic) = topic {
+        query = query.filter(
+            news_post::Column::Id.in_subquery(
+                Query::select()
+                    .column(news_topic::Column::NewsId)
+                    .from(news_topic::Entity)
+                    .and_where(news_topic::Column::TopicId.eq(topic))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(after) = page.after {
+        query = query.filter(news_post::Column::Id.lt(after));
+    }
+    Ok(query
+        .order_by_desc(news_post::Column::Id)
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?)
+}
+
+/// A post anyone may read (published), or any post for its author and admins.
+pub async fn find_readable(
+    db: &impl ConnectionTrait,
+    viewer: Option<&Viewer>,
+    id: Uuid,
+) -> AppResult<Option<news_post::Model>> {
+    Ok(news_post::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|p| p.published_at.is_some() || viewer.is_some_and(|v| may_edit(v, p))))
+}
+
+/// Topics of posts, in one query.
+pub async fn topics_of(
+    db: &impl ConnectionTrait,
+    posts: &[Uuid],
+) -> AppResult<Vec<(Uuid, topic::Model)>> {
+    Ok(news_topic::Entity::find()
+        .filter(news_topic::Column::NewsId.is_in(posts.iter().copied()))
+        .find_also_related(topic::Entity)
+        .order_by_asc(topic::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(link, t)| t.map(|t| (link.news_id, t)))
+        .collect())
+}
