@@ -21,5 +21,6 @@ pub mod questions;
 pub mod state;
 pub mod subscriptions;
 pub mod telemetry;
+pub mod tips;
 pub mod topics;
 pub mod values;

@@ -19,6 +19,8 @@ pub mod news_topic;
 pub mod organization;
 pub mod question;
 pub mod question_topic;
+pub mod tip;
+pub mod tip_topic;
 pub mod topic;
 pub mod topic_subscription;
 pub mod user;

@@ -9,6 +9,7 @@ mod m20261128_000004_create_question;
 mod m20261128_000005_create_delivery;
 mod m20261128_000006_create_subscription;
 mod m20261128_000007_create_news;
+mod m20261128_000008_create_tip;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_create_delivery::Migration),
             Box::new(m20261128_000006_create_subscription::Migration),
             Box::new(m20261128_000007_create_news::Migration),
+            Box::new(m20261128_000008_create_tip::Migration),
         ]
     }
 }

@@ -22,6 +22,14 @@ pub const NEWS_PUBLISHED: &str = "news.published";
 pub const NEWS_UPDATED: &str = "news.updated";
 pub const NEWS_UNPUBLISHED: &str = "news.unpublished";
 
+pub const TIP_CREATED: &str = "tip.created";
+pub const TIP_UPDATED: &str = "tip.updated";
+
 /// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
 /// of the thing it is about.
-pub const FOLLOWED_BY_TOPIC: &[&str] = &[INQUIRY_PUBLISHED, INQUIRY_ANSWERED, NEWS_PUBLISHED];
+pub const FOLLOWED_BY_TOPIC: &[&str] = &[
+    INQUIRY_PUBLISHED,
+    INQUIRY_ANSWERED,
+    NEWS_PUBLISHED,
+    TIP_CREATED,
+];

@@ -27,12 +27,13 @@ use crate::inquiries::loaders::{
     MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
 };
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
-use crate::news::schema::{NewsMutation, NewsQuery};
+use crate::news::schema::{NewsMutation, NewsQuery, TopicsByNews};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
 use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
+use crate::tips::schema::{TipMutation, TipQuery, TopicsByTip};
 use crate::topics::schema::{TopicMutation, TopicQuery};
 
 /// Every query, merged from the features.
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     DeliveryQuery,
     SubscriptionQuery,
     NewsQuery,
+    TipQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     DeliveryMutation,
     SubscriptionMutation,
     NewsMutation,
+    TipMutation,
 );
 
 /// Every subscription, merged from the features.
@@ -131,38 +134,23 @@ pub fn group_by<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<
 /// Per-request batch loaders; their caches live as long as one request or one subscription.
 pub fn request_loaders(state: &AppState) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
-    data.insert(DataLoader::new(
-        MembersByOrganization(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        MembershipsByUser(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        OrganizationById(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(UserById(state.db.clone()), tokio::spawn));
-    data.insert(DataLoader::new(
-        TargetsByInquiry(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        TopicsByInquiry(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        MessagesByTarget(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        RevisionsByTarget(state.db.clone()),
-        tokio::spawn,
-    ));
-    data.insert(DataLoader::new(
-        TopicsByQuestion(state.db.clone()),
-        tokio::spawn,
-    ));
+    macro_rules! loaders {
+        ($($loader:ident),+ $(,)?) => {
+            $(data.insert(DataLoader::new($loader(state.db.clone()), tokio::spawn));)+
+        };
+    }
+    loaders!(
+        MembersByOrganization,
+        MembershipsByUser,
+        OrganizationById,
+        UserById,
+        TargetsByInquiry,
+        TopicsByInquiry,
+        MessagesByTarget,
+        RevisionsByTarget,
+        TopicsByQuestion,
+        TopicsByTip,
+        TopicsByNews,
+    );
     data
 }

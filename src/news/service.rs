@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::membership::Role;
-use entity::{event, news_post, news_topic, topic};
+use entity::{event, news_post, news_topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -215,20 +215,4 @@ pub async fn find_readable(
         .one(db)
         .await?
         .filter(|p| p.published_at.is_some() || viewer.is_some_and(|v| may_edit(v, p))))
-}
-
-/// Topics of posts, in one query.
-pub async fn topics_of(
-    db: &impl ConnectionTrait,
-    posts: &[Uuid],
-) -> AppResult<Vec<(Uuid, topic::Model)>> {
-    Ok(news_topic::Entity::find()
-        .filter(news_topic::Column::NewsId.is_in(posts.iter().copied()))
-        .find_also_related(topic::Entity)
-        .order_by_asc(topic::Column::Slug)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(link, t)| t.map(|t| (link.news_id, t)))
-        .collect())
 }

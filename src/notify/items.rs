@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
-use entity::{event, inquiry, inquiry_target, news_post, organization};
+use entity::{event, inquiry, inquiry_target, news_post, organization, tip};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -45,6 +45,9 @@ impl Item {
             (kinds::NEWS_PUBLISHED, Locale::Fi) => format!("Uutinen: {title}"),
             (kinds::NEWS_PUBLISHED, Locale::Sv) => format!("Nyhet: {title}"),
             (kinds::NEWS_PUBLISHED, Locale::En) => format!("News: {title}"),
+            (kinds::TIP_CREATED, Locale::Fi) => format!("Uusi vinkki ({org}): {title}"),
+            (kinds::TIP_CREATED, Locale::Sv) => format!("Nytt tips från {org}: {title}"),
+            (kinds::TIP_CREATED, Locale::En) => format!("New tip from {org}: {title}"),
             _ => title.clone(),
         }
     }
@@ -93,9 +96,34 @@ pub async fn items_for(
         .into_iter()
         .map(|n| (n.id, n))
         .collect();
+    let tips: HashMap<Uuid, tip::Model> = tip::Entity::find()
+        .filter(tip::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let tip_orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(tips.values().map(|t| t.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if e.kind == kinds::TIP_CREATED {
+                let tip = tips.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: tip.title.clone(),
+                    organization: tip_orgs.get(&tip.organization_id).cloned(),
+                    link: ctx.link(&format!("tips/{}", tip.id)),
+                    at: e.created_at,
+                });
+            }
             if e.kind == kinds::NEWS_PUBLISHED {
                 let post = news.get(&e.subject_id)?;
                 return Some(Item {

@@ -19,4 +19,5 @@ mod questions;
 mod schema;
 mod server;
 mod subscriptions;
+mod tips;
 mod websocket;

@@ -1,0 +1,216 @@
+//! GraphQL types and resolvers of the tips bank.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::connection::Connection;
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{tip, tip_topic, topic};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::service::{self, TipInput};
+use crate::auth::require_viewer;
+use crate::directory::loaders::{OrganizationById, UserById};
+use crate::directory::schema::{Organization, Person};
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::Page;
+use crate::graphql::{load_one, parse_id};
+use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
+use crate::state::AppState;
+use crate::topics::schema::Topic;
+use crate::values::NonEmptyText;
+
+/// Topics of tips, keyed by tip id.
+pub struct TopicsByTip(pub DatabaseConnection);
+
+impl Loader<Uuid> for TopicsByTip {
+    type Value = Vec<topic::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for (link, t) in tip_topic::Entity::find()
+            .filter(tip_topic::Column::TipId.is_in(keys.iter().copied()))
+            .find_also_related(topic::Entity)
+            .all(&self.0)
+            .await?
+        {
+            if let Some(t) = t {
+                out.entry(link.tip_id).or_default().push(t);
+            }
+        }
+        for list in out.values_mut() {
+            list.sort_by(|a, b| a.slug.cmp(&b.slug));
+        }
+        Ok(out)
+    }
+}
+
+/// A good practice from a community.
+pub struct Tip(pub tip::Model);
+
+#[Object]
+impl Tip {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// The originating community (or service unit).
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        Ok(load_one::<OrganizationById>(ctx, self.0.organization_id)
+            .await?
+            .map(Organization))
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        Ok(load_one::<UserById>(ctx, self.0.author_id)
+            .await?
+            .map(Person))
+    }
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(load_one::<TopicsByTip>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Topic)
+            .collect())
+    }
+    /// Set when the tip began as a community's inquiry answer.
+    async fn promoted_from_answer(&self) -> Option<ID> {
+        self.0.source_target_id.map(|id| ID(id.to_string()))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Title, Markdown body and topics of a tip.
+#[derive(InputObject)]
+#[graphql(name = "TipInput")]
+pub struct TipInputObject {
+    pub title: String,
+    pub body: String,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
+}
+
+impl TipInputObject {
+    fn parse(self) -> AppResult<TipInput> {
+        Ok(TipInput {
+            title: NonEmptyText::parse(&self.title, MAX_TITLE)
+                .map_err(AppError::invalid("title"))?
+                .into_inner(),
+            body: NonEmptyText::parse(&self.body, MAX_BODY)
+                .map_err(AppError::invalid("body"))?
+                .into_inner(),
+            topic_ids: self
+                .topic_ids
+                .iter()
+                .map(|id| parse_id("topicIds", id))
+                .collect::<AppResult<_>>()?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct TipQuery;
+
+#[Object]
+impl TipQuery {
+    /// The tips bank, readable without login: with `search`, ranked by relevance (title hits
+    /// first; `after` is not used); otherwise newest first.
+    async fn tips(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        topic: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Tip>> {
+        if search.as_deref().is_some_and(|s| s.len() > 500) {
+            return Err(AppError::bad_input("search", "is longer than 500 characters").into());
+        }
+        let page = Page::new(first, after)?;
+        let topic = topic.as_ref().map(|id| parse_id("topic", id)).transpose()?;
+        let state = ctx.data::<AppState>()?;
+        let rows = service::list(&state.db, search.as_deref(), topic, &page).await?;
+        Ok(page.connection(rows.into_iter().map(|t| (t.id, Tip(t))).collect()))
+    }
+
+    /// One tip, or null.
+    async fn tip(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Tip>> {
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(tip::Entity::find_by_id(id)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .map(Tip))
+    }
+}
+
+#[derive(Default)]
+pub struct TipMutation;
+
+#[Object]
+impl TipMutation {
+    /// Mentors (for their community) and contacts (for their unit): add a tip.
+    async fn create_tip(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        input: TipInputObject,
+    ) -> async_graphql::Result<Tip> {
+        let viewer = require_viewer(ctx)?;
+        let organization = parse_id("organizationId", &organization_id)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (tip, event) = service::create(&txn, viewer, organization, input).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Tip(tip))
+    }
+
+    /// The author or an admin: edit a tip.
+    async fn update_tip(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: TipInputObject,
+    ) -> async_graphql::Result<Tip> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (tip, event) = service::update(&txn, viewer, id, input).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Tip(tip))
+    }
+
+    /// Turn a community's answer (`InquiryTarget.id`) into a tip attributed to it, once.
+    async fn promote_answer_to_tip(
+        &self,
+        ctx: &Context<'_>,
+        target_id: ID,
+    ) -> async_graphql::Result<Tip> {
+        let viewer = require_viewer(ctx)?;
+        let target = parse_id("targetId", &target_id)?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (tip, event) = service::promote_answer(&txn, viewer, target).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Tip(tip))
+    }
+}

@@ -1,0 +1,252 @@
+//! Transactional logic of the tips bank.
+
+use chrono::Utc;
+use entity::inquiry_target::{self, TargetStatus};
+use entity::membership::Role;
+use entity::{event, inquiry, tip, tip_topic};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::search;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
+use crate::graphql::pagination::Page;
+use crate::inquiries::access::acts_for_inquirer;
+use crate::inquiries::service::check_topics;
+
+/// A validated tip.
+pub struct TipInput {
+    pub title: String,
+    pub body: String,
+    pub topic_ids: Vec<Uuid>,
+}
+
+async fn save_topics(
+    db: &impl ConnectionTrait,
+    tip: Uuid,
+    mut topics: Vec<Uuid>,
+) -> AppResult<Vec<Uuid>> {
+    topics.sort();
+    topics.dedup();
+    check_topics(db, &topics).await?;
+    tip_topic::Entity::delete_many()
+        .filter(tip_topic::Column::TipId.eq(tip))
+        .exec(db)
+        .await?;
+    if !topics.is_empty() {
+        tip_topic::Entity::insert_many(topics.iter().map(|t| tip_topic::ActiveModel {
+            tip_id: Set(tip),
+            topic_id: Set(*t),
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(topics)
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    tip: &tip::Model,
+    topics: Vec<Uuid>,
+    kind: &'static str,
+    actor: Uuid,
+) -> AppResult<event::Model> {
+    append_event(
+        db,
+        NewEvent {
+            kind,
+            actor_id: Some(actor),
+            subject_id: tip.id,
+            object_id: None,
+            organization_ids: vec![tip.organization_id],
+            topic_ids: topics,
+            audience: vec![Reader::Public],
+        },
+    )
+    .await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization: Uuid,
+    input: TipInput,
+    source: Option<Uuid>,
+) -> AppResult<(tip::Model, event::Model)> {
+    let now = Utc::now();
+    let tip = tip::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        author_id: Set(viewer.id()),
+        organization_id: Set(organization),
+        title: Set(input.title),
+        body: Set(input.body),
+        source_target_id: Set(source),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation(
+        "targetId",
+        "This answer is already a tip.",
+    ))?;
+    let topics = save_topics(db, tip.id, input.topic_ids).await?;
+    search::index(db, tip.id, &tip.title, &tip.body).await?;
+    let event = record(db, &tip, topics, kinds::TIP_CREATED, viewer.id()).await?;
+    Ok((tip, event))
+}
+
+/// A mentor (for their community) or a contact (for their unit) adds a tip.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization: Uuid,
+    input: TipInput,
+) -> AppResult<(tip::Model, event::Model)> {
+    if !(viewer.is_admin()
+        || viewer.holds(organization, Role::Mentor)
+        || viewer.holds(organization, Role::Contact))
+    {
+        return Err(AppError::forbidden(
+            "Mentors add tips for their community, contacts for their unit.",
+        ));
+    }
+    insert(db, viewer, organization, input, None).await
+}
+
+/// The author or an admin edits a tip.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    input: TipInput,
+) -> AppResult<(tip::Model, event::Model)> {
+    let current = tip::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("tip"))?;
+    if !(viewer.is_admin() || current.author_id == viewer.id()) {
+        return Err(AppError::forbidden(
+            "Only the author or an admin may edit a tip.",
+        ));
+    }
+    let tip = tip::ActiveModel {
+        id: Set(id),
+        title: Set(input.title),
+        body: Set(input.body),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    let topics = save_topics(db, id, input.topic_ids).await?;
+    search::index(db, tip.id, &tip.title, &tip.body).await?;
+    let event = record(db, &tip, topics, kinds::TIP_UPDATED, viewer.id()).await?;
+    Ok((tip, event))
+}
+
+/// Turns a community's inquiry answer into a tip attributed to the community, once. Allowed to
+/// the community's mentors, the inquiring organization and admins.
+pub async fn promote_answer(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    target: Uuid,
+) -> AppResult<(tip::Model, event::Model)> {
+    let slot = inquiry_target::Entity::find_by_id(target)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("inquiry slot"))?;
+    let inquiry = inquiry::Entity::find_by_id(slot.inquiry_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("inquiry"))?;
+    if !(viewer.is_admin()
+        || viewer.holds(slot.community_id, Role::Mentor)
+        || acts_for_inquirer(viewer, &inquiry))
+    {
+        return Err(AppError::forbidden(
+            "The community's mentors or the inquirer promote answers.",
+        ));
+    }
+    let (Some(answer), TargetStatus::Answered) = (slot.answer.clone(), slot.status) else {
+        return Err(AppError::bad_input(
+            "targetId",
+            "only an answered slot can become a tip",
+        ));
+    };
+    let topics = entity::inquiry_topic::Entity::find()
+        .filter(entity::inquiry_topic::Column::InquiryId.eq(inquiry.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.topic_id)
+        .collect();
+    let input = TipInput {
+        title: inquiry.title.clone(),
+        body: answer,
+        topic_ids: topics,
+    };
+    insert(db, viewer, slot.community_id, input, Some(slot.id)).await
+}
+
+/// Tips, by search words (ranked) or newest first, optionally on one topic.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    search_query: Option<&str>,
+    topic: Option<Uuid>,
+    page: &Page,
+) -> AppResult<Vec<tip::Model>> {
+    let in_topic = match topic {
+        Some(topic) => Some(
+            tip_topic::Entity::find()
+                .filter(tip_topic::Column::TopicId.eq(topic))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|t| t.tip_id)
+                .collect::<std::collections::HashSet<_>>(),
+        ),
+        None => None,
+    };
+    match search_query.map(search::words) {
+        Some(words) => {
+            let ranked: Vec<Uuid> = search::ranked_ids(db, &words)
+                .await?
+                .into_iter()
+                .filter(|id| in_topic.as_ref().is_none_or(|set| set.contains(id)))
+                .take(page.fetch_limit() as usize)
+                .collect();
+            let mut found: std::collections::HashMap<Uuid, tip::Model> = tip::Entity::find()
+                .filter(tip::Column::Id.is_in(ranked.clone()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect();
+            Ok(ranked
+                .into_iter()
+                .filter_map(|id| found.remove(&id))
+                .collect())
+        }
+        None => {
+            let mut query = tip::Entity::find();
+            if let Some(set) = in_topic {
+                query = query.filter(tip::Column::Id.is_in(set));
+            }
+            if let Some(after) = page.after {
+                query = query.filter(tip::Column::Id.lt(after));
+            }
+            Ok(query
+                .order_by_desc(tip::Column::Id)
+                .limit(page.fetch_limit())
+                .all(db)
+                .await?)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The tips bank: who adds tips, full-text search on both engines, promotion of answers.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Channel, TestApp, assert_ok, error_code, spawn_app};
+
+const CREATE: &str = "mutation($o: ID!, $t: String!, $b: String!) { createTip(organizationId: $o, input: { title: $t, body: $b }) { id organization { slug } } }";
+
+async fn tip(app: &TestApp, ch: &Channel, title: &str, body: &str) -> String {
+    let created = app
+        .graphql(
+            CREATE,
+            json!({ "o": ch.org("science"), "t": title, "b": body }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_ok(&created);
+    created["data"]["createTip"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn titles(body: &Value) -> Vec<String> {
+    body["data"]["tips"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn mentors_and_contacts_add_tips_for_their_own_organization() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    for (who, org, expected) in [
+        ("visitor", "science", Some("UNAUTHENTICATED")),
+        ("science.staff", "science", Some("FORBIDDEN")),
+        ("arts.mentor", "science", Some("FORBIDDEN")),
+        ("lead", "science", Some("FORBIDDEN")),
+        ("science.mentor", "science", None),
+        ("unit.contact", "it-services", None),
+        ("admin", "arts", None),
+    ] {
+        let body = app
+            .graphql(
+                CREATE,
+                json!({ "o": ch.org(org), "t": "Tip", "b": "Body" }),
+                ch.token(who),
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), expected, "{who}: {body}");
+    }
+    let empty = app
+        .graphql(
+            CREATE,
+            json!({ "o": ch.org("science"), "t": "Tip", "b": "" }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(empty["errors"][0]["extensions"]["field"], "body");
+    let update = "mutation($id: ID!) { updateTip(id: $id, input: { title: \"Changed\", body: \"New\" }) { title } }";
+    let id = tip(&app, &ch, "Mine", "Text").await;
+    assert_eq!(
+        error_code(
+            &app.graphql(update, json!({ "id": id }), ch.token("science.comentor"))
+                .await
+        )
+        .as_deref(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(
+        app.graphql(update, json!({ "id": id }), ch.token("science.mentor"))
+            .await["data"]["updateTip"]["title"],
+        "Changed"
+    );
+}
+
+#[tokio::test]
+async fn search_finds_finnish_and_english_words_and_ranks_title_hits_first() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    tip(
+        &app,
+        &ch,
+        "Sähköinen tentti Moodlessa",
+        "Näin järjestät tentin Exam-tilassa.",
+    )
+    .await;
+    tip(
+        &app,
+        &ch,
+        "Lecture recordings",
+        "Before the exam, share recordings of every lecture.",
+    )
+    .await;
+    tip(&app, &ch, "Exam week checklist", "Book rooms early.").await;
+    tip(&app, &ch, "Unrelated", "Coffee breaks matter.").await;
+    let search = "query($q: String!) { tips(search: $q) { edges { node { title } } } }";
+
+    assert_eq!(
+        titles(&app.graphql(search, json!({ "q": "tentti" }), None).await),
+        ["Sähköinen tentti Moodlessa"]
+    );
+    // A prefix finds inflected forms: "tent" matches "tentti" and "tentin".
+    assert_eq!(
+        titles(&app.graphql(search, json!({ "q": "tent" }), None).await),
+        ["Sähköinen tentti Moodlessa"]
+    );
+    // The title hit ranks above the body hits ("Exam-tilassa" holds the word too).
+    let exam = titles(&app.graphql(search, json!({ "q": "exam" }), None).await);
+    assert_eq!(exam[0], "Exam week checklist");
+    let mut rest = exam[1..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["Lecture recordings", "Sähköinen tentti Moodlessa"]);
+    // Every word must match; punctuation and operators are only words.
+    assert_eq!(
+        titles(
+            &app.graphql(search, json!({ "q": "exam & recordings" }), None)
+                .await
+        ),
+        ["Lecture recordings"]
+    );
+    assert!(
+        titles(
+            &app.graphql(search, json!({ "q": "'; DROP TABLE tip; --" }), None)
+                .await
+        )
+        .is_empty()
+    );
+    assert!(
+        titles(
+            &app.graphql(search, json!({ "q": "nonexistentword" }), None)
+                .await
+        )
+        .is_empty()
+    );
+    // Edits are searchable at once.
+    let all = app
+        .graphql("{ tips { edges { node { id title } } } }", json!({}), None)
+        .await;
+    assert_eq!(titles(&all).len(), 4);
+}
+
+#[tokio::test]
+async fn an_answer_becomes_a_tip_once_with_attribution() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let (_, slots) = app
+        .published_inquiry(&ch, "Peer review in Moodle", &["science", "arts"])
+        .await;
+    app.graphql(
+        "mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"We use the Workshop activity.\", expectedVersion: 0 }) { id } }",
+        json!({ "t": slots["science"] }),
+        ch.token("science.mentor"),
+    )
+    .await;
+    let promote = "mutation($t: ID!) { promoteAnswerToTip(targetId: $t) { title body organization { slug } promotedFromAnswer } }";
+    let denied = app
+        .graphql(
+            promote,
+            json!({ "t": slots["science"] }),
+            ch.token("arts.mentor"),
+        )
+        .await;
+    assert_eq!(error_code(&denied).as_deref(), Some("FORBIDDEN"));
+    let pending = app
+        .graphql(promote, json!({ "t": slots["arts"] }), ch.token("lead"))
+        .await;
+    assert_eq!(pending["errors"][0]["extensions"]["field"], "targetId");
+    let tip = app
+        .graphql(promote, json!({ "t": slots["science"] }), ch.token("lead"))
+        .await;
+    assert_eq!(
+        tip["data"]["promoteAnswerToTip"],
+        json!({ "title": "Peer review in Moodle", "body": "We use the Workshop activity.", "organization": { "slug": "science" }, "promotedFromAnswer": slots["science"] })
+    );
+    let again = app
+        .graphql(
+            promote,
+            json!({ "t": slots["science"] }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(error_code(&again).as_deref(), Some("CONFLICT"));
+    let found = app
+        .graphql(
+            "{ tips(search: \"workshop\") { edges { node { title } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&found), ["Peer review in Moodle"]);
+}
