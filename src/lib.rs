@@ -17,6 +17,7 @@ pub mod http;
 pub mod inquiries;
 pub mod news;
 pub mod notify;
+pub mod plans;
 pub mod questions;
 pub mod state;
 pub mod subscriptions;

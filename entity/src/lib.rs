@@ -5,6 +5,8 @@
 
 pub mod access_token;
 pub mod app_secret;
+pub mod community_plan;
+pub mod community_plan_revision;
 pub mod delivery;
 pub mod digest_state;
 pub mod event;

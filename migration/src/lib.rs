@@ -10,6 +10,7 @@ mod m20261128_000005_create_delivery;
 mod m20261128_000006_create_subscription;
 mod m20261128_000007_create_news;
 mod m20261128_000008_create_tip;
+mod m20261128_000009_create_community_plan;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_create_subscription::Migration),
             Box::new(m20261128_000007_create_news::Migration),
             Box::new(m20261128_000008_create_tip::Migration),
+            Box::new(m20261128_000009_create_community_plan::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ pub const NEWS_UNPUBLISHED: &str = "news.unpublished";
 pub const TIP_CREATED: &str = "tip.created";
 pub const TIP_UPDATED: &str = "tip.updated";
 
+pub const COMMUNITY_PLAN_SET: &str = "community_plan.set";
+
 /// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
 /// of the thing it is about.
 pub const FOLLOWED_BY_TOPIC: &[&str] = &[

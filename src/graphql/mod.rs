@@ -29,6 +29,7 @@ use crate::inquiries::loaders::{
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
 use crate::news::schema::{NewsMutation, NewsQuery, TopicsByNews};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
+use crate::plans::schema::{PlanMutation, PlanQuery};
 use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     SubscriptionQuery,
     NewsQuery,
     TipQuery,
+    PlanQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     SubscriptionMutation,
     NewsMutation,
     TipMutation,
+    PlanMutation,
 );
 
 /// Every subscription, merged from the features.

@@ -15,6 +15,7 @@ mod email;
 mod events;
 mod inquiries;
 mod news;
+mod plans;
 mod questions;
 mod schema;
 mod server;
