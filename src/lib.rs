@@ -15,6 +15,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod inquiries;
+pub mod meetings;
 pub mod news;
 pub mod notify;
 pub mod plans;

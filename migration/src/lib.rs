@@ -11,6 +11,7 @@ mod m20261128_000006_create_subscription;
 mod m20261128_000007_create_news;
 mod m20261128_000008_create_tip;
 mod m20261128_000009_create_community_plan;
+mod m20261128_000010_create_meeting;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_create_news::Migration),
             Box::new(m20261128_000008_create_tip::Migration),
             Box::new(m20261128_000009_create_community_plan::Migration),
+            Box::new(m20261128_000010_create_meeting::Migration),
         ]
     }
 }

@@ -27,6 +27,9 @@ pub const TIP_UPDATED: &str = "tip.updated";
 
 pub const COMMUNITY_PLAN_SET: &str = "community_plan.set";
 
+pub const MEETING_SCHEDULED: &str = "meeting.scheduled";
+pub const MEETING_UPDATED: &str = "meeting.updated";
+
 /// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
 /// of the thing it is about.
 pub const FOLLOWED_BY_TOPIC: &[&str] = &[

@@ -27,6 +27,7 @@ use crate::inquiries::loaders::{
     MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
 };
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
+use crate::meetings::schema::{MeetingMutation, MeetingQuery};
 use crate::news::schema::{NewsMutation, NewsQuery, TopicsByNews};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
@@ -51,6 +52,7 @@ pub struct QueryRoot(
     NewsQuery,
     TipQuery,
     PlanQuery,
+    MeetingQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     NewsMutation,
     TipMutation,
     PlanMutation,
+    MeetingMutation,
 );
 
 /// Every subscription, merged from the features.

@@ -21,3 +21,31 @@ pub async fn news(State(state): State<HttpState>) -> Response {
         }
     }
 }
+
+/// Meetings as iCalendar, for calendar apps.
+pub async fn meetings(State(state): State<HttpState>) -> Response {
+    use entity::meeting;
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let ctx = &state.app.mail;
+    let found = meeting::Entity::find()
+        .order_by_desc(meeting::Column::StartsAt)
+        .limit(500)
+        .all(&state.app.db)
+        .await;
+    match found {
+        Ok(meetings) => {
+            let body = crate::meetings::ical::calendar(&meetings, "PUBLISH", ctx.domain(), |m| {
+                ctx.link(&format!("meetings/{}", m.id))
+            });
+            (
+                [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+                body,
+            )
+                .into_response()
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "meetings feed failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}

@@ -53,6 +53,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/feeds/news.atom", get(feeds::news))
+        .route("/feeds/meetings.ics", get(feeds::meetings))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::confirm)

@@ -69,10 +69,12 @@ pub enum Template {
     TopicItem,
     /// A daily or weekly digest.
     Digest,
+    /// An invitation to network meetings, with the `.ics` attached.
+    MeetingInvitation,
 }
 
 impl Template {
-    pub const ALL: [Template; 10] = [
+    pub const ALL: [Template; 11] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -83,6 +85,7 @@ impl Template {
         Self::QuestionAnswered,
         Self::TopicItem,
         Self::Digest,
+        Self::MeetingInvitation,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -98,6 +101,7 @@ impl Template {
             Self::QuestionAnswered => "question_answered",
             Self::TopicItem => "topic_item",
             Self::Digest => "digest",
+            Self::MeetingInvitation => "meeting_invitation",
         }
     }
 
@@ -109,6 +113,7 @@ impl Template {
     pub fn link_segment(self) -> &'static str {
         match self.thread_prefix() {
             "question" => "questions",
+            "meeting" => "meetings",
             _ => "inquiries",
         }
     }

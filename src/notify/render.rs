@@ -6,7 +6,7 @@ use std::str::FromStr;
 use entity::delivery;
 use lettre::Message;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use minijinja::Environment;
 use serde_json::Value;
 use url::Url;
@@ -75,7 +75,8 @@ impl Renderer {
             "question_forwarded",
             "question_answered",
             "topic_item",
-            "digest"
+            "digest",
+            "meeting_invitation"
         );
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
         let domain = public_url.host_str().unwrap_or("localhost").to_owned();
@@ -200,20 +201,30 @@ impl Renderer {
                 builder = builder.reply_to(mailbox);
             }
         }
-        builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(rendered.text),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(rendered.html),
-                    ),
+        let alternative = MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(rendered.text),
             )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(rendered.html),
+            );
+        let body = match payload.get("ics").and_then(Value::as_str) {
+            Some(ics) => {
+                let calendar =
+                    ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
+                        .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
+                MultiPart::mixed().multipart(alternative).singlepart(
+                    Attachment::new("invite.ics".to_owned()).body(ics.to_owned(), calendar),
+                )
+            }
+            None => alternative,
+        };
+        builder
+            .multipart(body)
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
     }
 }

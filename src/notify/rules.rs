@@ -9,6 +9,7 @@
 //! | `question.submitted`      | `question_submitted`  | mentors of the asker's community             |
 //! | `question.forwarded`      | `question_forwarded`  | contacts of the service unit                 |
 //! | `question.answered`       | `question_answered`   | the asker and the mentor who forwarded it    |
+//! | `meeting.scheduled`/`updated` | `meeting_invitation` (`.ics` attached) | every mentor            |
 //!
 //! Nobody is emailed about their own action, and one person gets one email per event however
 //! many of the rules' groups they belong to. Deadline reminders are planned in
@@ -46,6 +47,8 @@ pub const RULES: &[(&str, Template)] = &[
     (kinds::QUESTION_SUBMITTED, Template::QuestionSubmitted),
     (kinds::QUESTION_FORWARDED, Template::QuestionForwarded),
     (kinds::QUESTION_ANSWERED, Template::QuestionAnswered),
+    (kinds::MEETING_SCHEDULED, Template::MeetingInvitation),
+    (kinds::MEETING_UPDATED, Template::MeetingInvitation),
 ];
 
 /// One email to insert into the outbox.
@@ -149,7 +152,7 @@ pub async fn plan(
     ctx: &MailContext,
     event: &event::Model,
 ) -> AppResult<Vec<NewDelivery>> {
-    let mut planned = by_rule(db, event).await?;
+    let mut planned = by_rule(db, ctx, event).await?;
     planned.extend(immediate_subscribers(db, ctx, event).await?);
     Ok(planned)
 }
@@ -238,7 +241,11 @@ pub fn topic_name(topic: &topic::Model, locale: entity::user::Locale) -> &str {
 }
 
 /// The deliveries of the event's rule in [`RULES`].
-async fn by_rule(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<Vec<NewDelivery>> {
+async fn by_rule(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
     let Some(&(_, template)) = RULES.iter().find(|(kind, _)| *kind == event.kind) else {
         return Ok(Vec::new());
     };
@@ -293,6 +300,40 @@ async fn by_rule(db: &impl ConnectionTrait, event: &event::Model) -> AppResult<V
                 .await?
                 .ok_or(AppError::NotFound("question"))?;
             question_plan(db, template, &q).await?
+        }
+        Template::MeetingInvitation => {
+            let meetings = crate::meetings::service::of_event(db, event).await?;
+            let Some(first) = meetings.first() else {
+                return Ok(Vec::new());
+            };
+            let ics = crate::meetings::ical::calendar(&meetings, "REQUEST", ctx.domain(), |m| {
+                ctx.link(&format!("meetings/{}", m.id))
+            });
+            let letter = Letter {
+                template,
+                thread_id: first.id,
+                fields: json!({
+                    "title": first.title,
+                    "agenda": first.agenda,
+                    "place": first.place,
+                    "online_url": first.online_url,
+                    "count": meetings.len(),
+                    "updated": event.kind == kinds::MEETING_UPDATED,
+                    "ics": ics,
+                }),
+                names: vec![],
+                deadline: Some(first.starts_at),
+                reply_to: None,
+            };
+            let mentors = membership::Entity::find()
+                .filter(membership::Column::Role.eq(Role::Mentor))
+                .find_also_related(user::Entity)
+                .all(db)
+                .await?
+                .into_iter()
+                .filter_map(|(_, u)| u)
+                .collect();
+            (letter, mentors)
         }
         Template::InquiryReminder | Template::TopicItem | Template::Digest => return Ok(Vec::new()),
     };

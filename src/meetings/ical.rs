@@ -1,0 +1,118 @@
+//! iCalendar (RFC 5545) for meetings, in the `Europe/Helsinki` time zone, with stable UIDs and a
+//! SEQUENCE that rises with every change.
+
+use chrono::{DateTime, Utc};
+use entity::meeting;
+
+/// Europe/Helsinki with its EU daylight-saving rules.
+const VTIMEZONE: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/Helsinki\r\n\
+BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0300\r\nTZNAME:EEST\r\nDTSTART:19700329T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n\
+BEGIN:STANDARD\r\nTZOFFSETFROM:+0300\r\nTZOFFSETTO:+0200\r\nTZNAME:EET\r\nDTSTART:19701025T040000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n\
+END:VTIMEZONE\r\n";
+
+fn local(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Helsinki)
+        .format("%Y%m%dT%H%M%S")
+        .to_string()
+}
+
+fn utc(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Escapes TEXT values (RFC 5545 §3.3.11).
+fn text(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
+}
+
+/// Folds a content line at 75 octets, never inside a UTF-8 character.
+fn fold(line: &str) -> String {
+    let mut out = String::new();
+    let mut width = 0;
+    for ch in line.chars() {
+        let len = ch.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(ch);
+        width += len;
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// The stable UID of a meeting.
+pub fn uid(meeting: &meeting::Model, domain: &str) -> String {
+    format!("meeting-{}@{domain}", meeting.id)
+}
+
+fn event(meeting: &meeting::Model, domain: &str, link: &str) -> String {
+    let mut lines = vec![
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{}", uid(meeting, domain)),
+        format!("SEQUENCE:{}", meeting.sequence),
+        format!("DTSTAMP:{}", utc(meeting.updated_at)),
+        format!("LAST-MODIFIED:{}", utc(meeting.updated_at)),
+        format!("DTSTART;TZID=Europe/Helsinki:{}", local(meeting.starts_at)),
+        format!("DTEND;TZID=Europe/Helsinki:{}", local(meeting.ends_at)),
+        format!("SUMMARY:{}", text(&meeting.title)),
+        format!("DESCRIPTION:{}", text(&meeting.agenda)),
+        format!("URL:{link}"),
+    ];
+    let location = match (&meeting.place, &meeting.online_url) {
+        (Some(place), Some(url)) => Some(format!("{place} / {url}")),
+        (Some(place), None) => Some(place.clone()),
+        (None, Some(url)) => Some(url.clone()),
+        (None, None) => None,
+    };
+    if let Some(location) = location {
+        lines.push(format!("LOCATION:{}", text(&location)));
+    }
+    lines.push("END:VEVENT".to_owned());
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+/// A calendar of meetings; `method` is `PUBLISH` for the feed and `REQUEST` for invitations.
+pub fn calendar(
+    meetings: &[meeting::Model],
+    method: &str,
+    domain: &str,
+    link: impl Fn(&meeting::Model) -> String,
+) -> String {
+    let mut out = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Digimentor//Meetings//EN\r\nCALSCALE:GREGORIAN\r\n",
+    );
+    out.push_str(&format!("METHOD:{method}\r\n"));
+    out.push_str(&fold("X-WR-CALNAME:Digimentor network meetings"));
+    out.push_str("X-WR-TIMEZONE:Europe/Helsinki\r\n");
+    out.push_str(VTIMEZONE);
+    for meeting in meetings {
+        out.push_str(&event(meeting, domain, &link(meeting)));
+    }
+    out.push_str("END:VCALENDAR\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_fold_without_splitting_characters() {
+        let folded = fold(&format!("SUMMARY:{}", "ä".repeat(60)));
+        for line in folded.split("\r\n") {
+            assert!(line.len() <= 75, "{line}");
+        }
+        assert_eq!(
+            folded.replace("\r\n ", ""),
+            format!("SUMMARY:{}\r\n", "ä".repeat(60))
+        );
+        assert_eq!(text("a;b,c\nd\\"), "a\\;b\\,c\\nd\\\\");
+    }
+}

@@ -1,0 +1,188 @@
+//! GraphQL types and resolvers of meetings and meeting reports.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{meeting, news_post};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::service::{self, MeetingInput};
+use crate::auth::require_viewer;
+use crate::error::{AppError, AppResult};
+use crate::graphql::parse_id;
+use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
+use crate::news::schema::{NewsInputObject, NewsPost};
+use crate::state::AppState;
+use crate::values::NonEmptyText;
+
+/// Which meetings to list.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum MeetingTime {
+    /// Not yet ended, soonest first.
+    Upcoming,
+    /// Ended, latest first.
+    Past,
+}
+
+/// A network meeting.
+pub struct Meeting(pub meeting::Model);
+
+#[Object]
+impl Meeting {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    async fn online_url(&self) -> Option<&str> {
+        self.0.online_url.as_deref()
+    }
+    /// Markdown.
+    async fn agenda(&self) -> &str {
+        &self.0.agenda
+    }
+    /// Rises with every change (iCalendar SEQUENCE).
+    async fn sequence(&self) -> i32 {
+        self.0.sequence
+    }
+    /// The published report of this meeting, if any.
+    async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NewsPost>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(news_post::Entity::find()
+            .filter(news_post::Column::MeetingId.eq(self.0.id))
+            .filter(news_post::Column::PublishedAt.is_not_null())
+            .order_by_desc(news_post::Column::PublishedAt)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .map(NewsPost))
+    }
+}
+
+/// A meeting to schedule or change.
+#[derive(InputObject)]
+#[graphql(name = "MeetingInput")]
+pub struct MeetingInputObject {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+    #[graphql(default)]
+    pub agenda: String,
+}
+
+impl MeetingInputObject {
+    fn parse(self) -> AppResult<MeetingInput> {
+        let optional = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(MeetingInput {
+            title: NonEmptyText::parse(&self.title, MAX_TITLE)
+                .map_err(AppError::invalid("title"))?
+                .into_inner(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: optional(self.place),
+            online_url: optional(self.online_url),
+            agenda: self.agenda.chars().take(MAX_BODY).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct MeetingQuery;
+
+#[Object]
+impl MeetingQuery {
+    /// Network meetings; readable without login. At most 100.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        when: MeetingTime,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<Meeting>> {
+        if !(1..=100).contains(&first) {
+            return Err(AppError::bad_input("first", "must be between 1 and 100").into());
+        }
+        let state = ctx.data::<AppState>()?;
+        Ok(
+            service::list(&state.db, when == MeetingTime::Upcoming, first as u64)
+                .await?
+                .into_iter()
+                .map(Meeting)
+                .collect(),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct MeetingMutation;
+
+#[Object]
+impl MeetingMutation {
+    /// Admin: schedule a meeting, or a monthly series with `repeatMonthly` (1–12). Every mentor
+    /// gets an invitation with the `.ics` attached.
+    async fn schedule_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: MeetingInputObject,
+        #[graphql(default = 1)] repeat_monthly: i32,
+    ) -> async_graphql::Result<Vec<Meeting>> {
+        let viewer = require_viewer(ctx)?;
+        let input = input.parse()?;
+        let count = u32::try_from(repeat_monthly).unwrap_or(0);
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (meetings, event) = service::schedule(&txn, viewer, input, count).await?;
+        state.commit(txn, [event]).await?;
+        Ok(meetings.into_iter().map(Meeting).collect())
+    }
+
+    /// Admin: change a meeting; invitations are sent again with a higher SEQUENCE.
+    async fn update_meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: MeetingInputObject,
+    ) -> async_graphql::Result<Meeting> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let txn = state.begin().await?;
+        let (meeting, event) = service::update(&txn, viewer, id, input).await?;
+        state.commit(txn, [event]).await?;
+        Ok(Meeting(meeting))
+    }
+
+    /// Admins, contacts and mentors: publish the report of a meeting as a news post linked to it.
+    async fn publish_meeting_report(
+        &self,
+        ctx: &Context<'_>,
+        meeting_id: ID,
+        input: NewsInputObject,
+    ) -> async_graphql::Result<NewsPost> {
+        let viewer = require_viewer(ctx)?;
+        let meeting = parse_id("meetingId", &meeting_id)?;
+        let input = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        meeting::Entity::find_by_id(meeting)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::bad_input("meetingId", "no such meeting"))?;
+        let txn = state.begin().await?;
+        let (post, event) =
+            crate::news::service::publish(&txn, viewer, input, Some(meeting)).await?;
+        state.commit(txn, [event]).await?;
+        Ok(NewsPost(post))
+    }
+}

@@ -1,0 +1,205 @@
+//! Transactional logic of meetings.
+
+use chrono::{DateTime, Months, Utc};
+use entity::{event, meeting};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
+
+/// Most meetings one call may schedule as a monthly series.
+pub const MAX_SERIES: u32 = 12;
+
+/// A validated meeting.
+#[derive(Debug, Clone)]
+pub struct MeetingInput {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+    pub agenda: String,
+}
+
+impl MeetingInput {
+    /// Checks what does not depend on the database.
+    pub fn check(&self) -> AppResult<()> {
+        if self.ends_at <= self.starts_at {
+            return Err(AppError::bad_input("endsAt", "must be after the start"));
+        }
+        if self.place.is_none() && self.online_url.is_none() {
+            return Err(AppError::bad_input(
+                "place",
+                "give a place, an online link, or both",
+            ));
+        }
+        if let Some(url) = &self.online_url {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                return Err(AppError::bad_input("onlineUrl", "must be an http(s) link"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn require_admin(viewer: &Viewer) -> AppResult<()> {
+    if viewer.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Only administrators schedule network meetings.",
+        ))
+    }
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    first: &meeting::Model,
+    kind: &'static str,
+    actor: Uuid,
+) -> AppResult<event::Model> {
+    append_event(
+        db,
+        NewEvent {
+            kind,
+            actor_id: Some(actor),
+            subject_id: first.id,
+            object_id: first.series_id,
+            organization_ids: vec![],
+            topic_ids: vec![],
+            audience: vec![Reader::Public],
+        },
+    )
+    .await
+}
+
+/// Schedules one meeting, or `count` monthly ones at the same local time.
+pub async fn schedule(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: MeetingInput,
+    count: u32,
+) -> AppResult<(Vec<meeting::Model>, event::Model)> {
+    require_admin(viewer)?;
+    input.check()?;
+    if !(1..=MAX_SERIES).contains(&count) {
+        return Err(AppError::bad_input(
+            "repeatMonthly",
+            format!("must be between 1 and {MAX_SERIES}"),
+        ));
+    }
+    let series = (count > 1).then(Uuid::now_v7);
+    let tz = chrono_tz::Europe::Helsinki;
+    let (start_local, end_local) = (
+        input.starts_at.with_timezone(&tz).naive_local(),
+        input.ends_at.with_timezone(&tz).naive_local(),
+    );
+    let now = Utc::now();
+    let mut meetings = Vec::new();
+    for k in 0..count {
+        let shift = |at: chrono::NaiveDateTime| {
+            at.checked_add_months(Months::new(k))
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| AppError::bad_input("startsAt", "cannot repeat this date monthly"))
+        };
+        let meeting = meeting::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            title: Set(input.title.clone()),
+            starts_at: Set(shift(start_local)?),
+            ends_at: Set(shift(end_local)?),
+            place: Set(input.place.clone()),
+            online_url: Set(input.online_url.clone()),
+            agenda: Set(input.agenda.clone()),
+            sequence: Set(0),
+            series_id: Set(series),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        meetings.push(meeting);
+    }
+    let event = record(db, &meetings[0], kinds::MEETING_SCHEDULED, viewer.id()).await?;
+    Ok((meetings, event))
+}
+
+/// Changes a meeting; its SEQUENCE rises so calendars replace the old version.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    input: MeetingInput,
+) -> AppResult<(meeting::Model, event::Model)> {
+    require_admin(viewer)?;
+    input.check()?;
+    let current = meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("meeting"))?;
+    let meeting = meeting::ActiveModel {
+        id: Set(id),
+        title: Set(input.title),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        place: Set(input.place),
+        online_url: Set(input.online_url),
+        agenda: Set(input.agenda),
+        sequence: Set(current.sequence + 1),
+        series_id: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    let event = record(db, &meeting, kinds::MEETING_UPDATED, viewer.id()).await?;
+    Ok((meeting, event))
+}
+
+/// Upcoming meetings (soonest first) or past ones (latest first).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    upcoming: bool,
+    limit: u64,
+) -> AppResult<Vec<meeting::Model>> {
+    let now = Utc::now();
+    let query = if upcoming {
+        meeting::Entity::find()
+            .filter(meeting::Column::EndsAt.gte(now))
+            .order_by_asc(meeting::Column::StartsAt)
+    } else {
+        meeting::Entity::find()
+            .filter(meeting::Column::EndsAt.lt(now))
+            .order_by_desc(meeting::Column::StartsAt)
+    };
+    Ok(query.limit(limit).all(db).await?)
+}
+
+/// The meetings an invitation event is about: the whole series, or the one meeting.
+pub async fn of_event(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+) -> AppResult<Vec<meeting::Model>> {
+    Ok(match event.object_id {
+        Some(series) => {
+            meeting::Entity::find()
+                .filter(meeting::Column::SeriesId.eq(series))
+                .order_by_asc(meeting::Column::StartsAt)
+                .all(db)
+                .await?
+        }
+        None => meeting::Entity::find_by_id(event.subject_id)
+            .one(db)
+            .await?
+            .into_iter()
+            .collect(),
+    })
+}

@@ -1,0 +1,269 @@
+//! Network meetings: scheduling (and monthly series), the public list, the iCalendar feed,
+//! invitations with `.ics` to every mentor, and meeting reports.
+
+use std::str::FromStr;
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_ok, error_code, spawn_app, spawn_app_with};
+use crate::smtp::SmtpSink;
+
+const SCHEDULE: &str = "mutation($i: MeetingInput!, $n: Int!) { scheduleMeeting(input: $i, repeatMonthly: $n) { id title startsAt endsAt sequence } }";
+
+fn input(start: chrono::DateTime<Utc>) -> Value {
+    json!({
+        "title": "Digimentor network meeting",
+        "startsAt": start.to_rfc3339(),
+        "endsAt": (start + Duration::hours(2)).to_rfc3339(),
+        "place": "Main building, hall 12",
+        "onlineUrl": "https://meet.example.edu/digimentors",
+        "agenda": "1. News\n2. AI in exams",
+    })
+}
+
+fn properties<T: icalendar::Component>(component: &T) -> std::collections::HashMap<String, String> {
+    component
+        .properties()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn admins_schedule_monthly_series_that_anyone_can_see_and_subscribe_to() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let start = Utc::now() + Duration::days(7);
+    for who in ["visitor", "science.mentor", "lead", "unit.contact"] {
+        let body = app
+            .graphql(
+                SCHEDULE,
+                json!({ "i": input(start), "n": 1 }),
+                ch.token(who),
+            )
+            .await;
+        let expected = if who == "visitor" {
+            "UNAUTHENTICATED"
+        } else {
+            "FORBIDDEN"
+        };
+        assert_eq!(error_code(&body).as_deref(), Some(expected), "{who}");
+    }
+    let series = app
+        .graphql(
+            SCHEDULE,
+            json!({ "i": input(start), "n": 3 }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_ok(&series);
+    let meetings = series["data"]["scheduleMeeting"].as_array().unwrap();
+    assert_eq!(meetings.len(), 3);
+    // Monthly at the same local (Helsinki) time.
+    let local = |m: &Value| {
+        chrono::DateTime::parse_from_rfc3339(m["startsAt"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Helsinki)
+    };
+    assert_eq!(local(&meetings[0]).time(), local(&meetings[2]).time());
+    assert_eq!(
+        (local(&meetings[1]).date_naive() - local(&meetings[0]).date_naive()).num_days() >= 28,
+        true
+    );
+
+    let upcoming = app
+        .graphql(
+            "{ meetings(when: UPCOMING) { title place onlineUrl } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(upcoming["data"]["meetings"].as_array().unwrap().len(), 3);
+    let past = app
+        .graphql("{ meetings(when: PAST) { title } }", json!({}), None)
+        .await;
+    assert_eq!(past["data"]["meetings"], json!([]));
+
+    // A change keeps the UID and raises SEQUENCE.
+    let id = meetings[0]["id"].as_str().unwrap();
+    let mut changed = input(start + Duration::hours(1));
+    changed["title"] = json!("Moved meeting");
+    let updated = app.graphql("mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { sequence title } }", json!({ "id": id, "i": changed }), ch.token("admin")).await;
+    assert_eq!(
+        updated["data"]["updateMeeting"],
+        json!({ "sequence": 1, "title": "Moved meeting" })
+    );
+
+    let response = app
+        .client
+        .get(app.url("/feeds/meetings.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let text = response.text().await.unwrap();
+    let calendar = icalendar::Calendar::from_str(&text).expect("valid iCalendar");
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .collect();
+    assert_eq!(events.len(), 3);
+    let moved = events
+        .iter()
+        .map(|e| properties(*e))
+        .find(|p| p["SUMMARY"] == "Moved meeting")
+        .unwrap();
+    assert_eq!(moved["UID"], format!("meeting-{id}@digimentor.test"));
+    assert_eq!(moved["SEQUENCE"], "1");
+    assert!(text.contains("DTSTART;TZID=Europe/Helsinki:"), "{text}");
+    assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Helsinki"));
+    assert!(text.lines().all(|l| l.len() <= 76), "lines are folded");
+    assert_eq!(
+        moved["URL"],
+        format!("http://digimentor.test/meetings/{id}")
+    );
+}
+
+#[tokio::test]
+async fn meeting_input_is_validated() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let start = Utc::now() + Duration::days(3);
+    let mut before = input(start);
+    before["endsAt"] = json!((start - Duration::hours(1)).to_rfc3339());
+    let mut nowhere = input(start);
+    nowhere["place"] = Value::Null;
+    nowhere["onlineUrl"] = Value::Null;
+    let mut bad_link = input(start);
+    bad_link["onlineUrl"] = json!("javascript:alert(1)");
+    let mut no_title = input(start);
+    no_title["title"] = json!(" ");
+    for (vars, field) in [
+        (json!({ "i": before, "n": 1 }), "endsAt"),
+        (json!({ "i": nowhere, "n": 1 }), "place"),
+        (json!({ "i": bad_link, "n": 1 }), "onlineUrl"),
+        (json!({ "i": no_title, "n": 1 }), "title"),
+        (json!({ "i": input(start), "n": 13 }), "repeatMonthly"),
+    ] {
+        let body = app.graphql(SCHEDULE, vars, ch.token("admin")).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    let none = app
+        .graphql("{ meetings(when: UPCOMING) { id } }", json!({}), None)
+        .await;
+    assert_eq!(none["data"]["meetings"], json!([]));
+}
+
+#[tokio::test]
+async fn every_mentor_is_invited_with_an_ics_attachment() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let ch = app.seed_channel().await;
+    let start = Utc::now() + Duration::days(10);
+    assert_ok(
+        &app.graphql(
+            SCHEDULE,
+            json!({ "i": input(start), "n": 2 }),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    let messages = sink.messages();
+    let mut to: Vec<String> = messages
+        .iter()
+        .map(|m| m.to[0].trim_matches(|c| c == '<' || c == '>').to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "arts.mentor@uni.test",
+            "medicine.mentor@uni.test",
+            "science.comentor@uni.test",
+            "science.mentor@uni.test"
+        ]
+    );
+    let message = messages[0].parsed();
+    assert!(
+        message
+            .subject()
+            .unwrap()
+            .contains("Digimentor network meeting"),
+        "{:?}",
+        message.subject()
+    );
+    assert_eq!(message.attachment_count(), 1);
+    let attachment = message.attachment(0).unwrap();
+    let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
+    assert!(ics.contains("METHOD:REQUEST"));
+    let calendar = icalendar::Calendar::from_str(&ics).unwrap();
+    assert_eq!(
+        calendar
+            .components
+            .iter()
+            .filter(|c| c.as_event().is_some())
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_meeting_report_is_a_news_post_linked_to_its_meeting() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let scheduled = app
+        .graphql(
+            SCHEDULE,
+            json!({ "i": input(Utc::now() + Duration::days(1)), "n": 1 }),
+            ch.token("admin"),
+        )
+        .await;
+    let id = scheduled["data"]["scheduleMeeting"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = app
+        .graphql(
+            "mutation($m: ID!) { publishMeetingReport(meetingId: $m, input: { title: \"Report\", body: \"We discussed AI.\" }) { id meetingId } }",
+            json!({ "m": id }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(report["data"]["publishMeetingReport"]["meetingId"], id);
+    let staff = app
+        .graphql("mutation($m: ID!) { publishMeetingReport(meetingId: $m, input: { title: \"R\", body: \"B\" }) { id } }", json!({ "m": id }), ch.token("science.staff"))
+        .await;
+    assert_eq!(error_code(&staff).as_deref(), Some("FORBIDDEN"));
+    let unknown = app
+        .graphql("mutation($m: ID!) { publishMeetingReport(meetingId: $m, input: { title: \"R\", body: \"B\" }) { id } }", json!({ "m": uuid::Uuid::now_v7().to_string() }), ch.token("admin"))
+        .await;
+    assert_eq!(unknown["errors"][0]["extensions"]["field"], "meetingId");
+    let read = app
+        .graphql(
+            "{ meetings(when: UPCOMING) { report { title body } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        read["data"]["meetings"][0]["report"],
+        json!({ "title": "Report", "body": "We discussed AI." })
+    );
+    let news = app
+        .graphql(
+            "{ news { edges { node { title meetingId } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(news["data"]["news"]["edges"][0]["node"]["meetingId"], id);
+}
