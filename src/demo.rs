@@ -446,6 +446,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
         }
     }
     load_channel(&txn).await?;
+    load_open_pages(&txn).await?;
     txn.commit().await?;
     Ok(Credentials {
         admin_email: ADMIN_EMAIL.to_owned(),
@@ -700,6 +701,285 @@ async fn load_channel(db: &impl ConnectionTrait) -> AppResult<()> {
     Ok(())
 }
 
+/// A year of monthly meetings (past ones with reports), news, twenty tips and community plans,
+/// keyed by the meeting title: a second load adds nothing.
+async fn load_open_pages(db: &impl ConnectionTrait) -> AppResult<()> {
+    use chrono::{Datelike, Duration, Months, TimeZone, Utc};
+
+    use crate::meetings::service::{MeetingInput, schedule};
+    use crate::news::service::{NewsInput, publish};
+    use crate::plans::service::set_plan;
+    use crate::tips::service::{TipInput, create};
+
+    const MEETING_TITLE: &str = "Digimentor network meeting";
+    let exists = entity::meeting::Entity::find()
+        .filter(entity::meeting::Column::Title.eq(MEETING_TITLE))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let admin = as_person(db, "admin").await?;
+    let topic = |slug: &'static str| async move {
+        topic::Entity::find()
+            .filter(topic::Column::Slug.eq(slug))
+            .one(db)
+            .await?
+            .map(|t| t.id)
+            .ok_or(AppError::NotFound("topic"))
+    };
+
+    // Second Tuesday-ish of each month at 13:00 Helsinki time, starting eight months ago.
+    let first_month = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Helsinki)
+        .date_naive()
+        .with_day(10)
+        .unwrap_or_default()
+        - Months::new(8);
+    let start = chrono_tz::Europe::Helsinki
+        .from_local_datetime(&first_month.and_hms_opt(13, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let input = MeetingInput {
+        title: MEETING_TITLE.to_owned(),
+        starts_at: start,
+        ends_at: start + Duration::hours(2),
+        place: Some("Main building, hall 12".to_owned()),
+        online_url: Some("https://meet.example.edu/digimentors".to_owned()),
+        agenda:
+            "1. News from the communities\n2. Theme of the month\n3. Questions to service units"
+                .to_owned(),
+    };
+    let (meetings, _) = schedule(db, &admin, input, 12).await?;
+    let themes = [
+        "moodle",
+        "ai-in-teaching",
+        "accessibility",
+        "digital-exams",
+        "video-and-streaming",
+        "learning-analytics",
+        "copyright",
+        "online-collaboration",
+    ];
+    let writer = as_person(db, "aino.virtanen").await?;
+    for (meeting, theme) in meetings
+        .iter()
+        .filter(|m| m.ends_at < Utc::now())
+        .zip(themes)
+    {
+        let month = meeting
+            .starts_at
+            .with_timezone(&chrono_tz::Europe::Helsinki)
+            .format("%B %Y");
+        let report = NewsInput {
+            title: format!("Network meeting {month}: {theme}"),
+            body: format!(
+                "The mentors discussed **{theme}**. Communities shared their practices; the slides are in the shared folder."
+            ),
+            topic_ids: vec![topic(theme).await?],
+        };
+        publish(db, &writer, report, Some(meeting.id)).await?;
+    }
+    let contact = as_person(db, "petra.aalto").await?;
+    for (title, theme) in [
+        ("Moodle 5 upgrade in June", "moodle"),
+        ("New guidance on AI in assessment", "ai-in-teaching"),
+        (
+            "Captioning service available for all courses",
+            "accessibility",
+        ),
+        ("Exam room opening hours extended", "digital-exams"),
+    ] {
+        let news = NewsInput {
+            title: title.to_owned(),
+            body: format!("{title}. Read more from Learning Services."),
+            topic_ids: vec![topic(theme).await?],
+        };
+        publish(db, &contact, news, None).await?;
+    }
+
+    let tips: [(&str, &str, &str, &str); 20] = [
+        (
+            "aino.virtanen",
+            "science",
+            "moodle",
+            "Sähköinen tentti Moodlessa|Käytä tenttiin Moodlen tenttiä ja Exam-tilaa; satunnaista kysymykset.",
+        ),
+        (
+            "aino.virtanen",
+            "science",
+            "digital-exams",
+            "Exam week checklist|Book the exam rooms early and test every exam with a colleague.",
+        ),
+        (
+            "mikko.korhonen",
+            "science",
+            "video-and-streaming",
+            "Short lecture videos|Record 5–10 minute videos instead of full lectures.",
+        ),
+        (
+            "sara.lindqvist",
+            "science",
+            "accessibility",
+            "Tillgängliga PDF:er|Exportera dokument med rubriker och alternativtexter.",
+        ),
+        (
+            "elina.makinen",
+            "arts",
+            "ai-in-teaching",
+            "Tekoäly esseetehtävissä|Pyydä opiskelijoita raportoimaan tekoälyn käyttö.",
+        ),
+        (
+            "elina.makinen",
+            "arts",
+            "copyright",
+            "Open images for slides|Use openly licensed images and credit the author.",
+        ),
+        (
+            "johan.berg",
+            "arts",
+            "online-collaboration",
+            "Grupparbete på nätet|Använd delade dokument och tydliga roller.",
+        ),
+        (
+            "laura.nieminen",
+            "medicine",
+            "digital-exams",
+            "Kuvakysymykset tentissä|Lisää röntgenkuvat tenttikysymyksiin korkealla resoluutiolla.",
+        ),
+        (
+            "emma.wilson",
+            "medicine",
+            "learning-analytics",
+            "Early warning from Moodle logs|Check course activity after week two and contact inactive students.",
+        ),
+        (
+            "antti.heikkinen",
+            "law",
+            "moodle",
+            "Oikeustapausten analyysi Moodlessa|Käytä työpaja-aktiviteettia vertaisarviointiin.",
+        ),
+        (
+            "satu.koskinen",
+            "education",
+            "ai-in-teaching",
+            "AI as a sparring partner|Let students compare their answer with an AI answer and reflect.",
+        ),
+        (
+            "tiina.laine",
+            "education",
+            "accessibility",
+            "Saavutettavat videot|Tekstitä videot ja julkaise tekstivastine.",
+        ),
+        (
+            "oskar.holm",
+            "education",
+            "online-collaboration",
+            "Padlet för reflektion|Samla korta reflektioner efter varje lektion.",
+        ),
+        (
+            "pekka.jarvinen",
+            "social-sciences",
+            "learning-analytics",
+            "Course feedback dashboard|Share the feedback summary with students and say what you change.",
+        ),
+        (
+            "hanna.lehtonen",
+            "agriculture-forestry",
+            "video-and-streaming",
+            "Maastokurssin videot|Kuvaa maastotyöt lyhyiksi ohjevideoiksi.",
+        ),
+        (
+            "ville.saarinen",
+            "agriculture-forestry",
+            "data-protection",
+            "Tutkimusdata ja tietosuoja|Säilytä henkilötiedot yliopiston suojatulla levyllä.",
+        ),
+        (
+            "maria.salo",
+            "theology",
+            "copyright",
+            "Tekijänoikeudet kurssimateriaalissa|Linkitä artikkeleihin, älä lataa PDF:iä Moodleen.",
+        ),
+        (
+            "david.clarke",
+            "language-centre",
+            "online-collaboration",
+            "Conversation practice online|Use breakout rooms of three with rotating roles.",
+        ),
+        (
+            "riikka.turunen",
+            "open-university",
+            "moodle",
+            "Avoimen yliopiston Moodle-pohja|Käytä yhteistä kurssipohjaa, jossa ohjeet valmiina.",
+        ),
+        (
+            "riikka.turunen",
+            "open-university",
+            "data-protection",
+            "Opiskelijoiden tiedot etäopetuksessa|Älä tallenna tunteja ilman lupaa.",
+        ),
+    ];
+    for (author, org, theme, text) in tips {
+        let (title, body) = text.split_once('|').unwrap_or((text, text));
+        let author = as_person(db, author).await?;
+        let org = find_organization(db, org)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        let tip = TipInput {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            topic_ids: vec![topic(theme).await?],
+        };
+        create(db, &author, org.id, tip).await?;
+    }
+
+    let year = Utc::now().year();
+    for (mentor, community, goals, activities) in [
+        (
+            "aino.virtanen",
+            "science",
+            "Every course has a Moodle area with a clear structure.",
+            "Monthly Moodle clinics; peer observation of online teaching.",
+        ),
+        (
+            "elina.makinen",
+            "arts",
+            "Shared practices for AI in essay assignments.",
+            "Workshops each term; a shared assignment bank.",
+        ),
+        (
+            "satu.koskinen",
+            "education",
+            "All videos are captioned.",
+            "Captioning support hours; accessibility checklist in course templates.",
+        ),
+        (
+            "laura.nieminen",
+            "medicine",
+            "Digital exams in every first-year course.",
+            "Exam room training; question bank reviews.",
+        ),
+    ] {
+        let mentor = as_person(db, mentor).await?;
+        let org = find_organization(db, community)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        set_plan(
+            db,
+            &mentor,
+            org.id,
+            year,
+            goals.to_owned(),
+            activities.to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Titles of the demo inquiries; the first also marks that the channel is loaded.
 const INQUIRY_TITLES: [&str; 4] = [
     "Moodle exam practices",
@@ -709,7 +989,11 @@ const INQUIRY_TITLES: [&str; 4] = [
 ];
 
 async fn as_person(db: &impl ConnectionTrait, local_part: &str) -> AppResult<crate::auth::Viewer> {
-    let email = format!("{local_part}@demo.digimentor.fi");
+    let email = if local_part == "admin" {
+        ADMIN_EMAIL.to_owned()
+    } else {
+        format!("{local_part}@demo.digimentor.fi")
+    };
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)

@@ -399,6 +399,28 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
         assert!(n >= 1, "no {status:?} question");
     }
 
+    // The open pages: a year of monthly meetings, past ones reported, a dozen news posts,
+    // twenty tips and several community plans.
+    assert_eq!(
+        entity::meeting::Entity::find().count(&db).await.unwrap(),
+        12
+    );
+    let reports = entity::news_post::Entity::find()
+        .filter(entity::news_post::Column::MeetingId.is_not_null())
+        .count(&db)
+        .await
+        .unwrap();
+    assert!(reports >= 7, "{reports} reports");
+    assert!(entity::news_post::Entity::find().count(&db).await.unwrap() >= 12);
+    assert_eq!(entity::tip::Entity::find().count(&db).await.unwrap(), 20);
+    assert!(
+        entity::community_plan::Entity::find()
+            .count(&db)
+            .await
+            .unwrap()
+            >= 4
+    );
+
     let app = crate::helpers::spawn_app_on(url.clone()).await;
     let token = app.login(email, password).await;
     let me = app
