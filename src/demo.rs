@@ -751,6 +751,7 @@ async fn load_open_pages(db: &impl ConnectionTrait) -> AppResult<()> {
         agenda:
             "1. News from the communities\n2. Theme of the month\n3. Questions to service units"
                 .to_owned(),
+        topic_ids: vec![topic("online-collaboration").await?],
     };
     let (meetings, _) = schedule(db, &admin, input, 12).await?;
     let themes = [

@@ -16,6 +16,7 @@ pub mod inquiry_message;
 pub mod inquiry_target;
 pub mod inquiry_topic;
 pub mod meeting;
+pub mod meeting_topic;
 pub mod membership;
 pub mod news_post;
 pub mod news_topic;

@@ -12,6 +12,7 @@ mod m20261128_000007_create_news;
 mod m20261128_000008_create_tip;
 mod m20261128_000009_create_community_plan;
 mod m20261128_000010_create_meeting;
+mod m20261128_000011_create_meeting_topic;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_create_tip::Migration),
             Box::new(m20261128_000009_create_community_plan::Migration),
             Box::new(m20261128_000010_create_meeting::Migration),
+            Box::new(m20261128_000011_create_meeting_topic::Migration),
         ]
     }
 }

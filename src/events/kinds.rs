@@ -37,4 +37,5 @@ pub const FOLLOWED_BY_TOPIC: &[&str] = &[
     INQUIRY_ANSWERED,
     NEWS_PUBLISHED,
     TIP_CREATED,
+    MEETING_SCHEDULED,
 ];

@@ -27,7 +27,7 @@ use crate::inquiries::loaders::{
     MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
 };
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
-use crate::meetings::schema::{MeetingMutation, MeetingQuery};
+use crate::meetings::schema::{MeetingMutation, MeetingQuery, TopicsByMeeting};
 use crate::news::schema::{NewsMutation, NewsQuery, TopicsByNews};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
@@ -157,6 +157,7 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         TopicsByQuestion,
         TopicsByTip,
         TopicsByNews,
+        TopicsByMeeting,
     );
     data
 }

@@ -1,17 +1,25 @@
 //! GraphQL types and resolvers of meetings and meeting reports.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{meeting, news_post};
+use entity::{meeting_topic, topic};
+use sea_orm::DbErr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
 use super::service::{self, MeetingInput};
 use crate::auth::require_viewer;
 use crate::error::{AppError, AppResult};
-use crate::graphql::parse_id;
+use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::news::schema::{NewsInputObject, NewsPost};
 use crate::state::AppState;
+use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 
 /// Which meetings to list.
@@ -21,6 +29,30 @@ pub enum MeetingTime {
     Upcoming,
     /// Ended, latest first.
     Past,
+}
+
+/// Topics of meetings, keyed by meeting id.
+pub struct TopicsByMeeting(pub sea_orm::DatabaseConnection);
+
+impl Loader<Uuid> for TopicsByMeeting {
+    type Value = Vec<topic::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for (link, t) in meeting_topic::Entity::find()
+            .filter(meeting_topic::Column::MeetingId.is_in(keys.iter().copied()))
+            .find_also_related(topic::Entity)
+            .order_by_asc(topic::Column::Slug)
+            .all(&self.0)
+            .await?
+        {
+            if let Some(t) = t {
+                out.entry(link.meeting_id).or_default().push(t);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A network meeting.
@@ -54,6 +86,14 @@ impl Meeting {
     async fn sequence(&self) -> i32 {
         self.0.sequence
     }
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(load_one::<TopicsByMeeting>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Topic)
+            .collect())
+    }
     /// The published report of this meeting, if any.
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NewsPost>> {
         let state = ctx.data::<AppState>()?;
@@ -79,6 +119,8 @@ pub struct MeetingInputObject {
     pub online_url: Option<String>,
     #[graphql(default)]
     pub agenda: String,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
 }
 
 impl MeetingInputObject {
@@ -93,6 +135,11 @@ impl MeetingInputObject {
             place: optional(self.place),
             online_url: optional(self.online_url),
             agenda: self.agenda.chars().take(MAX_BODY).collect(),
+            topic_ids: self
+                .topic_ids
+                .iter()
+                .map(|id| parse_id("topicIds", id))
+                .collect::<AppResult<_>>()?,
         })
     }
 }

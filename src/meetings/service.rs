@@ -1,7 +1,7 @@
 //! Transactional logic of meetings.
 
 use chrono::{DateTime, Months, Utc};
-use entity::{event, meeting};
+use entity::{event, meeting, meeting_topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
+use crate::inquiries::service::check_topics;
 
 /// Most meetings one call may schedule as a monthly series.
 pub const MAX_SERIES: u32 = 12;
@@ -26,6 +27,7 @@ pub struct MeetingInput {
     pub place: Option<String>,
     pub online_url: Option<String>,
     pub agenda: String,
+    pub topic_ids: Vec<Uuid>,
 }
 
 impl MeetingInput {
@@ -60,11 +62,45 @@ fn require_admin(viewer: &Viewer) -> AppResult<()> {
     }
 }
 
+/// Replaces the topics of meetings.
+async fn set_topics(
+    db: &impl ConnectionTrait,
+    meetings: &[Uuid],
+    topics: &[Uuid],
+) -> AppResult<()> {
+    meeting_topic::Entity::delete_many()
+        .filter(meeting_topic::Column::MeetingId.is_in(meetings.iter().copied()))
+        .exec(db)
+        .await?;
+    let links: Vec<meeting_topic::ActiveModel> = meetings
+        .iter()
+        .flat_map(|m| {
+            topics.iter().map(move |t| meeting_topic::ActiveModel {
+                meeting_id: Set(*m),
+                topic_id: Set(*t),
+            })
+        })
+        .collect();
+    if !links.is_empty() {
+        meeting_topic::Entity::insert_many(links)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 async fn record(
     db: &impl ConnectionTrait,
     first: &meeting::Model,
     kind: &'static str,
     actor: Uuid,
+    topic_ids: Vec<Uuid>,
 ) -> AppResult<event::Model> {
     append_event(
         db,
@@ -74,7 +110,7 @@ async fn record(
             subject_id: first.id,
             object_id: first.series_id,
             organization_ids: vec![],
-            topic_ids: vec![],
+            topic_ids,
             audience: vec![Reader::Public],
         },
     )
@@ -128,7 +164,18 @@ pub async fn schedule(
         .await?;
         meetings.push(meeting);
     }
-    let event = record(db, &meetings[0], kinds::MEETING_SCHEDULED, viewer.id()).await?;
+    let topics = unique(input.topic_ids.clone());
+    check_topics(db, &topics).await?;
+    let ids: Vec<Uuid> = meetings.iter().map(|m| m.id).collect();
+    set_topics(db, &ids, &topics).await?;
+    let event = record(
+        db,
+        &meetings[0],
+        kinds::MEETING_SCHEDULED,
+        viewer.id(),
+        topics,
+    )
+    .await?;
     Ok((meetings, event))
 }
 
@@ -145,6 +192,9 @@ pub async fn update(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("meeting"))?;
+    let topics = unique(input.topic_ids.clone());
+    check_topics(db, &topics).await?;
+    set_topics(db, &[id], &topics).await?;
     let meeting = meeting::ActiveModel {
         id: Set(id),
         title: Set(input.title),
@@ -160,7 +210,7 @@ pub async fn update(
     }
     .update(db)
     .await?;
-    let event = record(db, &meeting, kinds::MEETING_UPDATED, viewer.id()).await?;
+    let event = record(db, &meeting, kinds::MEETING_UPDATED, viewer.id(), topics).await?;
     Ok((meeting, event))
 }
 

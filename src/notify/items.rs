@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
-use entity::{event, inquiry, inquiry_target, news_post, organization, tip};
+use entity::{event, inquiry, inquiry_target, meeting, news_post, organization, tip};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -48,6 +48,9 @@ impl Item {
             (kinds::TIP_CREATED, Locale::Fi) => format!("Uusi vinkki ({org}): {title}"),
             (kinds::TIP_CREATED, Locale::Sv) => format!("Nytt tips från {org}: {title}"),
             (kinds::TIP_CREATED, Locale::En) => format!("New tip from {org}: {title}"),
+            (kinds::MEETING_SCHEDULED, Locale::Fi) => format!("Verkostotapaaminen: {title}"),
+            (kinds::MEETING_SCHEDULED, Locale::Sv) => format!("Nätverksmöte: {title}"),
+            (kinds::MEETING_SCHEDULED, Locale::En) => format!("Network meeting: {title}"),
             _ => title.clone(),
         }
     }
@@ -110,9 +113,27 @@ pub async fn items_for(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let meetings: HashMap<Uuid, meeting::Model> = meeting::Entity::find()
+        .filter(meeting::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if e.kind == kinds::MEETING_SCHEDULED {
+                let meeting = meetings.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: meeting.title.clone(),
+                    organization: None,
+                    link: ctx.link(&format!("meetings/{}", meeting.id)),
+                    at: e.created_at,
+                });
+            }
             if e.kind == kinds::TIP_CREATED {
                 let tip = tips.get(&e.subject_id)?;
                 return Some(Item {

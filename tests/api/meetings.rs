@@ -268,3 +268,81 @@ async fn a_meeting_report_is_a_news_post_linked_to_its_meeting() {
         .await;
     assert_eq!(news["data"]["news"]["edges"][0]["node"]["meetingId"], id);
 }
+
+#[tokio::test]
+async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let ch = app.seed_channel().await;
+    let topic = app
+        .graphql("mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }", json!({}), ch.token("admin"))
+        .await["data"]["createTopic"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.graphql(
+        "mutation($t: ID!) { subscribeTopic(topicId: $t, frequency: IMMEDIATE) { frequency } }",
+        json!({ "t": topic }),
+        ch.token("arts.staff"),
+    )
+    .await;
+    let mut meeting = input(Utc::now() + Duration::days(5));
+    meeting["topicIds"] = json!([topic]);
+    let scheduled = app
+        .graphql(SCHEDULE, json!({ "i": meeting, "n": 1 }), ch.token("admin"))
+        .await;
+    assert_ok(&scheduled);
+    let id = scheduled["data"]["scheduleMeeting"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    let to_staff: Vec<_> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.to[0].contains("arts.staff"))
+        .collect();
+    assert_eq!(to_staff.len(), 1);
+    assert_eq!(
+        to_staff[0].parsed().subject(),
+        Some("[Digimentor] Tekoäly: Verkostotapaaminen: Digimentor network meeting")
+    );
+    let topics = app
+        .graphql(
+            "{ meetings(when: UPCOMING) { topics { slug } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        topics["data"]["meetings"][0]["topics"],
+        json!([{ "slug": "ai" }])
+    );
+
+    let before = sink.messages().len();
+    let mut moved = input(Utc::now() + Duration::days(6));
+    moved["topicIds"] = json!([topic]);
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { id } }",
+            json!({ "id": id, "i": moved }),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    let again = sink.messages()[before..].to_vec();
+    assert_eq!(again.len(), 4, "every mentor is told about the change");
+    let message = again[0].parsed();
+    assert!(
+        message.subject().unwrap().contains("Muuttunut"),
+        "{:?}",
+        message.subject()
+    );
+    let ics = String::from_utf8(message.attachment(0).unwrap().contents().to_vec()).unwrap();
+    assert!(
+        ics.contains("SEQUENCE:1") && ics.contains(&format!("UID:meeting-{id}@digimentor.test")),
+        "{ics}"
+    );
+}
