@@ -90,7 +90,26 @@ async fn admins_schedule_monthly_series_that_anyone_can_see_and_subscribe_to() {
     let id = meetings[0]["id"].as_str().unwrap();
     let mut changed = input(start + Duration::hours(1));
     changed["title"] = json!("Moved meeting");
-    let updated = app.graphql("mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { sequence title } }", json!({ "id": id, "i": changed }), ch.token("admin")).await;
+    let update = "mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { sequence title } }";
+    for who in ["science.mentor", "lead"] {
+        let denied = app
+            .graphql(update, json!({ "id": id, "i": changed }), ch.token(who))
+            .await;
+        assert_eq!(error_code(&denied).as_deref(), Some("FORBIDDEN"), "{who}");
+    }
+    let mut reversed = changed.clone();
+    reversed["endsAt"] = json!((start - Duration::hours(5)).to_rfc3339());
+    let invalid = app
+        .graphql(
+            update,
+            json!({ "id": id, "i": reversed }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(invalid["errors"][0]["extensions"]["field"], "endsAt");
+    let updated = app
+        .graphql(update, json!({ "id": id, "i": changed }), ch.token("admin"))
+        .await;
     assert_eq!(
         updated["data"]["updateMeeting"],
         json!({ "sequence": 1, "title": "Moved meeting" })
