@@ -23,19 +23,19 @@ use crate::directory::loaders::{
 use crate::directory::schema::{DirectoryMutation, DirectoryQuery};
 use crate::error::AppError;
 use crate::events::schema::EventSubscription;
-use crate::inquiries::loaders::{
-    MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry,
-};
+use crate::inquiries::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
-use crate::meetings::schema::{MeetingMutation, MeetingQuery, TopicsByMeeting};
-use crate::news::schema::{NewsMutation, NewsQuery, TopicsByNews};
+use crate::meetings::schema::{MeetingMutation, MeetingQuery};
+use crate::news::schema::{NewsMutation, NewsQuery};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
-use crate::questions::loaders::TopicsByQuestion;
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
 use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
-use crate::tips::schema::{TipMutation, TipQuery, TopicsByTip};
+use crate::tips::schema::{TipMutation, TipQuery};
+use crate::topics::loaders::{
+    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByQuestion, TopicsByTip,
+};
 use crate::topics::schema::{TopicMutation, TopicQuery};
 
 /// Every query, merged from the features.
@@ -145,18 +145,25 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
             $(data.insert(DataLoader::new($loader(state.db.clone()), tokio::spawn));)+
         };
     }
+    macro_rules! topic_loaders {
+        ($($loader:ident),+ $(,)?) => {
+            $(data.insert(DataLoader::new($loader::new(state.db.clone()), tokio::spawn));)+
+        };
+    }
     loaders!(
         MembersByOrganization,
         MembershipsByUser,
         OrganizationById,
         UserById,
         TargetsByInquiry,
-        TopicsByInquiry,
         MessagesByTarget,
         RevisionsByTarget,
+    );
+    topic_loaders!(
+        TopicsByInquiry,
         TopicsByQuestion,
-        TopicsByTip,
         TopicsByNews,
+        TopicsByTip,
         TopicsByMeeting,
     );
     data

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{inquiry_answer_revision, inquiry_message, inquiry_target, inquiry_topic, topic};
+use entity::{inquiry_answer_revision, inquiry_message, inquiry_target};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -25,30 +25,6 @@ impl Loader<Uuid> for TargetsByInquiry {
             .all(&self.0)
             .await?;
         Ok(group_by(rows, |t| t.inquiry_id))
-    }
-}
-
-/// Topics of inquiries, keyed by inquiry id.
-pub struct TopicsByInquiry(pub DatabaseConnection);
-
-impl Loader<Uuid> for TopicsByInquiry {
-    type Value = Vec<topic::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = inquiry_topic::Entity::find()
-            .filter(inquiry_topic::Column::InquiryId.is_in(keys.iter().copied()))
-            .find_also_related(topic::Entity)
-            .order_by_asc(topic::Column::Slug)
-            .all(&self.0)
-            .await?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for (link, topic) in rows {
-            if let Some(topic) = topic {
-                out.entry(link.inquiry_id).or_default().push(topic);
-            }
-        }
-        Ok(out)
     }
 }
 

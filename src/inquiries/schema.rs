@@ -7,7 +7,7 @@ use entity::{inquiry, inquiry_answer_revision, inquiry_message, inquiry_target};
 use futures_util::{Stream, StreamExt};
 
 use super::access;
-use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry, TopicsByInquiry};
+use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
 use super::service::{self, Addressees, InquiryFilter, NewInquiry, SlotResponse};
 use crate::auth::{Viewer, require_viewer, viewer};
 use crate::directory::loaders::{OrganizationById, UserById};
@@ -17,6 +17,7 @@ use crate::events::schema::readable_events;
 use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByInquiry;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 

@@ -1,16 +1,9 @@
 //! GraphQL types and resolvers of meetings and meeting reports.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::{meeting, news_post};
-use entity::{meeting_topic, topic};
-use sea_orm::DbErr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use super::service::{self, MeetingInput};
 use crate::auth::require_viewer;
@@ -19,6 +12,7 @@ use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::news::schema::{NewsInputObject, NewsPost};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByMeeting;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 
@@ -29,30 +23,6 @@ pub enum MeetingTime {
     Upcoming,
     /// Ended, latest first.
     Past,
-}
-
-/// Topics of meetings, keyed by meeting id.
-pub struct TopicsByMeeting(pub sea_orm::DatabaseConnection);
-
-impl Loader<Uuid> for TopicsByMeeting {
-    type Value = Vec<topic::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for (link, t) in meeting_topic::Entity::find()
-            .filter(meeting_topic::Column::MeetingId.is_in(keys.iter().copied()))
-            .find_also_related(topic::Entity)
-            .order_by_asc(topic::Column::Slug)
-            .all(&self.0)
-            .await?
-        {
-            if let Some(t) = t {
-                out.entry(link.meeting_id).or_default().push(t);
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// A network meeting.

@@ -1,16 +1,9 @@
 //! GraphQL types and resolvers of the news column.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::connection::Connection;
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::news_post;
-use entity::{news_topic, topic};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use super::service::{self, NewsInput};
 use crate::auth::{require_viewer, viewer};
@@ -21,32 +14,9 @@ use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByNews;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
-
-/// Topics of posts, keyed by post id.
-pub struct TopicsByNews(pub sea_orm::DatabaseConnection);
-
-impl Loader<Uuid> for TopicsByNews {
-    type Value = Vec<topic::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for (link, t) in news_topic::Entity::find()
-            .filter(news_topic::Column::NewsId.is_in(keys.iter().copied()))
-            .find_also_related(topic::Entity)
-            .order_by_asc(topic::Column::Slug)
-            .all(&self.0)
-            .await?
-        {
-            if let Some(t) = t {
-                out.entry(link.news_id).or_default().push(t);
-            }
-        }
-        Ok(out)
-    }
-}
 
 /// A post in the news column (a meeting report when linked to a meeting).
 pub struct NewsPost(pub news_post::Model);

@@ -2,6 +2,5 @@
 //! them to the right service unit, whose contacts answer.
 
 pub mod access;
-pub mod loaders;
 pub mod schema;
 pub mod service;

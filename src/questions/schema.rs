@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use entity::question;
 
 use super::access;
-use super::loaders::TopicsByQuestion;
 use super::service::{self, NewQuestion, QuestionFilter};
 use crate::auth::require_viewer;
 use crate::directory::loaders::{OrganizationById, UserById};
@@ -16,6 +15,7 @@ use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByQuestion;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 

@@ -1,15 +1,10 @@
 //! GraphQL types and resolvers of the tips bank.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::connection::Connection;
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::{tip, tip_topic, topic};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
-use uuid::Uuid;
+use entity::tip;
+use sea_orm::EntityTrait;
 
 use super::service::{self, TipInput};
 use crate::auth::require_viewer;
@@ -20,34 +15,9 @@ use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByTip;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
-
-/// Topics of tips, keyed by tip id.
-pub struct TopicsByTip(pub DatabaseConnection);
-
-impl Loader<Uuid> for TopicsByTip {
-    type Value = Vec<topic::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for (link, t) in tip_topic::Entity::find()
-            .filter(tip_topic::Column::TipId.is_in(keys.iter().copied()))
-            .find_also_related(topic::Entity)
-            .all(&self.0)
-            .await?
-        {
-            if let Some(t) = t {
-                out.entry(link.tip_id).or_default().push(t);
-            }
-        }
-        for list in out.values_mut() {
-            list.sort_by(|a, b| a.slug.cmp(&b.slug));
-        }
-        Ok(out)
-    }
-}
 
 /// A good practice from a community.
 pub struct Tip(pub tip::Model);
