@@ -5,13 +5,11 @@ use entity::inquiry::{self, InquiryStatus};
 use entity::inquiry_target::{self, TargetStatus};
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
-use entity::{
-    event, inquiry_answer_revision, inquiry_message, inquiry_topic, organization, topic, user,
-};
+use entity::{event, inquiry_answer_revision, inquiry_message, inquiry_topic, organization, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -23,6 +21,7 @@ use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::graphql::pagination::Page;
+use crate::topics::service::existing_topics;
 
 /// Longest title, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -135,21 +134,6 @@ async fn topic_ids(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<Uu
         .collect())
 }
 
-/// Checks that every topic id exists.
-pub async fn check_topics(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<()> {
-    let found = topic::Entity::find()
-        .filter(topic::Column::Id.is_in(ids.iter().copied()))
-        .count(db)
-        .await?;
-    if found != ids.len() as u64 {
-        return Err(AppError::bad_input(
-            "topicIds",
-            "names a topic that does not exist",
-        ));
-    }
-    Ok(())
-}
-
 /// Creates a draft inquiry with one pending slot per addressed community.
 pub async fn create_inquiry(
     db: &impl ConnectionTrait,
@@ -178,10 +162,7 @@ pub async fn create_inquiry(
     if new.deadline.is_some_and(|d| d <= Utc::now()) {
         return Err(AppError::bad_input("deadline", "must be in the future"));
     }
-    let mut topics = new.topic_ids.clone();
-    topics.sort();
-    topics.dedup();
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &new.topic_ids).await?;
     let communities = addressed_communities(db, &new.addressees).await?;
 
     let now = Utc::now();

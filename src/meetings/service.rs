@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
-use crate::inquiries::service::check_topics;
+use crate::topics::service::existing_topics;
 
 /// Most meetings one call may schedule as a monthly series.
 pub const MAX_SERIES: u32 = 12;
@@ -89,12 +89,6 @@ async fn set_topics(
     Ok(())
 }
 
-fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 async fn record(
     db: &impl ConnectionTrait,
     first: &meeting::Model,
@@ -164,8 +158,7 @@ pub async fn schedule(
         .await?;
         meetings.push(meeting);
     }
-    let topics = unique(input.topic_ids.clone());
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &input.topic_ids).await?;
     let ids: Vec<Uuid> = meetings.iter().map(|m| m.id).collect();
     set_topics(db, &ids, &topics).await?;
     let event = record(
@@ -192,8 +185,7 @@ pub async fn update(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("meeting"))?;
-    let topics = unique(input.topic_ids.clone());
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &input.topic_ids).await?;
     set_topics(db, &[id], &topics).await?;
     let meeting = meeting::ActiveModel {
         id: Set(id),

@@ -15,7 +15,7 @@ use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::graphql::pagination::Page;
-use crate::inquiries::service::check_topics;
+use crate::topics::service::existing_topics;
 
 /// A validated post.
 pub struct NewsInput {
@@ -75,12 +75,6 @@ async fn record(
     .await
 }
 
-fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// Publishes a post (a meeting report when `meeting_id` is set).
 pub async fn publish(
     db: &impl ConnectionTrait,
@@ -93,8 +87,7 @@ pub async fn publish(
             "Admins, contacts and mentors write the news column.",
         ));
     }
-    let topics = unique(input.topic_ids);
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &input.topic_ids).await?;
     let now = Utc::now();
     let post = news_post::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -138,8 +131,7 @@ pub async fn update(
     input: NewsInput,
 ) -> AppResult<(news_post::Model, event::Model)> {
     find_editable(db, viewer, id).await?;
-    let topics = unique(input.topic_ids);
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &input.topic_ids).await?;
     let post = news_post::ActiveModel {
         id: Set(id),
         title: Set(input.title),

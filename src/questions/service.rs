@@ -19,7 +19,7 @@ use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::graphql::pagination::Page;
-use crate::inquiries::service::check_topics;
+use crate::topics::service::existing_topics;
 
 /// A validated new question.
 pub struct NewQuestion {
@@ -103,10 +103,7 @@ pub async fn ask_question(
             "You can ask only in a community you belong to.",
         ));
     }
-    let mut topics = new.topic_ids;
-    topics.sort();
-    topics.dedup();
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &new.topic_ids).await?;
     let now = Utc::now();
     let q = question::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -18,7 +18,7 @@ use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::graphql::pagination::Page;
 use crate::inquiries::access::acts_for_inquirer;
-use crate::inquiries::service::check_topics;
+use crate::topics::service::existing_topics;
 
 /// A validated tip.
 pub struct TipInput {
@@ -30,11 +30,9 @@ pub struct TipInput {
 async fn save_topics(
     db: &impl ConnectionTrait,
     tip: Uuid,
-    mut topics: Vec<Uuid>,
+    topics: Vec<Uuid>,
 ) -> AppResult<Vec<Uuid>> {
-    topics.sort();
-    topics.dedup();
-    check_topics(db, &topics).await?;
+    let topics = existing_topics(db, &topics).await?;
     tip_topic::Entity::delete_many()
         .filter(tip_topic::Column::TipId.eq(tip))
         .exec(db)

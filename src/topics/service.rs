@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use entity::{event, topic};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -10,6 +13,25 @@ use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::{Slug, TranslatedNames};
+
+/// The distinct topic ids of an input, in a stable order, after checking that each exists;
+/// an unknown one is `BAD_USER_INPUT` on `topicIds`.
+pub async fn existing_topics(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let found = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(ids.iter().copied()))
+        .count(db)
+        .await?;
+    if found != ids.len() as u64 {
+        return Err(AppError::bad_input(
+            "topicIds",
+            "names a topic that does not exist",
+        ));
+    }
+    Ok(ids)
+}
 
 /// All topics, by slug.
 pub async fn list_topics(db: &impl ConnectionTrait) -> AppResult<Vec<topic::Model>> {
