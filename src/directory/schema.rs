@@ -424,9 +424,7 @@ impl DirectoryMutation {
 fn new_user(input: CreateUserInput) -> AppResult<NewUser> {
     Ok(NewUser {
         email: Email::parse(&input.email).map_err(AppError::invalid("email"))?,
-        display_name: NonEmptyText::parse(&input.display_name, 200)
-            .map_err(AppError::invalid("displayName"))?
-            .into_inner(),
+        display_name: NonEmptyText::input("displayName", &input.display_name, 200)?,
         locale: input.locale.into(),
         time_zone: TimeZone::parse(&input.time_zone).map_err(AppError::invalid("timeZone"))?,
         is_admin: input.is_admin,

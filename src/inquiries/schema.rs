@@ -411,12 +411,6 @@ pub struct PostInquiryMessageInput {
     pub body: String,
 }
 
-fn text(field: &str, raw: &str, max: usize) -> AppResult<String> {
-    Ok(NonEmptyText::parse(raw, max)
-        .map_err(AppError::invalid(field))?
-        .into_inner())
-}
-
 fn parse_ids(field: &str, ids: &[ID]) -> AppResult<Vec<uuid::Uuid>> {
     ids.iter().map(|id| parse_id(field, id)).collect()
 }
@@ -435,8 +429,8 @@ impl CreateInquiryInput {
         };
         Ok(NewInquiry {
             organization_id: parse_id("organizationId", &self.organization_id)?,
-            title: text("title", &self.title, service::MAX_TITLE)?,
-            body: text("body", &self.body, service::MAX_BODY)?,
+            title: NonEmptyText::input("title", &self.title, service::MAX_TITLE)?,
+            body: NonEmptyText::input("body", &self.body, service::MAX_BODY)?,
             topic_ids: parse_ids("topicIds", &self.topic_ids)?,
             deadline: self.deadline,
             addressees,
@@ -493,7 +487,7 @@ impl InquiryMutation {
         ctx: &Context<'_>,
         input: AnswerInquiryInput,
     ) -> async_graphql::Result<InquiryTarget> {
-        let body = text("body", &input.body, service::MAX_BODY)?;
+        let body = NonEmptyText::input("body", &input.body, service::MAX_BODY)?;
         respond(
             ctx,
             &input.target_id,
@@ -509,7 +503,7 @@ impl InquiryMutation {
         ctx: &Context<'_>,
         input: DeclineInquiryInput,
     ) -> async_graphql::Result<InquiryTarget> {
-        let reason = text("reason", &input.reason, service::MAX_BODY)?;
+        let reason = NonEmptyText::input("reason", &input.reason, service::MAX_BODY)?;
         respond(
             ctx,
             &input.target_id,
@@ -527,7 +521,7 @@ impl InquiryMutation {
     ) -> async_graphql::Result<InquiryMessage> {
         let viewer = require_viewer(ctx)?;
         let target = parse_id("targetId", &input.target_id)?;
-        let body = text("body", &input.body, service::MAX_BODY)?;
+        let body = NonEmptyText::input("body", &input.body, service::MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
         let txn = state.begin().await?;
         let (message, event) = service::post_message(&txn, viewer, target, body).await?;

@@ -97,9 +97,7 @@ impl MeetingInputObject {
     fn parse(self) -> AppResult<MeetingInput> {
         let optional = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(MeetingInput {
-            title: NonEmptyText::parse(&self.title, MAX_TITLE)
-                .map_err(AppError::invalid("title"))?
-                .into_inner(),
+            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             place: optional(self.place),

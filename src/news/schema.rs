@@ -9,7 +9,7 @@ use super::service::{self, NewsInput};
 use crate::auth::{require_viewer, viewer};
 use crate::directory::loaders::UserById;
 use crate::directory::schema::Person;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
@@ -72,12 +72,8 @@ pub struct NewsInputObject {
 impl NewsInputObject {
     pub fn parse(self) -> AppResult<NewsInput> {
         Ok(NewsInput {
-            title: NonEmptyText::parse(&self.title, MAX_TITLE)
-                .map_err(AppError::invalid("title"))?
-                .into_inner(),
-            body: NonEmptyText::parse(&self.body, MAX_BODY)
-                .map_err(AppError::invalid("body"))?
-                .into_inner(),
+            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
+            body: NonEmptyText::input("body", &self.body, MAX_BODY)?,
             topic_ids: self
                 .topic_ids
                 .iter()

@@ -9,7 +9,6 @@ use crate::auth::require_viewer;
 use crate::directory::loaders::{OrganizationById, UserById};
 use crate::directory::schema::{Organization, Person};
 use crate::directory::service::find_organization_by_slug;
-use crate::error::AppError;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::MAX_BODY;
 use crate::state::AppState;
@@ -116,12 +115,8 @@ impl PlanMutation {
     ) -> async_graphql::Result<CommunityPlan> {
         let viewer = require_viewer(ctx)?;
         let community = parse_id("communityId", &community_id)?;
-        let goals = NonEmptyText::parse(&goals, MAX_BODY)
-            .map_err(AppError::invalid("goals"))?
-            .into_inner();
-        let activities = NonEmptyText::parse(&activities, MAX_BODY)
-            .map_err(AppError::invalid("activities"))?
-            .into_inner();
+        let goals = NonEmptyText::input("goals", &goals, MAX_BODY)?;
+        let activities = NonEmptyText::input("activities", &activities, MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
         let txn = state.begin().await?;
         let (plan, event) =

@@ -250,12 +250,6 @@ pub struct CloseQuestionInput {
     pub duplicate_of: Option<ID>,
 }
 
-fn text(field: &str, raw: &str, max: usize) -> AppResult<String> {
-    Ok(NonEmptyText::parse(raw, max)
-        .map_err(AppError::invalid(field))?
-        .into_inner())
-}
-
 #[derive(Default)]
 pub struct QuestionMutation;
 
@@ -270,8 +264,8 @@ impl QuestionMutation {
         let viewer = require_viewer(ctx)?;
         let new = NewQuestion {
             community_id: parse_id("communityId", &input.community_id)?,
-            title: text("title", &input.title, MAX_TITLE)?,
-            body: text("body", &input.body, MAX_BODY)?,
+            title: NonEmptyText::input("title", &input.title, MAX_TITLE)?,
+            body: NonEmptyText::input("body", &input.body, MAX_BODY)?,
             topic_ids: input
                 .topic_ids
                 .iter()
@@ -296,7 +290,7 @@ impl QuestionMutation {
         let unit = parse_id("serviceUnitId", &input.service_unit_id)?;
         let note = match input.note.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(note) => Some(text("note", note, MAX_BODY)?),
+            Some(note) => Some(NonEmptyText::input("note", note, MAX_BODY)?),
         };
         let state = ctx.data::<AppState>()?;
         let txn = state.begin().await?;
@@ -314,7 +308,7 @@ impl QuestionMutation {
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("questionId", &input.question_id)?;
-        let body = text("body", &input.body, MAX_BODY)?;
+        let body = NonEmptyText::input("body", &input.body, MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
         let txn = state.begin().await?;
         let (q, event) = service::answer_question(&txn, viewer, id, body).await?;
@@ -330,7 +324,7 @@ impl QuestionMutation {
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("questionId", &input.question_id)?;
-        let reason = text("reason", &input.reason, MAX_BODY)?;
+        let reason = NonEmptyText::input("reason", &input.reason, MAX_BODY)?;
         let duplicate_of = input
             .duplicate_of
             .as_ref()

@@ -78,12 +78,8 @@ pub struct TipInputObject {
 impl TipInputObject {
     fn parse(self) -> AppResult<TipInput> {
         Ok(TipInput {
-            title: NonEmptyText::parse(&self.title, MAX_TITLE)
-                .map_err(AppError::invalid("title"))?
-                .into_inner(),
-            body: NonEmptyText::parse(&self.body, MAX_BODY)
-                .map_err(AppError::invalid("body"))?
-                .into_inner(),
+            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
+            body: NonEmptyText::input("body", &self.body, MAX_BODY)?,
             topic_ids: self
                 .topic_ids
                 .iter()

@@ -23,6 +23,13 @@ impl NonEmptyText {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    /// Parses an input field: the trimmed text, or `BAD_USER_INPUT` naming `field`.
+    pub fn input(field: &str, raw: &str, max_chars: usize) -> AppResult<String> {
+        Self::parse(raw, max_chars)
+            .map(Self::into_inner)
+            .map_err(AppError::invalid(field))
+    }
 }
 
 /// A name in Finnish, Swedish and English, each required.
@@ -38,11 +45,7 @@ impl TranslatedNames {
     /// `nameEn`), as every input with translated names spells them.
     pub fn parse(fi: &str, sv: &str, en: &str) -> AppResult<Self> {
         const MAX: usize = 200;
-        let one = |field: &str, raw: &str| {
-            NonEmptyText::parse(raw, MAX)
-                .map(NonEmptyText::into_inner)
-                .map_err(AppError::invalid(field))
-        };
+        let one = |field: &str, raw: &str| NonEmptyText::input(field, raw, MAX);
         Ok(Self {
             fi: one("nameFi", fi)?,
             sv: one("nameSv", sv)?,
