@@ -625,7 +625,19 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     let sink = SmtpSink::start().await;
     let app = app_with_sink(&sink).await;
     let ch = app.seed_channel().await;
-    let deadline = Utc::now() + chrono::Duration::days(10);
+    // Noon in Helsinki ten days ahead, so "30 minutes before" is on the deadline day whatever
+    // the hour the test runs at.
+    let deadline = {
+        use chrono::TimeZone;
+        let day = Utc::now()
+            .with_timezone(&chrono_tz::Europe::Helsinki)
+            .date_naive()
+            + chrono::Duration::days(10);
+        chrono_tz::Europe::Helsinki
+            .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
     let created = app
         .graphql(
             "mutation($o: ID!, $c: [ID!]!, $d: DateTime!) { createInquiry(input: { organizationId: $o, title: \"Deadline\", body: \"b\", communityIds: $c, deadline: $d }) { id targets { id community { slug } } } }",
