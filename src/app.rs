@@ -136,7 +136,7 @@ async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
         chrono::Duration::from_std(state.config.reminder_lead).unwrap_or(chrono::Duration::days(3));
     loop {
         let now = chrono::Utc::now();
-        match reminders::queue_due(&state.db, now, lead, state.config.mail_domain()).await {
+        match reminders::queue_due(&state.db, now, lead, state.mail.domain()).await {
             Ok(0) => {}
             Ok(queued) => {
                 tracing::info!(queued, "deadline reminders queued");

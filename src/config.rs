@@ -72,11 +72,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// The domain of Message-IDs: the host of `PUBLIC_URL`.
-    pub fn mail_domain(&self) -> &str {
-        self.public_url.host_str().unwrap_or("localhost")
-    }
-
     /// Validates raw settings; the first invalid one is reported.
     pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
         let database_url = s.database_url.trim().to_owned();

@@ -540,11 +540,8 @@ async fn respond(
     let target = parse_id("targetId", target)?;
     let state = ctx.data::<AppState>()?;
     let txn = state.begin().await?;
-    let (slot, event) =
+    let (slot, inquiry, event) =
         service::respond_to_inquiry(&txn, viewer, target, response, expected_version).await?;
-    let inquiry = service::load_readable(&txn, viewer, slot.inquiry_id)
-        .await?
-        .inquiry;
     state.commit(txn, [event]).await?;
     Ok(InquiryTarget { slot, inquiry })
 }

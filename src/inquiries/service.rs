@@ -365,14 +365,14 @@ pub enum SlotResponse {
 
 /// Answers or declines on behalf of a community. `expected_version` must be the slot's current
 /// version; otherwise a co-mentor changed it meanwhile and the write is refused with `CONFLICT`
-/// naming them. The replaced state is kept as a revision.
+/// naming them. The replaced state is kept as a revision. Returns the slot with its inquiry.
 pub async fn respond_to_inquiry(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     target_id: Uuid,
     response: SlotResponse,
     expected_version: i32,
-) -> AppResult<(inquiry_target::Model, event::Model)> {
+) -> AppResult<(inquiry_target::Model, inquiry::Model, event::Model)> {
     let slot = inquiry_target::Entity::find_by_id(target_id)
         .one(db)
         .await?
@@ -471,7 +471,7 @@ pub async fn respond_to_inquiry(
         },
     )
     .await?;
-    Ok((slot, event))
+    Ok((slot, loaded.inquiry, event))
 }
 
 /// The `CONFLICT` for a stale version, naming who changed the slot and when.
