@@ -172,6 +172,22 @@ async fn mentors_answer_directly_or_close_duplicates() {
     let app = spawn_app().await;
     let ch = app.seed_channel().await;
     let original = ask(&app, &ch, "science.staff", "Where is the Moodle guide?").await;
+    let moodle = app
+        .graphql("mutation { createTopic(input: { slug: \"moodle\", nameFi: \"Moodle\", nameSv: \"Moodle\", nameEn: \"Moodle\" }) { id } }", json!({}), ch.token("admin"))
+        .await["data"]["createTopic"]["id"]
+        .clone();
+    let tagged = app
+        .graphql(
+            "mutation($c: ID!, $t: ID!) { askQuestion(input: { communityId: $c, title: \"Tagged\", body: \"b\", topicIds: [$t, $t] }) { topics { slug } } }",
+            json!({ "c": ch.org("science"), "t": moodle }),
+            ch.token("science.staff"),
+        )
+        .await;
+    assert_eq!(
+        tagged["data"]["askQuestion"]["topics"],
+        json!([{ "slug": "moodle" }]),
+        "a repeated topic is kept once"
+    );
     let duplicate = ask(&app, &ch, "science.staff2", "Moodle guide?").await;
 
     let answered = app

@@ -193,3 +193,25 @@ async fn an_answer_becomes_a_tip_once_with_attribution() {
         .await;
     assert_eq!(titles(&found), ["Peer review in Moodle"]);
 }
+
+#[tokio::test]
+async fn a_title_match_outranks_a_body_that_repeats_the_word() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    tip(
+        &app,
+        &ch,
+        "Practical advice",
+        "Exam, exam: plan the exam early, check the exam room.",
+    )
+    .await;
+    tip(&app, &ch, "Exam", "Long text about planning courses, booking rooms and writing clear instructions for students.").await;
+    let found = app
+        .graphql(
+            "{ tips(search: \"exam\") { edges { node { title } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&found), ["Exam", "Practical advice"]);
+}
