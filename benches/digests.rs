@@ -67,7 +67,9 @@ async fn main() {
             dir.path().join("bench.db").display()
         )
     });
-    let db = digimentor::db::connect(&url).await.unwrap();
+    let db = digimentor::db::connect(&url, &Default::default())
+        .await
+        .unwrap();
     digimentor::db::migrate(&db).await.unwrap();
     if user::Entity::find().count(&db).await.unwrap() > 0 {
         panic!("BENCH_DATABASE_URL must point at an empty database");

@@ -6,19 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use sea_orm::DbBackend;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::config::Config;
 use crate::db;
+use crate::db::single_instance::InstanceLock;
+use crate::events::relay::Relay;
 use crate::graphql::build_schema;
 use crate::http::{HttpState, router};
 use crate::notify::mailer::Mailer;
-use crate::notify::reminders;
 use crate::notify::render::Renderer;
 use crate::notify::worker::Worker;
+use crate::scheduler;
 use crate::state::AppState;
-use crate::subscriptions::digests;
 use crate::subscriptions::token::Signer;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -29,14 +31,22 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     worker: Worker,
+    /// Stops the event relay when the application ends (or is dropped unstarted).
+    relay_guard: DropGuard,
+    /// SQLite: this process's claim on the database file.
+    _instance_lock: Option<InstanceLock>,
 }
 
 impl Application {
     /// Connects to the database, applies migrations and binds the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url)
+        let db = db::connect(&config.database_url, &config.database)
             .await
             .context("connecting to the database (DATABASE_URL)")?;
+        let instance_lock = match db.get_database_backend() {
+            DbBackend::Sqlite => db::single_instance::acquire(&db).await?,
+            _ => None,
+        };
         db::migrate(&db)
             .await
             .context("applying database migrations")?;
@@ -59,11 +69,27 @@ impl Application {
             Arc::new(renderer),
             settings,
             state.mail_wake.clone(),
+            state.metrics.clone(),
         );
+        let relay_stop = CancellationToken::new();
+        if db::is_postgres(&state.config.database_url) {
+            Relay::new(
+                &state.config.database_url,
+                &format!("{}-listener-{}", db::APPLICATION_NAME, state.instance),
+                state.db.clone(),
+                state.events.clone(),
+                state.metrics.clone(),
+            )?
+            .start(relay_stop.clone())
+            .await
+            .context("starting the event listener")?;
+        }
         Ok(Self {
             listener,
             state,
             worker,
+            relay_guard: relay_stop.drop_guard(),
+            _instance_lock: instance_lock,
         })
     }
 
@@ -98,7 +124,7 @@ impl Application {
         let background = if self.state.config.run_workers {
             vec![
                 tokio::spawn(self.worker.run(cancel.clone())),
-                tokio::spawn(run_scheduler(self.state.clone(), cancel.clone())),
+                tokio::spawn(scheduler::run(self.state.clone(), cancel.clone())),
             ]
         } else {
             Vec::new()
@@ -122,44 +148,8 @@ impl Application {
         for task in background {
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
         }
+        drop(self.relay_guard);
         Ok(())
-    }
-}
-
-/// How often the scheduler looks for due reminders.
-const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Queues due deadline reminders and digests every minute until shutdown. Safe on every
-/// instance: each reminder and digest has its own dedupe key.
-async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
-    let lead =
-        chrono::Duration::from_std(state.config.reminder_lead).unwrap_or(chrono::Duration::days(3));
-    loop {
-        let now = chrono::Utc::now();
-        match reminders::queue_due(&state.db, now, lead, state.mail.domain()).await {
-            Ok(0) => {}
-            Ok(queued) => {
-                tracing::info!(queued, "deadline reminders queued");
-                state.mail_wake.notify_one();
-            }
-            Err(err) => err.log_if_internal(),
-        }
-        match digests::run(&state.db, &state.mail, now).await {
-            Ok(report) if report.queued > 0 => {
-                tracing::info!(
-                    queued = report.queued,
-                    empty = report.empty,
-                    "digests queued"
-                );
-                state.mail_wake.notify_one();
-            }
-            Ok(_) => {}
-            Err(err) => err.log_if_internal(),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(SCHEDULER_INTERVAL) => {}
-            () = shutdown.cancelled() => break,
-        }
     }
 }
 

@@ -75,6 +75,33 @@ pub struct Settings {
     )]
     pub database_url: String,
 
+    /// PostgreSQL: connections in this instance's pool (the event listener has one more).
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value = "16",
+        global = true
+    )]
+    pub database_max_connections: String,
+
+    /// PostgreSQL: milliseconds a single statement may run before it is cancelled.
+    #[arg(
+        long,
+        env = "DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value = "30000",
+        global = true
+    )]
+    pub database_statement_timeout_ms: String,
+
+    /// PostgreSQL: milliseconds a transaction may sit idle before the server ends its session.
+    #[arg(
+        long,
+        env = "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value = "60000",
+        global = true
+    )]
+    pub database_idle_in_transaction_timeout_ms: String,
+
     /// Address and port to listen on.
     #[arg(long, env = "BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: String,

@@ -24,13 +24,13 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(&config.database_url, &config.database).await?;
             db::migrate(&db).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Demo => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(&config.database_url, &config.database).await?;
             db::migrate(&db).await?;
             let credentials = demo::load(&db).await?;
             print_demo_credentials(&credentials);
@@ -68,11 +68,11 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 is_admin: admin,
                 password,
             };
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(&config.database_url, &config.database).await?;
             db::migrate(&db).await?;
             let txn = db.begin().await?;
-            let (created, _event) = create_user(&txn, None, new).await?;
-            txn.commit().await?;
+            let (created, event) = create_user(&txn, None, new).await?;
+            crate::events::ordering::commit(txn, &mut [event]).await?;
             println!("created user {} ({})", created.user.email, created.user.id);
             if let Some(password) = created.generated_password {
                 println!("password (shown only now): {password}");

@@ -44,6 +44,26 @@ pub enum MailTransport {
     Files(PathBuf),
 }
 
+/// PostgreSQL pool and session limits (SQLite always uses one connection).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// A statement running longer is cancelled by the server.
+    pub statement_timeout: Duration,
+    /// A session idle inside a transaction longer is ended by the server, releasing its locks.
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            statement_timeout: Duration::from_secs(30),
+            idle_in_transaction_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Always-on GraphQL limits.
 #[derive(Debug, Clone, Copy)]
 pub struct GraphqlLimits {
@@ -57,6 +77,7 @@ pub struct GraphqlLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    pub database: PoolSettings,
     pub bind: SocketAddr,
     pub public_url: Url,
     pub mail: MailTransport,
@@ -84,6 +105,21 @@ impl Config {
                 "expected a sqlite: or postgres:// URL",
             ));
         }
+        let database = PoolSettings {
+            max_connections: u32::try_from(positive(
+                "DATABASE_MAX_CONNECTIONS",
+                &s.database_max_connections,
+            )?)
+            .unwrap_or(u32::MAX),
+            statement_timeout: Duration::from_millis(positive(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                &s.database_statement_timeout_ms,
+            )? as u64),
+            idle_in_transaction_timeout: Duration::from_millis(positive(
+                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                &s.database_idle_in_transaction_timeout_ms,
+            )? as u64),
+        };
         let bind = SocketAddr::from_str(s.bind.trim())
             .map_err(|_| ConfigError::new("BIND", format!("{:?} is not host:port", s.bind)))?;
         let public_url = match &s.public_url {
@@ -153,6 +189,7 @@ impl Config {
             worker,
             reminder_lead,
             database_url,
+            database,
             bind,
             public_url,
             mail,
@@ -236,6 +273,14 @@ mod tests {
             ),
             (vec!["--log-format", "xml"], "LOG_FORMAT"),
             (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
+            (
+                vec!["--database-statement-timeout-ms", "soon"],
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+            ),
+            (
+                vec!["--database-max-connections", "0"],
+                "DATABASE_MAX_CONNECTIONS",
+            ),
         ] {
             let err = Config::from_settings(&settings(&args)).unwrap_err();
             assert_eq!(err.setting, setting, "{args:?}");

@@ -22,6 +22,7 @@ pub enum ErrorCode {
     BadUserInput,
     Conflict,
     RateLimited,
+    Unavailable,
     Internal,
 }
 
@@ -34,6 +35,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -58,6 +60,9 @@ pub enum AppError {
     },
     /// Too many attempts; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
+    /// The database cannot be reached (down, restarting, connection lost, overloaded); nothing
+    /// was changed and the same request may be sent again. Logged, shown as an opaque message.
+    Unavailable(Box<dyn StdError + Send + Sync>),
     /// Anything the client cannot fix; logged, shown as an opaque message.
     Internal(Box<dyn StdError + Send + Sync>),
 }
@@ -115,14 +120,21 @@ impl AppError {
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// Logs an internal error with its whole cause chain; clients never see it.
     pub fn log_if_internal(&self) {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %error_chain(cause.as_ref()), "database unavailable");
+            }
+            _ => {}
         }
     }
 
@@ -140,6 +152,9 @@ impl AppError {
             Self::RateLimited { retry_after_secs } => {
                 format!("Too many attempts; try again in {retry_after_secs} seconds.")
             }
+            Self::Unavailable(_) => {
+                "The service cannot reach its database right now; try again shortly.".into()
+            }
             Self::Internal(_) => "Internal error; it has been logged.".into(),
         }
     }
@@ -149,6 +164,7 @@ impl fmt::Debug for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Internal(err) => write!(f, "Internal({})", error_chain(err.as_ref())),
+            Self::Unavailable(err) => write!(f, "Unavailable({})", error_chain(err.as_ref())),
             other => write!(f, "{}({})", other.code().as_str(), other.client_message()),
         }
     }
@@ -156,7 +172,35 @@ impl fmt::Debug for AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        Self::internal(err)
+        if is_unavailable(&err) {
+            Self::Unavailable(Box::new(err))
+        } else {
+            Self::internal(err)
+        }
+    }
+}
+
+/// Whether a database error means "cannot reach the database now" rather than a bug: no
+/// connection could be made or acquired, the connection broke, or the server is shutting down,
+/// starting up or cancelled the statement (SQLSTATE classes 08 and 57).
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Protocol(_) => true,
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
 }
 
@@ -182,7 +226,9 @@ impl From<AppError> for async_graphql::Error {
 impl From<AppError> for anyhow::Error {
     fn from(err: AppError) -> Self {
         match err {
-            AppError::Internal(cause) => anyhow::anyhow!(error_chain(cause.as_ref())),
+            AppError::Internal(cause) | AppError::Unavailable(cause) => {
+                anyhow::anyhow!(error_chain(cause.as_ref()))
+            }
             other => anyhow::anyhow!(other.client_message()),
         }
     }

@@ -5,11 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use entity::event;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
 
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppResult;
-use crate::events::EventBus;
+use crate::events::{EventBus, ordering};
+use crate::metrics::Metrics;
 use crate::notify::{MailContext, outbox};
 use crate::subscriptions::token::Signer;
 
@@ -22,8 +24,14 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Counts SQL statements; read by tests that guard against N+1 queries, and by metrics.
     pub statements: StatementCounter,
-    /// Held across commit-then-publish so live subscribers see events in commit order.
+    /// SQLite: held across commit-then-publish so live subscribers see events in commit order
+    /// (on PostgreSQL the relay publishes, in log order).
     commit_order: Arc<tokio::sync::Mutex<()>>,
+    /// Whether committed events are published here (SQLite) or by the relay (PostgreSQL).
+    publish_on_commit: bool,
+    /// Names this process among the instances sharing the database (logs, `pg_stat_activity`).
+    pub instance: Arc<str>,
+    pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when a commit queued email.
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Links and unsubscribe signing for planned emails.
@@ -56,8 +64,13 @@ impl AppState {
             public_url: config.public_url.clone(),
             signer,
         };
+        let publish_on_commit = db.get_database_backend() != sea_orm::DbBackend::Postgres;
+        let instance = Uuid::new_v4().simple().to_string()[..12].into();
         Self {
             mail,
+            publish_on_commit,
+            instance,
+            metrics: Arc::default(),
             db,
             statements,
             commit_order: Arc::default(),
@@ -81,12 +94,16 @@ impl AppState {
         txn: DatabaseTransaction,
         events: impl IntoIterator<Item = event::Model>,
     ) -> AppResult<()> {
-        let events: Vec<event::Model> = events.into_iter().collect();
+        let mut events: Vec<event::Model> = events.into_iter().collect();
         let queued = outbox::enqueue(&txn, &events, &self.mail).await?;
-        let _in_order = self.commit_order.lock().await;
-        txn.commit().await?;
-        for event in events {
-            self.events.publish(event);
+        if self.publish_on_commit {
+            let _in_order = self.commit_order.lock().await;
+            ordering::commit(txn, &mut events).await?;
+            for event in events {
+                self.events.publish(event);
+            }
+        } else {
+            ordering::commit(txn, &mut events).await?;
         }
         if queued > 0 {
             self.mail_wake.notify_one();

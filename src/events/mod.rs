@@ -1,12 +1,16 @@
 //! The append-only event log and its live fan-out to GraphQL subscribers.
 //!
 //! Every change appends an [`event`](entity::event) in its own transaction
-//! ([`service::append_event`]) together with its [`audience`]; after commit the event is
-//! published on the in-process [`EventBus`], from which subscriptions take what each subscriber
-//! may read.
+//! ([`service::append_event`]) together with its [`audience`], and commits through
+//! [`ordering::commit`] so that the log's order is commit order. Committed events reach the
+//! in-process [`EventBus`], from which subscriptions take what each subscriber may read: on
+//! SQLite straight after the commit, on PostgreSQL through the [`relay`], which listens for
+//! every instance's commits and reads them from the log.
 
 pub mod audience;
 pub mod kinds;
+pub mod ordering;
+pub mod relay;
 pub mod schema;
 pub mod service;
 

@@ -1,6 +1,6 @@
 //! Gives every GraphQL error an `extensions.code`, including the ones async-graphql raises
 //! itself (parse errors, validation errors, limits): those are the client's fault, so they get
-//! `BAD_USER_INPUT`.
+//! `BAD_USER_INPUT`. Each error is also counted by code for `/metrics`.
 
 use std::sync::Arc;
 
@@ -12,22 +12,23 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use crate::error::ErrorCode;
+use crate::metrics::Metrics;
 
 /// The extension factory to register on the schema.
-pub struct ErrorCodes;
+pub struct ErrorCodes(pub Arc<Metrics>);
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
+        Arc::new(ErrorCodesExtension(self.0.clone()))
     }
 }
 
-struct ErrorCodesExtension;
+struct ErrorCodesExtension(Arc<Metrics>);
 
 #[async_trait::async_trait]
 impl Extension for ErrorCodesExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        with_codes(next.run(ctx).await)
+        with_codes(&self.0, next.run(ctx).await)
     }
 
     fn subscribe<'s>(
@@ -36,13 +37,19 @@ impl Extension for ErrorCodesExtension {
         stream: BoxStream<'s, Response>,
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream).map(with_codes).boxed()
+        let metrics = self.0.clone();
+        next.run(ctx, stream)
+            .map(move |response| with_codes(&metrics, response))
+            .boxed()
     }
 }
 
-fn with_codes(mut response: Response) -> Response {
+fn with_codes(metrics: &Metrics, mut response: Response) -> Response {
     for error in &mut response.errors {
         ensure_code(error);
+        if let Some(Value::String(code)) = error.extensions.as_ref().and_then(|e| e.get("code")) {
+            metrics.graphql_error(code);
+        }
     }
     response
 }

@@ -26,6 +26,7 @@ use crate::events::schema::EventSubscription;
 use crate::inquiries::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
 use crate::meetings::schema::{MeetingMutation, MeetingQuery};
+use crate::metrics::Metrics;
 use crate::news::schema::{NewsMutation, NewsQuery};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
@@ -83,7 +84,10 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 const MAX_RECURSIVE_DEPTH: usize = 32;
 const MAX_DIRECTIVES: usize = 20;
 
-fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+fn builder(
+    limits: &GraphqlLimits,
+    metrics: Arc<Metrics>,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -93,7 +97,7 @@ fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, Sub
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
     .limit_directives(MAX_DIRECTIVES)
-    .extension(ErrorCodes);
+    .extension(ErrorCodes(metrics));
     if limits.introspection {
         builder
     } else {
@@ -103,7 +107,9 @@ fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, Sub
 
 /// The executable schema with the application state attached.
 pub fn build_schema(state: AppState) -> AppSchema {
-    builder(&state.config.graphql).data(state).finish()
+    builder(&state.config.graphql, state.metrics.clone())
+        .data(state)
+        .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
@@ -114,10 +120,11 @@ pub fn sdl() -> String {
         max_body_bytes: usize::MAX,
         introspection: true,
     };
-    builder(&limits).finish().sdl()
+    builder(&limits, Arc::default()).finish().sdl()
 }
 
-/// Loads one key through the request's batch loader `L`; database failures become `INTERNAL`.
+/// Loads one key through the request's batch loader `L`; database failures become
+/// `UNAVAILABLE` or `INTERNAL` like any other.
 pub async fn load_one<L>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<L::Value>>
 where
     L: Loader<Uuid, Error = Arc<DbErr>>,
@@ -125,7 +132,7 @@ where
     ctx.data::<DataLoader<L>>()?
         .load_one(key)
         .await
-        .map_err(|err| AppError::Internal(Box::new(err)).into())
+        .map_err(|err| AppError::from(Arc::unwrap_or_clone(err)).into())
 }
 
 /// Groups rows by a key, keeping their order (the usual shape of a batch load).

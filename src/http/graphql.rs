@@ -1,6 +1,7 @@
 //! GraphQL over HTTP POST, GraphiQL on GET, subscriptions over WebSocket.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
@@ -15,6 +16,7 @@ use crate::auth::schema::ClientIp;
 use crate::auth::service::authenticate;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::request_loaders;
+use crate::metrics::Metrics;
 
 /// GraphiQL, wired to the subscription endpoint.
 pub async fn graphiql() -> Html<String> {
@@ -118,6 +120,7 @@ pub async fn websocket(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let app = state.app.clone();
+            let _open = OpenConnection::count(&app.metrics);
             let connection = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = request_loaders(&app);
@@ -133,4 +136,20 @@ pub async fn websocket(
                 () = state.shutdown.cancelled() => {}
             }
         })
+}
+
+/// Counts an open WebSocket connection in the gauge for as long as it lives.
+struct OpenConnection(Arc<Metrics>);
+
+impl OpenConnection {
+    fn count(metrics: &Arc<Metrics>) -> Self {
+        metrics.websocket_connections.inc();
+        Self(metrics.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.websocket_connections.dec();
+    }
 }

@@ -1,7 +1,8 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 
 use super::HttpState;
 use crate::db;
@@ -20,4 +21,20 @@ pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
+}
+
+/// Prometheus text exposition of this instance's metrics (and the shared outbox's depth).
+pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    let body = state
+        .app
+        .metrics
+        .render(&state.app.db, chrono::Utc::now())
+        .await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }

@@ -1,5 +1,5 @@
-//! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket) and health probes, with request ids,
-//! tracing and body limits.
+//! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket), feeds, unsubscribe, health probes and
+//! metrics, with request ids, tracing, request metrics and body limits.
 
 mod feeds;
 mod graphql;
@@ -52,6 +52,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql/ws", get(graphql::websocket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/feeds/news.atom", get(feeds::news))
         .route("/feeds/meetings.ics", get(feeds::meetings))
         .route(
@@ -60,7 +61,11 @@ pub fn router(state: HttpState) -> Router {
                 .post(unsubscribe::unsubscribe)
                 .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
         )
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.metrics.clone(),
+            crate::metrics::http::track,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -228,3 +228,38 @@ pub async fn list(
         .all(db)
         .await?)
 }
+
+/// The shared queue at a glance, for metrics.
+#[derive(Debug, Default)]
+pub struct OutboxStats {
+    /// `(status, count)` for every status that has rows.
+    pub by_status: Vec<(String, i64)>,
+    /// When the oldest delivery still waiting to be sent was queued.
+    pub oldest_pending: Option<DateTime<Utc>>,
+}
+
+/// Counts deliveries by status and finds the oldest pending one (two indexed aggregates).
+pub async fn stats(db: &impl ConnectionTrait) -> AppResult<OutboxStats> {
+    let by_status: Vec<(DeliveryStatus, i64)> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Status)
+        .column_as(delivery::Column::Id.count(), "count")
+        .group_by(delivery::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let oldest_pending: Option<Option<DateTime<Utc>>> = delivery::Entity::find()
+        .select_only()
+        .column_as(delivery::Column::CreatedAt.min(), "oldest")
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(OutboxStats {
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count)| (status.to_value(), count))
+            .collect(),
+        oldest_pending: oldest_pending.flatten(),
+    })
+}

@@ -14,6 +14,7 @@ use super::mailer::{Mailer, SendError};
 use super::outbox;
 use super::render::Renderer;
 use crate::error::AppResult;
+use crate::metrics::{FailureLabels, Metrics};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +54,7 @@ pub struct Worker {
     renderer: Arc<Renderer>,
     settings: WorkerSettings,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 /// What one step did.
@@ -76,6 +78,7 @@ impl Worker {
         renderer: Arc<Renderer>,
         settings: WorkerSettings,
         wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             db,
@@ -83,6 +86,7 @@ impl Worker {
             renderer,
             settings,
             wake,
+            metrics,
         }
     }
 
@@ -97,6 +101,7 @@ impl Worker {
         .await?;
         let mut report = StepReport::default();
         for delivery in claimed {
+            self.metrics.delivery_attempts.inc();
             let outcome = self.send(&delivery).await;
             let now = Utc::now();
             match outcome {
@@ -110,17 +115,26 @@ impl Worker {
                     let delay = backoff(self.settings.retry_base, delivery.attempts);
                     let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
                     tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, %error, "email failed; will retry");
+                    self.failed("retry");
                     outbox::mark_failed(&self.db, delivery.id, &error, Some(retry_at), now).await?;
                     report.retrying += 1;
                 }
                 Err(error) => {
                     tracing::error!(delivery = %delivery.id, attempts = delivery.attempts, error = error.message(), "email is dead");
+                    self.failed("dead");
                     outbox::mark_failed(&self.db, delivery.id, error.message(), None, now).await?;
                     report.dead += 1;
                 }
             }
         }
         Ok(report)
+    }
+
+    fn failed(&self, outcome: &'static str) {
+        self.metrics
+            .delivery_failures
+            .get_or_create(&FailureLabels { outcome })
+            .inc();
     }
 
     /// Renders and sends one claimed delivery without recording the outcome.

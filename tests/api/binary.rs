@@ -78,6 +78,20 @@ async fn the_default_configuration_starts_on_embedded_sqlite_and_stops_on_sigter
         dir.path().join("digimentor.db").exists(),
         "the SQLite file was not created in the working directory"
     );
+    // A second server on the same SQLite file refuses to start, saying why.
+    let second = digimentor()
+        .current_dir(dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another digimentor server is already running"),
+        "{stderr}"
+    );
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200, "the first server is unaffected");
     terminate(&child);
     let status = wait_with_timeout(&mut child, Duration::from_secs(15));
     assert!(status.success(), "{status:?}");

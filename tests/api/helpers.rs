@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use digimentor::app::Application;
-use digimentor::config::{Config, GraphqlLimits, LogFormat, MailTransport};
+use digimentor::config::{Config, GraphqlLimits, LogFormat, MailTransport, PoolSettings};
 use digimentor::directory::service::{NewUser, add_membership, create_organization, create_user};
 use digimentor::notify::worker::{Worker, WorkerSettings};
 use digimentor::state::AppState;
@@ -114,6 +114,7 @@ impl Drop for TestDatabase {
 pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
     Config {
         database_url,
+        database: PoolSettings::default(),
         bind: "127.0.0.1:0".parse().unwrap(),
         public_url: url::Url::parse("http://digimentor.test").unwrap(),
         mail: MailTransport::Files(mail_dir),
@@ -149,6 +150,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// Spawns a server on a database the test already owns (and cleans up itself).
 pub async fn spawn_app_on(url: String) -> TestApp {
     spawn(TestDatabase::Borrowed, url, |_| {}).await
+}
+
+/// Another instance on the same database as `first`, configured like it after `adjust`.
+pub async fn spawn_instance(first: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let url = first.state.config.database_url.clone();
+    spawn(TestDatabase::Borrowed, url, adjust).await
+}
+
+/// A server on a database whose URL the test chooses (e.g. through a proxy); `database` is
+/// dropped with the app.
+pub async fn spawn_app_at(
+    database: TestDatabase,
+    url: String,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn(database, url, adjust).await
 }
 
 async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {

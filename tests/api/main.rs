@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod proxy;
 mod smtp;
 
 mod auth;
@@ -18,6 +19,7 @@ mod meetings;
 mod news;
 mod plans;
 mod questions;
+mod scale_out;
 mod schema;
 mod server;
 mod subscriptions;

@@ -1,0 +1,85 @@
+//! Database connection and migrations for both supported engines.
+
+pub mod single_instance;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+use crate::config::PoolSettings;
+
+/// How long `/readyz` waits for the database before calling it unreachable.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The name this service's sessions carry in `pg_stat_activity`.
+pub const APPLICATION_NAME: &str = "digimentor";
+
+/// Whether `url` names a PostgreSQL database (the other supported engine is SQLite).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens a pool for `url` with engine-appropriate settings.
+///
+/// SQLite uses one connection: writes are serialized by SQLite anyway, and a single connection
+/// avoids `SQLITE_BUSY` when two deferred transactions try to upgrade to writers. WAL mode and
+/// foreign keys are on (sqlx's defaults for SQLite).
+///
+/// PostgreSQL gets `settings.max_connections`, and every session carries the statement and
+/// idle-in-transaction timeouts, so a stuck query or a forgotten transaction cannot hold locks
+/// (and with them the other instances) for long.
+#[tracing::instrument(skip(url))]
+pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if is_postgres(url) {
+        let session = session_options(settings);
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .map_sqlx_postgres_opts(move |pg| with_session(pg, &session));
+    } else {
+        options.max_connections(1).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+/// Run-time parameters every PostgreSQL session of this service starts with.
+pub fn session_options(settings: &PoolSettings) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "statement_timeout",
+            settings.statement_timeout.as_millis().to_string(),
+        ),
+        (
+            "idle_in_transaction_session_timeout",
+            settings.idle_in_transaction_timeout.as_millis().to_string(),
+        ),
+    ]
+}
+
+/// Applies the session parameters and the application name to PostgreSQL connect options.
+pub fn with_session(pg: PgConnectOptions, session: &[(&'static str, String)]) -> PgConnectOptions {
+    pg.application_name(APPLICATION_NAME)
+        .options(session.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+/// Applies every pending migration.
+#[tracing::instrument(skip(db))]
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// A cheap round trip used by `/readyz`; an unreachable database fails within a short timeout
+/// instead of waiting for the pool.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match tokio::time::timeout(PING_TIMEOUT, db.execute_unprepared("SELECT 1")).await {
+        Ok(result) => result.map(|_| ()),
+        Err(_) => Err(DbErr::Custom("database did not answer in time".into())),
+    }
+}
