@@ -5,13 +5,14 @@ use entity::organization::OrganizationKind;
 use entity::user::Locale;
 use entity::{membership, organization, topic, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 
 use crate::directory::service::{
     NewOrganization, NewUser, add_membership, create_organization, create_user,
 };
 use crate::error::{AppError, AppResult};
+use crate::events::ordering;
 use crate::topics::service::create_topic;
 use crate::values::{Email, Slug, TimeZone, TranslatedNames};
 
@@ -404,54 +405,58 @@ const TOPICS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Loads the demo network in one transaction and returns the admin's credentials.
+/// Loads the demo network in one transaction and returns the admin's credentials. Instances
+/// that load it at the same time take turns (see [`ordering::commit_bulk`]); the second adds
+/// nothing.
 pub async fn load(db: &DatabaseConnection) -> AppResult<Credentials> {
-    let txn = db.begin().await?;
+    ordering::commit_bulk(db, load_all).await?;
+    Ok(Credentials {
+        admin_email: ADMIN_EMAIL.to_owned(),
+        password: PASSWORD.to_owned(),
+    })
+}
+
+async fn load_all(txn: &DatabaseTransaction) -> AppResult<()> {
     for &(slug, kind, fi, sv, en) in ORGANIZATIONS {
-        if find_organization(&txn, slug).await?.is_none() {
+        if find_organization(txn, slug).await?.is_none() {
             let new = NewOrganization {
                 slug: Slug::parse(slug).map_err(AppError::invalid("slug"))?,
                 kind,
                 names: TranslatedNames::parse(fi, sv, en)?,
             };
-            create_organization(&txn, None, new).await?;
+            create_organization(txn, None, new).await?;
         }
     }
     for &(slug, fi, sv, en) in TOPICS {
         let exists = topic::Entity::find()
             .filter(topic::Column::Slug.eq(slug))
-            .one(&txn)
+            .one(txn)
             .await?;
         if exists.is_none() {
             let slug = Slug::parse(slug).map_err(AppError::invalid("slug"))?;
-            create_topic(&txn, None, slug, TranslatedNames::parse(fi, sv, en)?).await?;
+            create_topic(txn, None, slug, TranslatedNames::parse(fi, sv, en)?).await?;
         }
     }
-    ensure_user(&txn, ADMIN_EMAIL, "Demo Admin", Locale::En, true).await?;
+    ensure_user(txn, ADMIN_EMAIL, "Demo Admin", Locale::En, true).await?;
     for &(local, name, locale, org_slug, role) in PEOPLE {
         let email = format!("{local}@demo.digimentor.fi");
-        let user = ensure_user(&txn, &email, name, locale, false).await?;
-        let org = find_organization(&txn, org_slug)
+        let user = ensure_user(txn, &email, name, locale, false).await?;
+        let org = find_organization(txn, org_slug)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
         let has_role = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user.id))
             .filter(membership::Column::OrganizationId.eq(org.id))
             .filter(membership::Column::Role.eq(role))
-            .one(&txn)
+            .one(txn)
             .await?
             .is_some();
         if !has_role {
-            add_membership(&txn, None, user.id, org.id, role).await?;
+            add_membership(txn, None, user.id, org.id, role).await?;
         }
     }
-    load_channel(&txn).await?;
-    load_open_pages(&txn).await?;
-    txn.commit().await?;
-    Ok(Credentials {
-        admin_email: ADMIN_EMAIL.to_owned(),
-        password: PASSWORD.to_owned(),
-    })
+    load_channel(txn).await?;
+    load_open_pages(txn).await
 }
 
 /// A few inquiries in different states and questions at each step, so that GraphiQL shows the

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
 
 use crate::config::PoolSettings;
 
@@ -69,10 +72,28 @@ pub fn with_session(pg: PgConnectOptions, session: &[(&'static str, String)]) ->
         .options(session.iter().map(|(k, v)| (*k, v.as_str())))
 }
 
+/// Advisory lock key that serializes migrations between instances ("migr" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772;
+
 /// Applies every pending migration.
+///
+/// On PostgreSQL several instances may start at once: the migrations run in one transaction
+/// that first takes an advisory lock, so the second instance waits, then finds nothing pending.
+/// A failed migration leaves the schema as it was.
 #[tracing::instrument(skip(db))]
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [MIGRATION_LOCK_KEY.into()],
+    ))
+    .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// A cheap round trip used by `/readyz`; an unreachable database fails within a short timeout

@@ -31,7 +31,7 @@ const CATCH_UP_BATCH: u64 = 500;
 const IDLE_CHECK: Duration = Duration::from_secs(15);
 /// First and longest wait between reconnection attempts.
 const BACKOFF_START: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,7 @@ impl Relay {
         shutdown: CancellationToken,
     ) -> Result<JoinHandle<()>, RelayError> {
         let listener = self.listen().await?;
-        self.last_seen = log_end(&self.db).await?;
+        self.last_seen = super::service::log_end(&self.db).await?;
         Ok(tokio::spawn(self.run(listener, shutdown)))
     }
 
@@ -186,15 +186,4 @@ impl Relay {
             }
         }
     }
-}
-
-/// The highest seq in the log now (0 when empty).
-async fn log_end(db: &DatabaseConnection) -> Result<i64, DbErr> {
-    let max: Option<Option<i64>> = event::Entity::find()
-        .select_only()
-        .column_as(event::Column::Seq.max(), "max")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(max.flatten().unwrap_or(0))
 }

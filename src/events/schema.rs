@@ -9,7 +9,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use uuid::Uuid;
 
-use super::PublishedEvent;
+use super::{PublishedEvent, service};
 use crate::auth::{Viewer, viewer};
 use crate::error::AppResult;
 use crate::graphql::parse_id;
@@ -107,14 +107,23 @@ impl CompiledFilter {
     }
 }
 
-/// Committed events from now on that `viewer` may read, in commit order.
-pub fn readable_events(
+/// Events committed from now on that `viewer` may read, in commit order.
+///
+/// "From now on" is decided by the log, not by when an event happens to reach this instance:
+/// the stream joins the bus first, then reads where the log ends, and skips anything up to
+/// there. An event committed just before the subscription but relayed just after it is not
+/// sent.
+pub async fn readable_events(
     state: &AppState,
     viewer: Option<Viewer>,
-) -> impl Stream<Item = Arc<PublishedEvent>> + use<> {
-    BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
+) -> AppResult<impl Stream<Item = Arc<PublishedEvent>> + use<>> {
+    let receiver = state.events.subscribe();
+    let start = service::log_end(&state.db).await?;
+    Ok(BroadcastStream::new(receiver).filter_map(move |item| {
         let out = match item {
-            Ok(event) if event.readable_by(viewer.as_ref()) => Some(event),
+            Ok(event) if event.model.seq > start && event.readable_by(viewer.as_ref()) => {
+                Some(event)
+            }
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(missed)) => {
                 tracing::warn!(missed, "a subscriber fell behind and skipped events");
@@ -122,7 +131,7 @@ pub fn readable_events(
             }
         };
         std::future::ready(out)
-    })
+    }))
 }
 
 #[derive(Default)]
@@ -139,6 +148,7 @@ impl EventSubscription {
         let state = ctx.data::<AppState>()?;
         let filter = filter.unwrap_or_default().compile()?;
         Ok(readable_events(state, viewer(ctx).cloned())
+            .await?
             .filter(move |event| std::future::ready(filter.matches(event)))
             .map(Event))
     }

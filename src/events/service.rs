@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entity::event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::audience::Reader;
@@ -44,4 +46,15 @@ pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult
 /// The ids stored in one of an event's JSON id lists.
 pub fn ids(value: &serde_json::Value) -> Vec<Uuid> {
     serde_json::from_value(value.clone()).unwrap_or_default()
+}
+
+/// The highest seq in the log now (0 when empty).
+pub async fn log_end(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    let max: Option<Option<i64>> = event::Entity::find()
+        .select_only()
+        .column_as(event::Column::Seq.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
 }

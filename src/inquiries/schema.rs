@@ -562,7 +562,7 @@ impl InquirySubscription {
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?.clone();
         service::load_readable(&state.db, &viewer, id).await?;
-        let events = readable_events(&state, Some(viewer.clone()));
+        let events = readable_events(&state, Some(viewer.clone())).await?;
         Ok(events
             .filter(move |event| std::future::ready(event.model.subject_id == id))
             .filter_map(move |_| {

@@ -568,6 +568,32 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start_and_postgres_allows
 }
 
 #[tokio::test]
+async fn instances_starting_together_on_a_fresh_database_migrate_it_and_load_the_demo_once() {
+    if !needs_postgres("concurrent start") {
+        return;
+    }
+    let (_database, url) = TestDatabase::create().await;
+    let mail = std::env::temp_dir().join(format!("dm-mail-{}", Uuid::new_v4().simple()));
+    let builds = (0..3).map(|_| Application::build(test_config(url.clone(), mail.clone())));
+    let mut apps = Vec::new();
+    for built in futures_util::future::join_all(builds).await {
+        apps.push(built.unwrap_or_else(|err| panic!("{err:#}")));
+    }
+    // `serve --demo` on every instance at once.
+    let loads = apps
+        .iter()
+        .map(|app| digimentor::demo::load(&app.state().db));
+    for loaded in futures_util::future::join_all(loads).await {
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
+    }
+    let db = &apps[0].state().db;
+    let users = entity::user::Entity::find().count(db).await.unwrap();
+    digimentor::demo::load(db).await.unwrap();
+    assert_eq!(entity::user::Entity::find().count(db).await.unwrap(), users);
+    assert!(users > 30, "the demo network, once");
+}
+
+#[tokio::test]
 async fn the_service_rides_out_a_database_outage_without_losing_acknowledged_writes() {
     if !needs_postgres("database outage") {
         return;
