@@ -200,6 +200,11 @@ pub struct Settings {
     #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]
     pub reminder_lead_days: String,
 
+    /// Web origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+    /// `https://intra.example.edu`; empty allows none.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]
+    pub cors_allowed_origins: String,
+
     /// Log format: `human` or `json`. The level is set with RUST_LOG (default `info`).
     #[arg(long, env = "LOG_FORMAT", default_value = "human", global = true)]
     pub log_format: String,

@@ -85,6 +85,8 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub token_ttl: Duration,
     pub log_format: LogFormat,
+    /// Origins (`scheme://host[:port]`) whose pages may call the API; empty allows none.
+    pub cors_allowed_origins: Vec<String>,
     /// Run the delivery worker and scheduler here.
     pub run_workers: bool,
     pub worker: WorkerSettings,
@@ -154,6 +156,13 @@ impl Config {
             max_body_bytes: positive("GRAPHQL_MAX_BODY_BYTES", &s.graphql_max_body_bytes)?,
             introspection: boolean("GRAPHQL_INTROSPECTION", &s.graphql_introspection)?,
         };
+        let cors_allowed_origins = s
+            .cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(origin)
+            .collect::<Result<Vec<_>, _>>()?;
         let token_ttl_hours = positive("TOKEN_TTL_HOURS", &s.token_ttl_hours)?;
         let log_format = match s.log_format.trim() {
             "human" => LogFormat::Human,
@@ -197,6 +206,7 @@ impl Config {
             graphql,
             token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
             log_format,
+            cors_allowed_origins,
         })
     }
 }
@@ -209,6 +219,25 @@ fn positive(setting: &'static str, raw: &str) -> Result<usize, ConfigError> {
             format!("{raw:?} is not a positive whole number"),
         )),
     }
+}
+
+/// A web origin as browsers send it: scheme, host and optional port, nothing else.
+fn origin(raw: &str) -> Result<String, ConfigError> {
+    let invalid = || {
+        ConfigError::new(
+            "CORS_ALLOWED_ORIGINS",
+            format!("{raw:?} is not an origin like https://intra.example.edu"),
+        )
+    };
+    let url = Url::parse(raw).map_err(|_| invalid())?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
+        return Err(invalid());
+    }
+    if raw.trim_end_matches('/') != url.origin().ascii_serialization() {
+        return Err(invalid());
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn boolean(setting: &'static str, raw: &str) -> Result<bool, ConfigError> {
@@ -244,6 +273,21 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_are_a_comma_separated_list_of_bare_origins() {
+        let config = Config::from_settings(&settings(&[
+            "--cors-allowed-origins",
+            " https://intra.example.edu , http://localhost:3000/",
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://intra.example.edu", "http://localhost:3000"]
+        );
+        let none = Config::from_settings(&settings(&[])).unwrap();
+        assert!(none.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
     fn smtp_urls_in_every_tls_mode_and_with_auth_are_accepted() {
         for url in [
             "smtp://mail.example.edu:25",
@@ -272,6 +316,14 @@ mod tests {
                 "GRAPHQL_INTROSPECTION",
             ),
             (vec!["--log-format", "xml"], "LOG_FORMAT"),
+            (
+                vec!["--cors-allowed-origins", "https://ok.example.edu,*"],
+                "CORS_ALLOWED_ORIGINS",
+            ),
+            (
+                vec!["--cors-allowed-origins", "https://x.example.edu/path"],
+                "CORS_ALLOWED_ORIGINS",
+            ),
             (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
             (
                 vec!["--database-statement-timeout-ms", "soon"],

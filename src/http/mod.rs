@@ -5,6 +5,7 @@ mod feeds;
 mod graphql;
 mod health;
 mod responses;
+mod security;
 mod unsubscribe;
 
 use std::time::Duration;
@@ -62,6 +63,11 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
         )
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            security::Https(state.app.config.public_url.scheme() == "https"),
+            security::headers,
+        ))
+        .layer(security::cors(&state.app.config.cors_allowed_origins))
         .layer(axum::middleware::from_fn_with_state(
             state.app.metrics.clone(),
             crate::metrics::http::track,

@@ -14,6 +14,7 @@ mod binary;
 mod directory;
 mod email;
 mod events;
+mod hardening;
 mod inquiries;
 mod meetings;
 mod news;
