@@ -389,4 +389,55 @@ mod tests {
             }
         }
     }
+
+    /// Pieces that attackers and careless pasting bring, mixed with arbitrary text.
+    fn hostile_markdown() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("<script>alert(1)</script>".to_owned()),
+            Just("<img src=x onerror=alert(1)>".to_owned()),
+            Just("![p](https://t.example/p.gif)".to_owned()),
+            Just("[x](javascript:alert(1))".to_owned()),
+            Just("<a href=\"javascript:x()\" onclick=\"y()\">a</a>".to_owned()),
+            Just("<iframe src=//e.example></iframe>".to_owned()),
+            Just("<svg onload=alert(1)>".to_owned()),
+            Just("<style>body{}</style>".to_owned()),
+            Just("<a href=\"data:text/html,x\">d</a>".to_owned()),
+            Just("`code` **b** _i_ ~~s~~ | t | t |\n|---|---|\n".to_owned()),
+            Just("<".to_owned()),
+            Just(">".to_owned()),
+            Just("\"".to_owned()),
+            Just("\n\n".to_owned()),
+            "\\PC{0,12}",
+        ];
+        proptest::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
+    }
+
+    /// The markup of every tag in `html` (text `<` is escaped, so each `<` opens a real tag).
+    fn tags(html: &str) -> Vec<String> {
+        html.split('<')
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn no_markdown_yields_active_content(markdown in hostile_markdown()) {
+            let html = markdown_to_safe_html(&markdown);
+            for tag in tags(&html) {
+                let name = tag.trim_start_matches('/').split_whitespace().next().unwrap_or_default().to_owned();
+                proptest::prop_assert!(
+                    !["script", "img", "iframe", "svg", "style", "object", "embed", "form"].contains(&name.as_str()),
+                    "tag {tag:?} in {html:?}"
+                );
+                proptest::prop_assert!(!tag.contains("javascript:"), "{tag:?}");
+                proptest::prop_assert!(!tag.contains("data:"), "{tag:?}");
+                let handler = tag.split_whitespace().skip(1).any(|attr| attr.starts_with("on"));
+                proptest::prop_assert!(!handler, "event handler in {tag:?}");
+            }
+        }
+    }
 }

@@ -145,4 +145,40 @@ mod tests {
             assert_eq!(signer.verify(junk), None, "{junk}");
         }
     }
+
+    fn uuid() -> impl proptest::strategy::Strategy<Value = Uuid> {
+        use proptest::prelude::*;
+        any::<u128>().prop_map(Uuid::from_u128)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_input_never_panics_and_is_refused(token in "[A-Za-z0-9_.:-]{0,300}|\\PC{0,300}") {
+            let signer = Signer::new(b"fuzz key".to_vec());
+            proptest::prop_assert_eq!(signer.verify(&token), None);
+        }
+
+        #[test]
+        fn signed_tokens_round_trip_and_any_single_change_is_refused(
+            user in uuid(),
+            topic in proptest::option::of(uuid()),
+            position in 0usize..200,
+            replacement in proptest::char::range('-', 'z'),
+        ) {
+            let signer = Signer::new(b"fuzz key".to_vec());
+            let scope = topic.map_or(Scope::AllDigests, Scope::Topic);
+            let original = Unsubscribe { user_id: user, scope };
+            let token = signer.sign(original);
+            proptest::prop_assert_eq!(signer.verify(&token), Some(original));
+            let mut chars: Vec<char> = token.chars().collect();
+            let at = position % chars.len();
+            chars[at] = replacement;
+            let changed: String = chars.into_iter().collect();
+            if changed != token {
+                proptest::prop_assert_eq!(signer.verify(&changed), None, "{}", changed);
+            }
+        }
+    }
 }
