@@ -200,6 +200,42 @@ pub struct Settings {
     #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]
     pub reminder_lead_days: String,
 
+    /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
+    #[arg(
+        long,
+        env = "WS_INIT_TIMEOUT_SECONDS",
+        default_value = "10",
+        global = true
+    )]
+    pub ws_init_timeout_seconds: String,
+
+    /// Seconds between keepalive pings; a client silent for three intervals is closed.
+    #[arg(
+        long,
+        env = "WS_KEEPALIVE_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub ws_keepalive_seconds: String,
+
+    /// Seconds one message may wait for a WebSocket client that does not read before it is closed.
+    #[arg(
+        long,
+        env = "WS_SEND_TIMEOUT_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub ws_send_timeout_seconds: String,
+
+    /// WebSocket connections one user may hold open at once (per instance).
+    #[arg(
+        long,
+        env = "WS_MAX_CONNECTIONS_PER_USER",
+        default_value = "20",
+        global = true
+    )]
+    pub ws_max_connections_per_user: String,
+
     /// Web origins allowed to call the API from a browser (CORS), comma-separated, e.g.
     /// `https://intra.example.edu`; empty allows none.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]

@@ -64,6 +64,30 @@ impl Default for PoolSettings {
     }
 }
 
+/// WebSocket hygiene settings.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketLimits {
+    /// How long a client has to send `connection_init`.
+    pub init_timeout: Duration,
+    /// How often the server pings; a client silent for three intervals is closed.
+    pub keepalive: Duration,
+    /// How long one message may wait for a client that does not read.
+    pub send_timeout: Duration,
+    /// Open connections per user.
+    pub max_per_user: usize,
+}
+
+impl Default for WebSocketLimits {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(30),
+            max_per_user: 20,
+        }
+    }
+}
+
 /// Always-on GraphQL limits.
 #[derive(Debug, Clone, Copy)]
 pub struct GraphqlLimits {
@@ -83,6 +107,7 @@ pub struct Config {
     pub mail: MailTransport,
     pub mail_from: Mailbox,
     pub graphql: GraphqlLimits,
+    pub websocket: WebSocketLimits,
     pub token_ttl: Duration,
     pub log_format: LogFormat,
     /// Origins (`scheme://host[:port]`) whose pages may call the API; empty allows none.
@@ -163,6 +188,24 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(origin)
             .collect::<Result<Vec<_>, _>>()?;
+        let websocket = WebSocketLimits {
+            init_timeout: Duration::from_secs(positive(
+                "WS_INIT_TIMEOUT_SECONDS",
+                &s.ws_init_timeout_seconds,
+            )? as u64),
+            keepalive: Duration::from_secs(positive(
+                "WS_KEEPALIVE_SECONDS",
+                &s.ws_keepalive_seconds,
+            )? as u64),
+            send_timeout: Duration::from_secs(positive(
+                "WS_SEND_TIMEOUT_SECONDS",
+                &s.ws_send_timeout_seconds,
+            )? as u64),
+            max_per_user: positive(
+                "WS_MAX_CONNECTIONS_PER_USER",
+                &s.ws_max_connections_per_user,
+            )?,
+        };
         let token_ttl_hours = positive("TOKEN_TTL_HOURS", &s.token_ttl_hours)?;
         let log_format = match s.log_format.trim() {
             "human" => LogFormat::Human,
@@ -204,6 +247,7 @@ impl Config {
             mail,
             mail_from,
             graphql,
+            websocket,
             token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
             log_format,
             cors_allowed_origins,

@@ -11,6 +11,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::events::{EventBus, ordering};
+use crate::http::WebSocketSlots;
 use crate::metrics::Metrics;
 use crate::notify::{MailContext, outbox};
 use crate::subscriptions::token::Signer;
@@ -32,6 +33,8 @@ pub struct AppState {
     /// Names this process among the instances sharing the database (logs, `pg_stat_activity`).
     pub instance: Arc<str>,
     pub metrics: Arc<Metrics>,
+    /// WebSocket connections per user on this instance.
+    pub websocket_slots: Arc<WebSocketSlots>,
     /// Wakes the delivery worker when a commit queued email.
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Links and unsubscribe signing for planned emails.
@@ -71,6 +74,7 @@ impl AppState {
             publish_on_commit,
             instance,
             metrics: Arc::default(),
+            websocket_slots: Arc::default(),
             db,
             statements,
             commit_order: Arc::default(),

@@ -1,12 +1,11 @@
-//! GraphQL over HTTP POST, GraphiQL on GET, subscriptions over WebSocket.
+//! GraphQL over HTTP POST and GraphiQL on GET (subscriptions are in [`super::websocket`]).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -16,7 +15,6 @@ use crate::auth::schema::ClientIp;
 use crate::auth::service::authenticate;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::request_loaders;
-use crate::metrics::Metrics;
 
 /// GraphiQL, wired to the subscription endpoint.
 pub async fn graphiql() -> Html<String> {
@@ -95,61 +93,4 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|token| Some(token.trim()))
         .ok_or(AppError::Unauthenticated)
-}
-
-/// The token of a `connection_init` payload: `{"token": "…"}`, or the
-/// `{"Authorization": "Bearer …"}` that GraphiQL sends from its headers tab.
-fn init_token(payload: &serde_json::Value) -> Option<&str> {
-    if let Some(token) = payload.get("token").and_then(|t| t.as_str()) {
-        return Some(token);
-    }
-    ["Authorization", "authorization"]
-        .iter()
-        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
-        .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
-}
-
-/// Subscriptions over `graphql-transport-ws`. The `connection_init` payload may carry a token
-/// (see [`init_token`]); a connection without one is a visitor's, a bad token closes it.
-pub async fn websocket(
-    State(state): State<HttpState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let app = state.app.clone();
-            let _open = OpenConnection::count(&app.metrics);
-            let connection = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = request_loaders(&app);
-                    if let Some(token) = init_token(&payload) {
-                        let viewer = authenticate(&app.db, token).await?;
-                        data.insert(viewer);
-                    }
-                    Ok(data)
-                })
-                .serve();
-            tokio::select! {
-                () = connection => {}
-                () = state.shutdown.cancelled() => {}
-            }
-        })
-}
-
-/// Counts an open WebSocket connection in the gauge for as long as it lives.
-struct OpenConnection(Arc<Metrics>);
-
-impl OpenConnection {
-    fn count(metrics: &Arc<Metrics>) -> Self {
-        metrics.websocket_connections.inc();
-        Self(metrics.clone())
-    }
-}
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.websocket_connections.dec();
-    }
 }

@@ -7,6 +7,9 @@ mod health;
 mod responses;
 mod security;
 mod unsubscribe;
+mod websocket;
+
+pub use websocket::WebSocketSlots;
 
 use std::time::Duration;
 
@@ -50,7 +53,7 @@ pub fn router(state: HttpState) -> Router {
         ));
     Router::new()
         .merge(graphql_routes)
-        .route("/graphql/ws", get(graphql::websocket))
+        .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use digimentor::app::Application;
-use digimentor::config::{Config, GraphqlLimits, LogFormat, MailTransport, PoolSettings};
+use digimentor::config::{
+    Config, GraphqlLimits, LogFormat, MailTransport, PoolSettings, WebSocketLimits,
+};
 use digimentor::directory::service::{NewUser, add_membership, create_organization, create_user};
 use digimentor::notify::worker::{Worker, WorkerSettings};
 use digimentor::state::AppState;
@@ -125,6 +127,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
             max_body_bytes: 256 * 1024,
             introspection: true,
         },
+        websocket: WebSocketLimits::default(),
         token_ttl: Duration::from_secs(3600),
         log_format: LogFormat::Human,
         cors_allowed_origins: Vec::new(),
@@ -407,6 +410,35 @@ impl WsClient {
     /// of acknowledging.
     pub async fn connect(app: &TestApp, payload: Value) -> Result<Self, Closed> {
         use futures_util::SinkExt;
+        let mut client = Self::open(app).await;
+        client
+            .stream
+            .send(text(
+                json!({ "type": "connection_init", "payload": payload }),
+            ))
+            .await
+            .unwrap();
+        match client.next_raw().await {
+            Ok(message) if message["type"] == "connection_ack" => Ok(client),
+            Ok(other) => panic!("expected connection_ack, got {other}"),
+            Err(closed) => Err(closed),
+        }
+    }
+
+    /// The next WebSocket frame of any kind (pings included), or `None` after `wait`.
+    pub async fn next_frame(
+        &mut self,
+        wait: Duration,
+    ) -> Option<tokio_tungstenite::tungstenite::Message> {
+        use futures_util::StreamExt;
+        match tokio::time::timeout(wait, self.stream.next()).await {
+            Ok(Some(Ok(message))) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Opens the WebSocket without sending `connection_init`.
+    pub async fn open(app: &TestApp) -> Self {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
         let mut request = format!("ws://{}/graphql/ws", app.address)
@@ -421,19 +453,7 @@ impl WsClient {
             response.headers().get("sec-websocket-protocol").unwrap(),
             "graphql-transport-ws"
         );
-        let mut client = Self { stream };
-        client
-            .stream
-            .send(text(
-                json!({ "type": "connection_init", "payload": payload }),
-            ))
-            .await
-            .unwrap();
-        match client.next_raw().await {
-            Ok(message) if message["type"] == "connection_ack" => Ok(client),
-            Ok(other) => panic!("expected connection_ack, got {other}"),
-            Err(closed) => Err(closed),
-        }
+        Self { stream }
     }
 
     /// Starts a subscription with id `id`.

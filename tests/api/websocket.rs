@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, WsClient, spawn_app};
+use crate::helpers::{PASSWORD, WsClient, spawn_app, spawn_app_with};
 
 const EVENTS: &str =
     "subscription($f: EventFilter) { events(filter: $f) { kind subjectId actorId sequence } }";
@@ -88,4 +88,121 @@ async fn visitors_receive_public_events_only() {
         topic["data"]["createTopic"]["id"]
     );
     assert!(visitor.stays_quiet(Duration::from_millis(300)).await);
+}
+
+fn close_code(frame: Option<tokio_tungstenite::tungstenite::Message>) -> Option<u16> {
+    match frame {
+        Some(tokio_tungstenite::tungstenite::Message::Close(Some(frame))) => {
+            Some(u16::from(frame.code))
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_sends_connection_init_is_closed_with_4408() {
+    let app = spawn_app_with(|c| c.websocket.init_timeout = Duration::from_secs(1)).await;
+    let mut silent = WsClient::open(&app).await;
+    let frame = silent.next_frame(Duration::from_secs(5)).await;
+    assert_eq!(close_code(frame), Some(4408));
+    // An initialized connection outlives the timeout.
+    let mut ok = WsClient::connect(&app, json!({})).await.unwrap();
+    assert!(ok.stays_quiet(Duration::from_millis(1500)).await);
+}
+
+#[tokio::test]
+async fn the_server_pings_and_closes_a_client_that_stays_silent() {
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app_with(|c| c.websocket.keepalive = Duration::from_millis(500)).await;
+    let mut client = WsClient::connect(&app, json!({})).await.unwrap();
+    let frame = client.next_frame(Duration::from_secs(2)).await;
+    assert!(matches!(frame, Some(Message::Ping(_))), "{frame:?}");
+    // Reading answers pings (tungstenite sends the pong), so a reading client stays.
+    for _ in 0..4 {
+        let frame = client.next_frame(Duration::from_secs(2)).await;
+        assert!(matches!(frame, Some(Message::Ping(_))), "{frame:?}");
+    }
+    // Not reading means not answering: after three silent intervals the server closes.
+    assert_eq!(app.state.metrics.websocket_connections.get(), 1);
+    let closed = async {
+        while app.state.metrics.websocket_connections.get() > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("the server closes a silent client");
+    drop(client);
+}
+
+#[tokio::test]
+async fn each_user_may_hold_only_so_many_connections() {
+    let app = spawn_app_with(|c| c.websocket.max_per_user = 2).await;
+    let network = app.seed_network().await;
+    let token = json!({ "token": network.tokens.staff });
+    let first = WsClient::connect(&app, token.clone()).await.unwrap();
+    let _second = WsClient::connect(&app, token.clone()).await.unwrap();
+    assert!(WsClient::connect(&app, token.clone()).await.is_err());
+    // Another user is not affected; visitors are not counted per user.
+    WsClient::connect(&app, json!({ "token": network.tokens.admin }))
+        .await
+        .unwrap();
+    WsClient::connect(&app, json!({})).await.unwrap();
+    // Closing one frees its slot.
+    drop(first);
+    let reopened = async {
+        loop {
+            if WsClient::connect(&app, token.clone()).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), reopened)
+        .await
+        .expect("the slot is freed when a connection closes");
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_disconnected_instead_of_buffered() {
+    let app = spawn_app_with(|c| c.websocket.send_timeout = Duration::from_secs(1)).await;
+    let mut reader = WsClient::connect(&app, json!({})).await.unwrap();
+    reader.subscribe("e", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.state.metrics.websocket_connections.get(), 1);
+
+    // Events keep coming; the client never reads a byte.
+    let template = entity::event::Model {
+        seq: 0,
+        id: uuid::Uuid::now_v7(),
+        kind: "topic.created".into(),
+        actor_id: None,
+        subject_id: uuid::Uuid::now_v7(),
+        object_id: None,
+        organization_ids: json!([]),
+        topic_ids: json!([]),
+        audience: json!([{ "type": "public" }]),
+        created_at: chrono::Utc::now(),
+    };
+    let mut seq = i64::MAX / 2;
+    let mut published = 0;
+    while app.state.metrics.websocket_connections.get() > 0 && published < 2_000_000 {
+        for _ in 0..500 {
+            seq += 1;
+            app.state.events.publish(entity::event::Model {
+                seq,
+                ..template.clone()
+            });
+        }
+        published += 500;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(
+        app.state.metrics.websocket_connections.get(),
+        0,
+        "still connected after {published} events"
+    );
+    // The server is fine.
+    let ok = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
 }
