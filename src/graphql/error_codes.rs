@@ -1,6 +1,7 @@
 //! Gives every GraphQL error an `extensions.code`, including the ones async-graphql raises
 //! itself (parse errors, validation errors, limits): those are the client's fault, so they get
-//! `BAD_USER_INPUT`. Each error is also counted by code for `/metrics`.
+//! `BAD_USER_INPUT`. Each error is also counted by code for `/metrics`, and messages are cut to
+//! a few hundred characters (a parse error quotes the document it could not read).
 
 use std::sync::Arc;
 
@@ -44,14 +45,26 @@ impl Extension for ErrorCodesExtension {
     }
 }
 
+/// Longest error message sent; parse errors quote the document, which may be huge.
+const MAX_MESSAGE_CHARS: usize = 300;
+
 fn with_codes(metrics: &Metrics, mut response: Response) -> Response {
     for error in &mut response.errors {
         ensure_code(error);
+        shorten(&mut error.message);
         if let Some(Value::String(code)) = error.extensions.as_ref().and_then(|e| e.get("code")) {
             metrics.graphql_error(code);
         }
     }
     response
+}
+
+/// Cuts a message to [`MAX_MESSAGE_CHARS`] characters, marking the cut.
+fn shorten(message: &mut String) {
+    if let Some((at, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(at);
+        message.push('…');
+    }
 }
 
 /// Adds `BAD_USER_INPUT` to an error that has no code yet.

@@ -1,5 +1,6 @@
 //! Schema assembly: the merged roots, always-on limits, per-request data and error codes.
 
+mod document_limits;
 mod error_codes;
 mod ids;
 pub mod pagination;
@@ -12,6 +13,7 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 use sea_orm::DbErr;
 use uuid::Uuid;
 
+pub use document_limits::DocumentLimits;
 pub use error_codes::ErrorCodes;
 pub use ids::parse_id;
 
@@ -97,6 +99,7 @@ fn builder(
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
     .limit_directives(MAX_DIRECTIVES)
+    .extension(DocumentLimits)
     .extension(ErrorCodes(metrics));
     if limits.introspection {
         builder

@@ -70,6 +70,17 @@ async fn oversized_bodies_get_413() {
 }
 
 #[tokio::test]
+async fn a_10_mb_body_gets_413_under_the_default_limit() {
+    let app = spawn_app().await;
+    let huge = format!(
+        "{{\"query\":\"{{ topics {{ slug }} }}\",\"variables\":{{\"pad\":\"{}\"}}}}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let (status, _) = post_raw(&app, huge).await;
+    assert_eq!(status, 413);
+}
+
+#[tokio::test]
 async fn unknown_fields_and_wrong_types_are_bad_user_input() {
     let app = spawn_app().await;
     let body = app
@@ -291,4 +302,69 @@ async fn internal_errors_are_opaque() {
     ] {
         assert!(!text.contains(leak), "leaked {leak:?}: {body}");
     }
+}
+
+/// Each abusive document is refused with a code, fast, and the server stays up.
+#[tokio::test]
+async fn abusive_documents_are_refused_quickly_with_a_code() {
+    let app = spawn_app().await;
+    let nested = |depth: usize| {
+        let mut q = String::from("{ me ");
+        for _ in 0..depth {
+            q.push_str("{ memberships ");
+        }
+        q.push_str(&"}".repeat(depth));
+        q.push('}');
+        q
+    };
+    let aliases: String = (0..10_000).map(|i| format!("a{i}: __typename ")).collect();
+    let directives = "@skip(if: false) ".repeat(3_000);
+    let chain: String = (0..500)
+        .map(|i| format!("fragment F{i} on Query {{ ...F{} }} ", i + 1))
+        .collect::<String>()
+        + "fragment F500 on Query { __typename }";
+    // 25 levels: under the recursion limit, 2^25 fields once expanded.
+    let bomb: String = (1..=25)
+        .map(|i| format!("fragment B{i} on Query {{ ...B{p} ...B{p} }} ", p = i - 1))
+        .collect::<String>()
+        + "fragment B0 on Query { topics { slug } }";
+    let documents = [
+        ("depth 200", nested(200)),
+        ("depth 5,000", nested(5_000)),
+        ("10,000 aliases", format!("{{ {aliases} }}")),
+        ("3,000 directives", format!("{{ __typename {directives} }}")),
+        ("a 500-fragment chain", format!("{{ ...F0 }} {chain}")),
+        (
+            "a fragment cycle",
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }".to_owned(),
+        ),
+        ("a fragment bomb", format!("{{ ...B25 }} {bomb}")),
+        (
+            "a self-spreading fragment",
+            "{ ...A } fragment A on Query { ...A ...A }".to_owned(),
+        ),
+    ];
+    // Not a timing test: a bound far above normal, that only a blow-up would break.
+    let started = std::time::Instant::now();
+    for (what, query) in documents {
+        let (_, body) = post_raw(&app, json!({ "query": query }).to_string()).await;
+        assert!(body["data"].is_null(), "{what} was executed");
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{what}: {body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.chars().count() <= 301,
+            "{what}: the message echoes the document"
+        );
+        if what == "a fragment bomb" || what == "10,000 aliases" {
+            assert!(message.contains("too much"), "{what}: {message}");
+        }
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let (status, body) = post_raw(&app, r#"{"query":"{ topics { slug } }"}"#).await;
+    assert_eq!(status, 200);
+    assert_ok(&body);
 }
