@@ -200,6 +200,15 @@ pub struct Settings {
     #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]
     pub reminder_lead_days: String,
 
+    /// Seconds a plain HTTP request, its body included, may take before it gets 408.
+    #[arg(
+        long,
+        env = "HTTP_REQUEST_TIMEOUT_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub http_request_timeout_seconds: String,
+
     /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
     #[arg(
         long,

@@ -109,6 +109,8 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub websocket: WebSocketLimits,
     pub token_ttl: Duration,
+    /// Longest time a plain HTTP request (its body included) may take; then 408.
+    pub request_timeout: Duration,
     pub log_format: LogFormat,
     /// Origins (`scheme://host[:port]`) whose pages may call the API; empty allows none.
     pub cors_allowed_origins: Vec<String>,
@@ -206,6 +208,10 @@ impl Config {
                 &s.ws_max_connections_per_user,
             )?,
         };
+        let request_timeout = Duration::from_secs(positive(
+            "HTTP_REQUEST_TIMEOUT_SECONDS",
+            &s.http_request_timeout_seconds,
+        )? as u64);
         let token_ttl_hours = positive("TOKEN_TTL_HOURS", &s.token_ttl_hours)?;
         let log_format = match s.log_format.trim() {
             "human" => LogFormat::Human,
@@ -248,6 +254,7 @@ impl Config {
             mail_from,
             graphql,
             websocket,
+            request_timeout,
             token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
             log_format,
             cors_allowed_origins,

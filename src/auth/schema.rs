@@ -1,4 +1,4 @@
-//! `me`, `login` and `logout`.
+//! `me`, `login`, `changePassword` and `logout`.
 
 use std::net::IpAddr;
 
@@ -49,6 +49,26 @@ impl AuthMutation {
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
         let outcome = service::login(state, &email, &password, ip).await?;
+        Ok(LoginPayload {
+            token: outcome.token,
+            expires_at: outcome.expires_at,
+            user: User(outcome.user),
+        })
+    }
+
+    /// Change your password. Every session of yours ends (on every device); the answer holds
+    /// a fresh token for this one. A wrong current password counts like a failed login.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let viewer = require_viewer(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
+        let outcome =
+            service::change_password(state, viewer, &current_password, &new_password, ip).await?;
         Ok(LoginPayload {
             token: outcome.token,
             expires_at: outcome.expires_at,

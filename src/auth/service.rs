@@ -1,16 +1,22 @@
-//! Login, logout and token authentication.
+//! Login, logout, password changes and token authentication.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entity::{access_token, membership, organization, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::password::{verify_against_dummy, verify_password};
+use super::password::{
+    check_password_policy, hash_password, verify_against_dummy, verify_password,
+};
 use super::token::{generate_token, hash_token};
 use super::{Grant, Viewer};
 use crate::error::{AppError, AppResult};
+use crate::events::audience::Reader;
+use crate::events::kinds;
+use crate::events::service::{NewEvent, append_event};
 use crate::state::AppState;
 use crate::values::Email;
 
@@ -64,25 +70,111 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     };
     state.login_throttle.record_success(&throttle_key);
+    let (token, expires_at) = issue_token(&state.db, state, user.id).await?;
+    Ok(LoginOutcome {
+        token,
+        expires_at,
+        user,
+    })
+}
 
+/// Stores a new token for `user` and returns it (shown once) with its expiry.
+async fn issue_token(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    user: Uuid,
+) -> AppResult<(String, DateTime<Utc>)> {
     let token = generate_token();
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.config.token_ttl).map_err(AppError::internal)?;
     let expires_at = now + ttl;
     access_token::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
+        user_id: Set(user),
         token_hash: Set(hash_token(&token)),
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
+    Ok((token, expires_at))
+}
+
+/// Changes the caller's password after checking the current one, ends every session of the
+/// user (on every device, this one included) and returns a fresh token. Wrong current
+/// passwords count towards the login throttle like failed logins.
+pub async fn change_password(
+    state: &AppState,
+    viewer: &Viewer,
+    current: &str,
+    new: &str,
+    client_ip: Option<IpAddr>,
+) -> AppResult<LoginOutcome> {
+    let throttle_key = viewer.user.email.clone();
+    state
+        .login_throttle
+        .check(&throttle_key, client_ip)
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    check_password_policy(new).map_err(|e| match e {
+        AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
+        other => other,
+    })?;
+    let stored = viewer.user.password_hash.clone();
+    let (current, new) = (current.to_owned(), new.to_owned());
+    let hashed = tokio::task::spawn_blocking(move || {
+        let verified = match stored {
+            Some(phc) => verify_password(&current, &phc),
+            None => {
+                verify_against_dummy(&current);
+                false
+            }
+        };
+        verified.then(|| hash_password(&new)).transpose()
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let Some(hashed) = hashed else {
+        state
+            .login_throttle
+            .record_failure(&throttle_key, client_ip);
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "is not your current password",
+        ));
+    };
+    let txn = state.begin().await?;
+    let now = Utc::now();
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(Some(hashed)))
+        .filter(user::Column::Id.eq(viewer.id()))
+        .exec(&txn)
+        .await?;
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(access_token::Column::UserId.eq(viewer.id()))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let (token, expires_at) = issue_token(&txn, state, viewer.id()).await?;
+    let event = append_event(
+        &txn,
+        NewEvent {
+            kind: kinds::USER_PASSWORD_CHANGED,
+            actor_id: Some(viewer.id()),
+            subject_id: viewer.id(),
+            object_id: None,
+            organization_ids: Vec::new(),
+            topic_ids: Vec::new(),
+            audience: vec![Reader::User { id: viewer.id() }],
+        },
+    )
+    .await?;
+    state.commit(txn, [event]).await?;
     Ok(LoginOutcome {
         token,
         expires_at,
-        user,
+        user: viewer.user.clone(),
     })
 }
 

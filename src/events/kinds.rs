@@ -2,6 +2,7 @@
 
 pub const ORGANIZATION_CREATED: &str = "organization.created";
 pub const USER_CREATED: &str = "user.created";
+pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
 pub const MEMBERSHIP_ADDED: &str = "membership.added";
 pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
 pub const TOPIC_CREATED: &str = "topic.created";

@@ -11,8 +11,6 @@ mod websocket;
 
 pub use websocket::WebSocketSlots;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -38,22 +36,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The one-click body is `List-Unsubscribe=One-Click`; nothing larger is needed.
 const UNSUBSCRIBE_BODY_LIMIT: usize = 1024;
 
-/// Longest time a plain HTTP request may take before it is answered with 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Builds the router with every route and middleware.
 pub fn router(state: HttpState) -> Router {
     let body_limit = state.app.config.graphql.max_body_bytes;
-    let graphql_routes = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ));
-    Router::new()
-        .merge(graphql_routes)
-        .route("/graphql/ws", get(websocket::upgrade))
+    // Every plain request, body included, must be done within the time limit (a slow body gets
+    // 408); the WebSocket route is long-lived by design and has its own hygiene.
+    let timed_routes = Router::new()
+        .route(
+            "/graphql",
+            get(graphql::graphiql)
+                .post(graphql::execute)
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -65,6 +59,13 @@ pub fn router(state: HttpState) -> Router {
                 .post(unsubscribe::unsubscribe)
                 .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
         )
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.app.config.request_timeout,
+        ));
+    Router::new()
+        .merge(timed_routes)
+        .route("/graphql/ws", get(websocket::upgrade))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             security::Https(state.app.config.public_url.scheme() == "https"),

@@ -6,7 +6,8 @@
 //! - outgoing messages pass through a small bounded queue, and a client that does not take a
 //!   message within the send timeout is closed, so a slow consumer holds a bounded amount of
 //!   memory and is never waited on forever;
-//! - each user may hold a limited number of connections at once.
+//! - each user may hold a limited number of connections at once;
+//! - a user's connections close (4403) when they change their password, on every instance.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,15 +19,16 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
-use tokio_util::sync::PollSender;
+use tokio_util::sync::{CancellationToken, PollSender};
 use uuid::Uuid;
 
 use super::HttpState;
 use crate::auth::service::authenticate;
 use crate::config::WebSocketLimits;
 use crate::error::AppError;
+use crate::events::kinds;
 use crate::graphql::request_loaders;
 use crate::metrics::Metrics;
 
@@ -34,6 +36,8 @@ use crate::metrics::Metrics;
 const OUTGOING_QUEUE: usize = 32;
 /// graphql-transport-ws: "Connection initialisation timeout".
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// The user's sessions were ended (password changed).
+const CLOSE_SESSION_ENDED: u16 = 4403;
 /// A keepalive interval's multiple after which a silent client is closed.
 const SILENT_INTERVALS: u32 = 3;
 
@@ -58,6 +62,10 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let initialized = Arc::new(AtomicBool::new(false));
     // Held for the life of the connection once the user is known.
     let slot: Arc<Mutex<Option<UserSlot>>> = Arc::default();
+    // Cancelled when the user's sessions end; the watcher stops when the connection does.
+    let session_ended = CancellationToken::new();
+    let connection_gone = CancellationToken::new();
+    let _gone = connection_gone.clone().drop_guard();
 
     let incoming = {
         let heard = heard.clone();
@@ -71,6 +79,7 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let outgoing = PollSender::new(outgoing);
     let graphql = {
         let (initialized, slot) = (initialized.clone(), slot.clone());
+        let (session_ended, connection_gone) = (session_ended.clone(), connection_gone.clone());
         GraphQLWebSocket::new_with_pair(
             outgoing.sink_map_err(|_| ()),
             incoming,
@@ -85,6 +94,7 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
                 if let Ok(mut slot) = slot.lock() {
                     *slot = Some(taken);
                 }
+                watch_sessions(&app, viewer.id(), session_ended, connection_gone);
                 data.insert(viewer);
             }
             initialized.store(true, Ordering::SeqCst);
@@ -92,7 +102,14 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
         })
         .serve()
     };
-    let writer = write(socket_sink, queue, limits, heard, initialized);
+    let writer = write(
+        socket_sink,
+        queue,
+        limits,
+        heard,
+        initialized,
+        session_ended,
+    );
     tokio::pin!(writer);
     tokio::select! {
         // The GraphQL side is done (its queue is closed): let the writer deliver what is left,
@@ -113,6 +130,7 @@ async fn write(
     limits: WebSocketLimits,
     heard: Arc<Mutex<Instant>>,
     initialized: Arc<AtomicBool>,
+    session_ended: CancellationToken,
 ) {
     let started = Instant::now();
     let mut ping = tokio::time::interval_at(started + limits.keepalive, limits.keepalive);
@@ -133,6 +151,10 @@ async fn write(
                 }
                 Message::Ping(Default::default())
             }
+            () = session_ended.cancelled() => {
+                let _ = close(&mut socket, CLOSE_SESSION_ENDED, "Session ended; log in again").await;
+                return;
+            }
             () = &mut init_deadline, if !init_checked => {
                 init_checked = true;
                 if initialized.load(Ordering::SeqCst) {
@@ -152,6 +174,35 @@ async fn write(
             }
         }
     }
+}
+
+/// Cancels `ended` when `user` changes their password (the event reaches every instance),
+/// until `gone`.
+fn watch_sessions(
+    app: &crate::state::AppState,
+    user: Uuid,
+    ended: CancellationToken,
+    gone: CancellationToken,
+) {
+    let mut events = app.events.subscribe();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = gone.cancelled() => return,
+                received = events.recv() => match received {
+                    Ok(event)
+                        if event.model.kind == kinds::USER_PASSWORD_CHANGED
+                            && event.model.subject_id == user =>
+                    {
+                        ended.cancel();
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                },
+            }
+        }
+    });
 }
 
 async fn close(

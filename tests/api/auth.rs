@@ -213,3 +213,78 @@ async fn users_without_password_cannot_log_in() {
         .await;
     assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
 }
+
+const CHANGE_PASSWORD: &str = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token user { email } } }";
+
+#[tokio::test]
+async fn changing_the_password_ends_every_session_and_issues_a_fresh_token() {
+    let app = spawn_app().await;
+    app.create_user("changer@uni.test", false).await;
+    let laptop = app.login("changer@uni.test", PASSWORD).await;
+    let phone = app.login("changer@uni.test", PASSWORD).await;
+    let me = "{ me { email } }";
+
+    let wrong = app
+        .graphql(
+            CHANGE_PASSWORD,
+            json!({ "c": "not-my-password", "n": "a brand new password" }),
+            Some(&laptop),
+        )
+        .await;
+    assert_eq!(error_code(&wrong).as_deref(), Some("BAD_USER_INPUT"));
+    assert_eq!(wrong["errors"][0]["extensions"]["field"], "currentPassword");
+    let short = app
+        .graphql(
+            CHANGE_PASSWORD,
+            json!({ "c": PASSWORD, "n": "short" }),
+            Some(&laptop),
+        )
+        .await;
+    assert_eq!(short["errors"][0]["extensions"]["field"], "newPassword");
+    let anonymous = app
+        .graphql(
+            CHANGE_PASSWORD,
+            json!({ "c": PASSWORD, "n": "a brand new password" }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&anonymous).as_deref(), Some("UNAUTHENTICATED"));
+    // Refused attempts changed nothing.
+    assert_eq!(
+        app.graphql(me, json!({}), Some(&phone)).await["data"]["me"]["email"],
+        "changer@uni.test"
+    );
+
+    let changed = app
+        .graphql(
+            CHANGE_PASSWORD,
+            json!({ "c": PASSWORD, "n": "a brand new password" }),
+            Some(&laptop),
+        )
+        .await;
+    let fresh = changed["data"]["changePassword"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{changed}"))
+        .to_owned();
+    for old in [&laptop, &phone] {
+        let body = app.graphql(me, json!({}), Some(old)).await;
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("UNAUTHENTICATED"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.graphql(me, json!({}), Some(&fresh)).await["data"]["me"]["email"],
+        "changer@uni.test"
+    );
+    let old_login = app
+        .graphql(
+            LOGIN,
+            json!({ "e": "changer@uni.test", "p": PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&old_login).as_deref(), Some("UNAUTHENTICATED"));
+    app.login("changer@uni.test", "a brand new password").await;
+}

@@ -453,3 +453,116 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
         assert!(url.starts_with("postgres"));
     }
 }
+
+#[tokio::test]
+async fn tokens_and_passwords_never_reach_the_logs() {
+    let (_database, url) = TestDatabase::create().await;
+    let secret = "a-secret-password-1";
+    let added = run_with_database(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "quiet@uni.test",
+            "--name",
+            "Quiet",
+            "--password-stdin",
+        ],
+        Some(&format!("{secret}\n")),
+    )
+    .await;
+    assert!(added.status.success());
+
+    let mut child = digimentor()
+        .env("DATABASE_URL", &url)
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "debug")
+        .env("RUN_WORKERS", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let (logs, tx) = (logs.clone(), tx.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                }
+                let mut all = logs.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+    }
+    let base = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let client = reqwest::Client::new();
+    let graphql = |body: serde_json::Value, token: Option<String>| {
+        let mut request = client.post(format!("{base}/graphql")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    let wrong = graphql(
+        serde_json::json!({ "query": login, "variables": { "e": "quiet@uni.test", "p": "wrong-password-xyz" } }),
+        None,
+    )
+    .await;
+    assert!(wrong["data"].is_null());
+    let body = graphql(
+        serde_json::json!({ "query": login, "variables": { "e": "quiet@uni.test", "p": secret } }),
+        None,
+    )
+    .await;
+    let token = body["data"]["login"]["token"].as_str().unwrap().to_owned();
+    let me = graphql(
+        serde_json::json!({ "query": "{ me { email } }" }),
+        Some(token.clone()),
+    )
+    .await;
+    assert_eq!(me["data"]["me"]["email"], "quiet@uni.test");
+    let forged = format!("{token}x");
+    graphql(
+        serde_json::json!({ "query": "{ me { email } }" }),
+        Some(forged.clone()),
+    )
+    .await;
+    terminate(&child);
+    wait_with_timeout(&mut child, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(200));
+
+    let logs = logs.lock().unwrap().clone();
+    assert!(logs.contains("request"), "logging was on:\n{logs}");
+    for secret_text in [
+        token.as_str(),
+        forged.as_str(),
+        secret,
+        "wrong-password-xyz",
+    ] {
+        assert!(
+            !logs.contains(secret_text),
+            "{secret_text} appears in the logs"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Browser-facing hardening: security headers and the CORS allowlist.
 
 use reqwest::Method;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
 use crate::helpers::{spawn_app, spawn_app_with};
@@ -114,4 +115,84 @@ async fn cors_admits_only_the_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|c| c.request_timeout = std::time::Duration::from_secs(1)).await;
+    let mut socket = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    socket
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        socket.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server waited for the body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test]
+async fn unsubscribe_and_feed_endpoints_shrug_off_scanners_and_oversized_input() {
+    let app = spawn_app().await;
+    let get = |path: String| {
+        let request = app.client.get(app.url(&path));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Forged, junk and oversized tokens: 400, never a server error.
+    for token in [
+        "x".repeat(5_000),
+        "..%2F..%2Fetc%2Fpasswd".to_owned(),
+        "%00".to_owned(),
+        "a.b".to_owned(),
+        "<script>".to_owned(),
+    ] {
+        assert_eq!(get(format!("/unsubscribe/{token}")).await, 400, "{token}");
+        let status = app
+            .client
+            .post(app.url(&format!("/unsubscribe/{token}")))
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 400, "{token}");
+    }
+    // The one-click body is never read, so a huge one costs nothing; the forged token is refused.
+    let status = app
+        .client
+        .post(app.url("/unsubscribe/abc.def"))
+        .body("x".repeat(1024 * 1024))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 400);
+    // Feeds ignore what they do not use and do not serve anything else.
+    let long_query = "q=".to_owned() + &"x".repeat(4_000);
+    assert_eq!(get(format!("/feeds/news.atom?{long_query}")).await, 200);
+    assert_eq!(get(format!("/feeds/meetings.ics?{long_query}")).await, 200);
+    for path in [
+        "/feeds/../Cargo.toml",
+        "/feeds/news.atom/extra",
+        "/feeds/",
+        "/unsubscribe/",
+        "/.env",
+        "/wp-admin",
+    ] {
+        assert_eq!(get(path.to_owned()).await, 404, "{path}");
+    }
+    // Nothing was written by any of it.
+    let deliveries = entity::delivery::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(deliveries, 0);
 }

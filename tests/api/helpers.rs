@@ -128,6 +128,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
             introspection: true,
         },
         websocket: WebSocketLimits::default(),
+        request_timeout: Duration::from_secs(30),
         token_ttl: Duration::from_secs(3600),
         log_format: LogFormat::Human,
         cors_allowed_origins: Vec::new(),

@@ -206,3 +206,32 @@ async fn a_client_that_does_not_read_is_disconnected_instead_of_buffered() {
     let ok = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn changing_the_password_closes_the_users_websockets() {
+    let app = spawn_app().await;
+    app.create_user("ws.changer@uni.test", false).await;
+    let token = app.login("ws.changer@uni.test", PASSWORD).await;
+    let other = app.login("ws.changer@uni.test", PASSWORD).await;
+    let mut open = WsClient::connect(&app, json!({ "token": token }))
+        .await
+        .unwrap();
+    let mut bystander = WsClient::connect(&app, json!({})).await.unwrap();
+    let changed = app
+        .graphql(
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token } }",
+            json!({ "c": PASSWORD, "n": "another long password" }),
+            Some(&other),
+        )
+        .await;
+    assert!(changed["errors"].is_null(), "{changed}");
+    let mut code = None;
+    while let Some(frame) = open.next_frame(Duration::from_secs(5)).await {
+        if let Some(closed) = close_code(Some(frame)) {
+            code = Some(closed);
+            break;
+        }
+    }
+    assert_eq!(code, Some(4403));
+    assert!(bystander.stays_quiet(Duration::from_millis(300)).await);
+}
