@@ -245,6 +245,11 @@ pub struct Settings {
     )]
     pub ws_max_connections_per_user: String,
 
+    /// Load balancers or proxies in front of the service, comma-separated addresses or networks
+    /// (`10.0.0.0/8`); behind them the client's address is taken from `X-Forwarded-For`.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
     /// Web origins allowed to call the API from a browser (CORS), comma-separated, e.g.
     /// `https://intra.example.edu`; empty allows none.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]

@@ -112,6 +112,8 @@ pub struct Config {
     /// Longest time a plain HTTP request (its body included) may take; then 408.
     pub request_timeout: Duration,
     pub log_format: LogFormat,
+    /// Proxies whose `X-Forwarded-For` names the client (for login throttling).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins (`scheme://host[:port]`) whose pages may call the API; empty allows none.
     pub cors_allowed_origins: Vec<String>,
     /// Run the delivery worker and scheduler here.
@@ -208,6 +210,22 @@ impl Config {
                 &s.ws_max_connections_per_user,
             )?,
         };
+        let trusted_proxies = s
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "TRUSTED_PROXIES",
+                            format!("{p:?} is not an address or a network like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let request_timeout = Duration::from_secs(positive(
             "HTTP_REQUEST_TIMEOUT_SECONDS",
             &s.http_request_timeout_seconds,
@@ -258,6 +276,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
             log_format,
             cors_allowed_origins,
+            trusted_proxies,
         })
     }
 }
@@ -367,6 +386,7 @@ mod tests {
                 "GRAPHQL_INTROSPECTION",
             ),
             (vec!["--log-format", "xml"], "LOG_FORMAT"),
+            (vec!["--trusted-proxies", "10.0.0.0/40"], "TRUSTED_PROXIES"),
             (
                 vec!["--cors-allowed-origins", "https://ok.example.edu,*"],
                 "CORS_ALLOWED_ORIGINS",

@@ -1,4 +1,5 @@
-//! Time-driven work: deadline reminders and digests, queued once a minute on every instance.
+//! Time-driven work: deadline reminders and digests, queued once a minute on every instance
+//! (which also forgets failed logins that left the throttle's window).
 //!
 //! Running it on several instances at once is safe by construction: every reminder and digest
 //! has a dedupe key, so the second instance to plan one inserts nothing.
@@ -35,6 +36,9 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> TickReport {
     match digests::run(&state.db, &state.mail, now).await {
         Ok(run) => report.digests = run.queued,
         Err(err) => err.log_if_internal(),
+    }
+    if let Err(err) = state.login_throttle.sweep(&state.db, now).await {
+        err.log_if_internal();
     }
     if report.reminders + report.digests > 0 {
         tracing::info!(

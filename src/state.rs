@@ -22,7 +22,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub events: EventBus,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Failed-login limits; the counts are shared through the database.
+    pub login_throttle: LoginThrottle,
     /// Counts SQL statements; read by tests that guard against N+1 queries, and by metrics.
     pub statements: StatementCounter,
     /// SQLite: held across commit-then-publish so live subscribers see events in commit order
@@ -81,7 +82,7 @@ impl AppState {
             mail_wake: Arc::default(),
             config: Arc::new(config),
             events: EventBus::default(),
-            login_throttle: Arc::new(LoginThrottle::default()),
+            login_throttle: LoginThrottle::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod inquiry_answer_revision;
 pub mod inquiry_message;
 pub mod inquiry_target;
 pub mod inquiry_topic;
+pub mod login_failure;
 pub mod meeting;
 pub mod meeting_topic;
 pub mod membership;

@@ -13,6 +13,7 @@ mod m20261128_000008_create_tip;
 mod m20261128_000009_create_community_plan;
 mod m20261128_000010_create_meeting;
 mod m20261128_000011_create_meeting_topic;
+mod m20261128_000012_create_login_failure;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_create_community_plan::Migration),
             Box::new(m20261128_000010_create_meeting::Migration),
             Box::new(m20261128_000011_create_meeting_topic::Migration),
+            Box::new(m20261128_000012_create_login_failure::Migration),
         ]
     }
 }

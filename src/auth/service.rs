@@ -37,10 +37,10 @@ pub async fn login(
     client_ip: Option<IpAddr>,
 ) -> AppResult<LoginOutcome> {
     let throttle_key = raw_email.trim().to_lowercase();
-    state
-        .login_throttle
-        .check(&throttle_key, client_ip)
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let throttle = &state.login_throttle;
+    throttle
+        .check(&state.db, &throttle_key, client_ip, Utc::now())
+        .await?;
 
     let found = match Email::parse(raw_email) {
         Ok(email) => {
@@ -64,12 +64,12 @@ pub async fn login(
     .map_err(AppError::internal)?;
 
     let Some(user) = found.filter(|_| verified) else {
-        state
-            .login_throttle
-            .record_failure(&throttle_key, client_ip);
+        throttle
+            .record_failure(&state.db, &throttle_key, client_ip, Utc::now())
+            .await?;
         return Err(AppError::InvalidCredentials);
     };
-    state.login_throttle.record_success(&throttle_key);
+    throttle.record_success(&state.db, &throttle_key).await?;
     let (token, expires_at) = issue_token(&state.db, state, user.id).await?;
     Ok(LoginOutcome {
         token,
@@ -112,10 +112,10 @@ pub async fn change_password(
     client_ip: Option<IpAddr>,
 ) -> AppResult<LoginOutcome> {
     let throttle_key = viewer.user.email.clone();
-    state
-        .login_throttle
-        .check(&throttle_key, client_ip)
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let throttle = &state.login_throttle;
+    throttle
+        .check(&state.db, &throttle_key, client_ip, Utc::now())
+        .await?;
     check_password_policy(new).map_err(|e| match e {
         AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
         other => other,
@@ -135,9 +135,9 @@ pub async fn change_password(
     .await
     .map_err(AppError::internal)??;
     let Some(hashed) = hashed else {
-        state
-            .login_throttle
-            .record_failure(&throttle_key, client_ip);
+        throttle
+            .record_failure(&state.db, &throttle_key, client_ip, Utc::now())
+            .await?;
         return Err(AppError::bad_input(
             "currentPassword",
             "is not your current password",

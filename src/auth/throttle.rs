@@ -1,35 +1,30 @@
-//! Login throttling: failed attempts are counted per email and per client IP in a sliding
-//! window. Counts live in this process; with several instances each applies the limit on its
-//! own, which still bounds guessing to a small multiple of the limit.
+//! Login throttling: failed attempts are counted per email and per client address in a sliding
+//! window. The failures live in the database (`login_failure`), so every instance behind a load
+//! balancer applies one shared limit.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::login_failure;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
 
 /// Limits for one kind of key.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
-    pub max_failures: usize,
+    pub max_failures: u64,
     pub window: Duration,
 }
 
-/// Failed-login counters.
-#[derive(Debug)]
+/// The failed-login limits; the counts are in the database.
+#[derive(Debug, Clone, Copy)]
 pub struct LoginThrottle {
     per_email: Limit,
     per_ip: Limit,
-    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
 }
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Email(String),
-    Ip(IpAddr),
-}
-
-/// Above this many tracked keys, expired ones are swept on the next failure.
-const SWEEP_ABOVE: usize = 10_000;
 
 impl Default for LoginThrottle {
     fn default() -> Self {
@@ -48,83 +43,115 @@ impl Default for LoginThrottle {
 
 impl LoginThrottle {
     pub fn new(per_email: Limit, per_ip: Limit) -> Self {
-        Self {
-            per_email,
-            per_ip,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self { per_email, per_ip }
     }
 
-    /// `Err(seconds)` when either the email or the IP has used up its failures.
-    pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut map = self.lock();
+    /// `RATE_LIMITED` (with the seconds to wait) when the email or the address has used up its
+    /// failures.
+    pub async fn check(
+        &self,
+        db: &impl ConnectionTrait,
+        email: &str,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
         let mut wait = 0u64;
         for (key, limit) in self.keys(email, ip) {
-            if let Some(times) = map.get_mut(&key) {
-                prune(times, now, limit.window);
-                if times.len() >= limit.max_failures {
-                    let oldest = times.front().copied().unwrap_or(now);
-                    let until = (oldest + limit.window).saturating_duration_since(now);
-                    wait = wait.max(until.as_secs().max(1));
-                }
+            let since = now - window(limit)?;
+            let (count, oldest): (i64, Option<DateTime<Utc>>) = login_failure::Entity::find()
+                .select_only()
+                .column_as(login_failure::Column::Id.count(), "count")
+                .column_as(login_failure::Column::FailedAt.min(), "oldest")
+                .filter(login_failure::Column::Key.eq(&key))
+                .filter(login_failure::Column::FailedAt.gt(since))
+                .into_tuple()
+                .one(db)
+                .await?
+                .unwrap_or((0, None));
+            if count as u64 >= limit.max_failures {
+                let until = oldest.unwrap_or(now) + window(limit)?;
+                let seconds = (until - now).num_seconds().max(1) as u64;
+                wait = wait.max(seconds);
             }
         }
-        if wait > 0 { Err(wait) } else { Ok(()) }
+        if wait > 0 {
+            Err(AppError::RateLimited {
+                retry_after_secs: wait,
+            })
+        } else {
+            Ok(())
+        }
     }
 
-    /// Records a failed attempt for the email and the IP.
-    pub fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut map = self.lock();
-        if map.len() > SWEEP_ABOVE {
-            let longest = self.per_email.window.max(self.per_ip.window);
-            map.retain(|_, times| {
-                prune(times, now, longest);
-                !times.is_empty()
-            });
-        }
+    /// Records a failed attempt for the email and the address, and forgets failures of those
+    /// keys that left the window.
+    pub async fn record_failure(
+        &self,
+        db: &impl ConnectionTrait,
+        email: &str,
+        ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
         for (key, limit) in self.keys(email, ip) {
-            let times = map.entry(key).or_default();
-            prune(times, now, limit.window);
-            times.push_back(now);
+            login_failure::Entity::delete_many()
+                .filter(login_failure::Column::Key.eq(&key))
+                .filter(login_failure::Column::FailedAt.lte(now - window(limit)?))
+                .exec(db)
+                .await?;
+            login_failure::Entity::insert(login_failure::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                key: Set(key),
+                failed_at: Set(now),
+            })
+            .exec_without_returning(db)
+            .await?;
         }
+        Ok(())
     }
 
-    /// Clears the email's failures after a successful login (the IP's stay counted).
-    pub fn record_success(&self, email: &str) {
-        self.lock().remove(&Key::Email(email.to_owned()));
+    /// Clears the email's failures after a successful login (the address's stay counted).
+    pub async fn record_success(&self, db: &impl ConnectionTrait, email: &str) -> AppResult<()> {
+        login_failure::Entity::delete_many()
+            .filter(login_failure::Column::Key.eq(email_key(email)))
+            .exec(db)
+            .await?;
+        Ok(())
     }
 
-    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(Key, Limit)> {
-        let mut keys = vec![(Key::Email(email.to_owned()), self.per_email)];
+    /// Deletes every failure older than the longest window (run by the scheduler).
+    pub async fn sweep(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
+        let longest = Limit {
+            window: self.per_email.window.max(self.per_ip.window),
+            ..self.per_email
+        };
+        Ok(login_failure::Entity::delete_many()
+            .filter(login_failure::Column::FailedAt.lte(now - window(longest)?))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+
+    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(String, Limit)> {
+        let mut keys = vec![(email_key(email), self.per_email)];
         if let Some(ip) = ip {
-            keys.push((Key::Ip(ip), self.per_ip));
+            keys.push((format!("ip:{ip}"), self.per_ip));
         }
         keys
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
-        // A poisoned lock only means another thread panicked mid-update of counters; the
-        // counters are still usable.
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
-fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= window)
-    {
-        times.pop_front();
-    }
+fn email_key(email: &str) -> String {
+    format!("email:{}", email.trim().to_lowercase())
+}
+
+fn window(limit: Limit) -> AppResult<chrono::Duration> {
+    chrono::Duration::from_std(limit.window).map_err(AppError::internal)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migration::MigratorTrait;
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(
@@ -139,27 +166,41 @@ mod tests {
         )
     }
 
-    #[test]
-    fn blocks_an_email_after_its_failures_and_frees_it_on_success() {
-        let t = throttle();
-        for _ in 0..3 {
-            assert!(t.check("a@x.fi", None).is_ok());
-            t.record_failure("a@x.fi", None);
-        }
-        assert!(t.check("a@x.fi", None).is_err());
-        assert!(t.check("b@x.fi", None).is_ok());
-        t.record_success("a@x.fi");
-        assert!(t.check("a@x.fi", None).is_ok());
+    async fn db() -> sea_orm::DatabaseConnection {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        db
     }
 
-    #[test]
-    fn blocks_an_ip_that_tries_many_emails() {
-        let t = throttle();
+    #[tokio::test]
+    async fn blocks_an_email_after_its_failures_and_frees_it_on_success() {
+        let (t, db, now) = (throttle(), db().await, Utc::now());
+        for _ in 0..3 {
+            assert!(t.check(&db, "a@x.fi", None, now).await.is_ok());
+            t.record_failure(&db, "a@x.fi", None, now).await.unwrap();
+        }
+        assert!(t.check(&db, "A@x.fi", None, now).await.is_err());
+        assert!(t.check(&db, "b@x.fi", None, now).await.is_ok());
+        t.record_success(&db, "a@x.fi").await.unwrap();
+        assert!(t.check(&db, "a@x.fi", None, now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn blocks_an_ip_that_tries_many_emails_until_the_window_passes() {
+        let (t, db, now) = (throttle(), db().await, Utc::now());
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for i in 0..5 {
-            t.record_failure(&format!("user{i}@x.fi"), Some(ip));
+            t.record_failure(&db, &format!("user{i}@x.fi"), Some(ip), now)
+                .await
+                .unwrap();
         }
-        assert!(t.check("fresh@x.fi", Some(ip)).is_err());
-        assert!(t.check("fresh@x.fi", None).is_ok());
+        match t.check(&db, "fresh@x.fi", Some(ip), now).await {
+            Err(AppError::RateLimited { retry_after_secs }) => assert!(retry_after_secs <= 60),
+            other => panic!("{other:?}"),
+        }
+        assert!(t.check(&db, "fresh@x.fi", None, now).await.is_ok());
+        let later = now + chrono::Duration::seconds(61);
+        assert!(t.check(&db, "fresh@x.fi", Some(ip), later).await.is_ok());
+        assert_eq!(t.sweep(&db, later).await.unwrap(), 5 + 5);
     }
 }

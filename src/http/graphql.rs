@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::HttpState;
+use super::client_ip::client_ip;
 use super::responses::{app_error_response, error_response};
 use crate::auth::schema::ClientIp;
 use crate::auth::service::authenticate;
@@ -70,7 +71,11 @@ pub async fn execute(
         }
     };
     request.data = request_loaders(&state.app);
-    request.data.insert(ClientIp(Some(peer.ip())));
+    request.data.insert(ClientIp(Some(client_ip(
+        peer,
+        &headers,
+        &state.app.config.trusted_proxies,
+    ))));
     match bearer_token(&headers) {
         Ok(None) => {}
         Ok(Some(token)) => match authenticate(&state.app.db, token).await {

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket), feeds, unsubscribe, health probes and
 //! metrics, with request ids, tracing, request metrics and body limits.
 
+mod client_ip;
 mod feeds;
 mod graphql;
 mod health;

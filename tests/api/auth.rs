@@ -288,3 +288,64 @@ async fn changing_the_password_ends_every_session_and_issues_a_fresh_token() {
     assert_eq!(error_code(&old_login).as_deref(), Some("UNAUTHENTICATED"));
     app.login("changer@uni.test", "a brand new password").await;
 }
+
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    forwarded_for: &str,
+    email: &str,
+    password: &str,
+) -> Option<String> {
+    let body: serde_json::Value = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "query": LOGIN, "variables": { "e": email, "p": password } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    error_code(&body)
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_the_proxy() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    app.create_user("real@uni.test", false).await;
+    for i in 0..30 {
+        let code = login_from(
+            &app,
+            "198.51.100.1",
+            &format!("guess{i}@uni.test"),
+            "guess-guess",
+        )
+        .await;
+        assert_eq!(code.as_deref(), Some("UNAUTHENTICATED"));
+    }
+    let blocked = login_from(&app, "198.51.100.1", "real@uni.test", PASSWORD).await;
+    assert_eq!(blocked.as_deref(), Some("RATE_LIMITED"));
+    // Everyone else behind the same proxy may still log in.
+    assert_eq!(
+        login_from(&app, "198.51.100.2", "real@uni.test", PASSWORD).await,
+        None
+    );
+
+    // Without trusting the proxy, the header is ignored: a client cannot pick its address.
+    let direct = spawn_app().await;
+    direct.create_user("real@uni.test", false).await;
+    for i in 0..30 {
+        login_from(
+            &direct,
+            &format!("198.51.100.{i}"),
+            &format!("guess{i}@uni.test"),
+            "guess-guess",
+        )
+        .await;
+    }
+    let blocked = login_from(&direct, "198.51.100.200", "real@uni.test", PASSWORD).await;
+    assert_eq!(blocked.as_deref(), Some("RATE_LIMITED"));
+}

@@ -132,6 +132,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         token_ttl: Duration::from_secs(3600),
         log_format: LogFormat::Human,
         cors_allowed_origins: Vec::new(),
+        trusted_proxies: Vec::new(),
         // Tests drive the worker by hand unless they turn it on.
         run_workers: false,
         worker: WorkerSettings {

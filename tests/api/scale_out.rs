@@ -877,3 +877,35 @@ fn value(text: &str, series: &str) -> f64 {
         })
         .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
 }
+
+#[tokio::test]
+async fn failed_logins_are_counted_across_instances() {
+    if !needs_postgres("shared login throttle") {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(&a, |_| {}).await;
+    let c = spawn_instance(&a, |_| {}).await;
+    a.create_user("target@uni.test", false).await;
+    let login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    for (i, app) in [&a, &b, &c, &a, &b].iter().enumerate() {
+        let body = app
+            .graphql(
+                login,
+                json!({ "e": "target@uni.test", "p": format!("guess-{i}") }),
+                None,
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    }
+    // A sixth try, on the instance that has seen only one failure, even with the right
+    // password.
+    let body = c
+        .graphql(
+            login,
+            json!({ "e": "target@uni.test", "p": crate::helpers::PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("RATE_LIMITED"), "{body}");
+}
