@@ -177,11 +177,20 @@ async fn introspection_can_be_turned_off() {
         "the schema was served: {body}"
     );
 
+    // Field suggestions would leak the schema too.
+    let typo = app.graphql("{ topic { slug } }", json!({}), None).await;
+    assert!(
+        !typo.to_string().contains("Did you mean"),
+        "suggestions are on: {typo}"
+    );
+
     let on = spawn_app().await;
     let body = on
         .graphql("{ __schema { queryType { name } } }", json!({}), None)
         .await;
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    let typo = on.graphql("{ topic { slug } }", json!({}), None).await;
+    assert!(typo.to_string().contains("Did you mean"), "{typo}");
 }
 
 #[tokio::test]
