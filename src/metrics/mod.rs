@@ -65,6 +65,7 @@ pub struct Metrics {
     outbox_depth: Family<StatusLabels, Gauge>,
     oldest_pending_age: Gauge<f64, AtomicU64>,
     database_up: Gauge,
+    sql_statements: Counter,
 }
 
 impl Default for Metrics {
@@ -125,6 +126,12 @@ impl Default for Metrics {
             "Age of the oldest pending delivery, 0 when none (read at scrape time)",
             oldest_pending_age.clone(),
         );
+        let sql_statements = Counter::default();
+        registry.register(
+            "sql_statements",
+            "SQL statements this instance has run",
+            sql_statements.clone(),
+        );
         let database_up = Gauge::default();
         registry.register(
             "database_up",
@@ -143,6 +150,7 @@ impl Default for Metrics {
             outbox_depth,
             oldest_pending_age,
             database_up,
+            sql_statements,
         }
     }
 }
@@ -163,7 +171,15 @@ impl Metrics {
     }
 
     /// Refreshes the database-backed gauges and encodes everything in the text format.
-    pub async fn render(&self, db: &DatabaseConnection, now: DateTime<Utc>) -> String {
+    /// `statements` is the instance's statement count so far.
+    pub async fn render(
+        &self,
+        db: &DatabaseConnection,
+        statements: u64,
+        now: DateTime<Utc>,
+    ) -> String {
+        let seen = self.sql_statements.get();
+        self.sql_statements.inc_by(statements.saturating_sub(seen));
         match outbox::stats(db).await {
             Ok(stats) => {
                 self.database_up.set(1);

@@ -1,0 +1,90 @@
+//! Load generation: throughput at saturation (closed loop), then latency at half of it (open
+//! loop, measured from each request's scheduled start so that a stalled server is not hidden).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+/// One request of a scenario; `n` varies it (e.g. which inquiry).
+pub type Request = Arc<dyn Fn(u64) -> BoxFuture<'static, bool> + Send + Sync>;
+
+/// Requests per second that `concurrency` clients sustain for `duration`.
+pub async fn saturate(request: &Request, concurrency: usize, duration: Duration) -> (f64, u64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let until = started + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (request, done, failed) = (request.clone(), done.clone(), failed.clone());
+            tokio::spawn(async move {
+                let mut n = w as u64;
+                while Instant::now() < until {
+                    if !request(n).await {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                    n += concurrency as u64;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    (
+        done.load(Ordering::Relaxed) as f64 / elapsed,
+        failed.load(Ordering::Relaxed),
+    )
+}
+
+/// Latency percentiles at a fixed arrival rate.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Latency {
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub failed: u64,
+}
+
+pub async fn latency_at(request: &Request, rate: f64, duration: Duration) -> Latency {
+    let rate = rate.max(1.0);
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = (rate * duration.as_secs_f64()).ceil() as u64;
+    let started = Instant::now();
+    let mut handles = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        let scheduled = started + interval.mul_f64(n as f64);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let request = request.clone();
+        handles.push(tokio::spawn(async move {
+            let ok = request(n).await;
+            (scheduled.elapsed(), ok)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(handles.len());
+    let mut failed = 0;
+    for handle in handles {
+        if let Ok((took, ok)) = handle.await {
+            latencies.push(took);
+            if !ok {
+                failed += 1;
+            }
+        }
+    }
+    latencies.sort();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Latency {
+        rate,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        failed,
+    }
+}

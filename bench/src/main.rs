@@ -1,0 +1,84 @@
+//! `digimentor-bench`: seeds a dataset, starts the service and a bare baseline server as separate
+//! processes, drives load at them from this process and prints a Markdown table and JSON.
+//!
+//! ```sh
+//! cargo run --release -p digimentor-bench                      # SQLite
+//! cargo run --release -p digimentor-bench -- --database postgres://postgres@127.0.0.1/postgres
+//! cargo run --release -p digimentor-bench -- --quick           # small, for a smoke run
+//! ```
+#![allow(clippy::expect_used)] // a benchmark tool: failing loudly is the right behaviour
+
+mod baseline;
+mod load;
+mod process;
+mod report;
+mod scenarios;
+mod seed;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "digimentor-bench",
+    about = "Load benchmarks with same-run baselines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// `sqlite` (a temporary file) or a PostgreSQL server URL (a fresh database is created and
+    /// dropped).
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Seconds per measurement phase.
+    #[arg(long, default_value = "5")]
+    seconds: u64,
+    /// Concurrent clients at saturation.
+    #[arg(long, default_value = "32")]
+    concurrency: usize,
+    /// A small dataset and short phases (a smoke run, not figures to publish).
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "bench-results.json")]
+    json: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// (internal) The service under test.
+    Serve { database_url: String },
+    /// (internal) The bare baseline server.
+    Baseline { database_url: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Serve { database_url }) => scenarios::serve_service(&database_url).await,
+        Some(Command::Baseline { database_url }) => baseline::serve(&database_url).await,
+        None => {
+            let (scale, seconds) = if cli.quick {
+                (seed::Scale::quick(), 1)
+            } else {
+                (seed::Scale::full(), cli.seconds)
+            };
+            let results = scenarios::run_all(
+                &cli.database,
+                scale,
+                Duration::from_secs(seconds),
+                cli.concurrency,
+            )
+            .await?;
+            println!("{}", report::markdown(&results));
+            let json = serde_json::to_string_pretty(&results)?;
+            std::fs::write(&cli.json, &json)?;
+            println!("JSON written to {}", cli.json);
+            let failed = results.failed_requests();
+            anyhow::ensure!(failed == 0, "{failed} requests failed");
+            Ok(())
+        }
+    }
+}
