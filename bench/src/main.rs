@@ -9,11 +9,13 @@
 #![allow(clippy::expect_used)] // a benchmark tool: failing loudly is the right behaviour
 
 mod baseline;
+mod drain;
 mod load;
 mod process;
 mod report;
 mod scenarios;
 mod seed;
+mod smtp_sink;
 
 use std::time::Duration;
 
@@ -40,6 +42,9 @@ struct Cli {
     /// A small dataset and short phases (a smoke run, not figures to publish).
     #[arg(long)]
     quick: bool,
+    /// Emails to drain in scenario 6 (default: 5,000; 300 with --quick).
+    #[arg(long)]
+    deliveries: Option<usize>,
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench-results.json")]
     json: String,
@@ -48,7 +53,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// (internal) The service under test.
-    Serve { database_url: String },
+    Serve {
+        database_url: String,
+        /// Run the delivery worker, sending to this SMTP URL.
+        #[arg(long)]
+        smtp: Option<String>,
+    },
     /// (internal) The bare baseline server.
     Baseline { database_url: String },
 }
@@ -57,14 +67,19 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve { database_url }) => scenarios::serve_service(&database_url).await,
+        Some(Command::Serve { database_url, smtp }) => {
+            scenarios::serve_service(&database_url, smtp.as_deref()).await
+        }
         Some(Command::Baseline { database_url }) => baseline::serve(&database_url).await,
         None => {
-            let (scale, seconds) = if cli.quick {
+            let (mut scale, seconds) = if cli.quick {
                 (seed::Scale::quick(), 1)
             } else {
                 (seed::Scale::full(), cli.seconds)
             };
+            if let Some(deliveries) = cli.deliveries {
+                scale.deliveries = deliveries;
+            }
             let results = scenarios::run_all(
                 &cli.database,
                 scale,

@@ -42,6 +42,13 @@ pub fn markdown(results: &Results) -> String {
             m.server_peak_rss_mib,
         ));
     }
+    let d = &results.drain;
+    out.push_str(&format!(
+        "\n| scenario | emails | time | emails/s | server CPU (cores) | server peak RSS | claims/s, no-op sender |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n\
+         | 6. outbox drain to a local SMTP sink | {} | {:.1} s | {:.0} | {:.2} | {:.0} MiB | {:.0} |\n",
+        d.deliveries, d.seconds, d.emails_per_second, d.server_cpu_cores, d.server_peak_rss_mib, d.claims_per_second
+    ));
     let failures = results.failed_requests();
     out.push_str(&format!(
         "\nScenario 3 costs {} SQL statements per request. Failed requests: {failures}.\n",

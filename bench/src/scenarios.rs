@@ -34,6 +34,7 @@ pub struct Results {
     pub cores: usize,
     /// SQL statements of one request of scenario 3.
     pub page_statements: u64,
+    pub drain: crate::drain::Drain,
     pub measurements: Vec<Measurement>,
 }
 
@@ -48,19 +49,23 @@ impl Results {
 }
 
 /// The real service, as `digimentor serve` runs it, in this process (spawned by `run_all`).
-pub async fn serve_service(database_url: &str) -> anyhow::Result<()> {
+pub async fn serve_service(database_url: &str, smtp: Option<&str>) -> anyhow::Result<()> {
     let mail_dir = std::env::temp_dir().join(format!("dm-bench-mail-{}", std::process::id()));
-    let cli = <digimentor::cli::Cli as clap::Parser>::try_parse_from([
-        "digimentor",
-        "--database-url",
-        database_url,
-        "--bind",
-        "127.0.0.1:0",
-        "--run-workers",
-        "false",
-        "--mail-dir",
-        &mail_dir.display().to_string(),
-    ])?;
+    let mut args = vec![
+        "digimentor".to_owned(),
+        "--database-url".into(),
+        database_url.into(),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--mail-dir".into(),
+        mail_dir.display().to_string(),
+        "--run-workers".into(),
+        smtp.is_some().to_string(),
+    ];
+    if let Some(smtp) = smtp {
+        args.extend(["--smtp-url".into(), smtp.to_owned()]);
+    }
+    let cli = <digimentor::cli::Cli as clap::Parser>::try_parse_from(args)?;
     let config = digimentor::config::Config::from_settings(&cli.settings)?;
     let app = digimentor::app::Application::build(config).await?;
     println!("listening on http://{}", app.local_addr()?);
@@ -271,6 +276,7 @@ pub async fn run_all(
     }
     drop(service);
     drop(baseline);
+    let drain = crate::drain::run(&target.url, scale.deliveries).await?;
     target.drop().await?;
     Ok(Results {
         engine: engine.to_owned(),
@@ -279,6 +285,7 @@ pub async fn run_all(
         concurrency,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         page_statements,
+        drain,
         measurements,
     })
 }
