@@ -7,8 +7,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, Statement, TransactionTrait,
 };
 
 use crate::config::PoolSettings;
@@ -86,14 +86,20 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Migrator::up(db, None).await;
     }
     let txn = db.begin().await?;
+    advisory_xact_lock(&txn, MIGRATION_LOCK_KEY).await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// PostgreSQL: waits for the transaction-scoped advisory lock `key`, held until `txn` ends.
+pub async fn advisory_xact_lock(txn: &DatabaseTransaction, key: i64) -> Result<(), DbErr> {
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_advisory_xact_lock($1)",
-        [MIGRATION_LOCK_KEY.into()],
+        [key.into()],
     ))
-    .await?;
-    Migrator::up(&txn, None).await?;
-    txn.commit().await
+    .await
+    .map(|_| ())
 }
 
 /// A cheap round trip used by `/readyz`; an unreachable database fails within a short timeout

@@ -53,13 +53,7 @@ where
 }
 
 async fn lock(txn: &DatabaseTransaction) -> Result<(), DbErr> {
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [COMMIT_LOCK_KEY.into()],
-    ))
-    .await
-    .map(|_| ())
+    crate::db::advisory_xact_lock(txn, COMMIT_LOCK_KEY).await
 }
 
 /// Renumbers `events` in commit order, announces them and commits `txn`. The models' `seq` is
