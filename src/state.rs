@@ -1,9 +1,9 @@
 //! Shared application state handed to every request.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use entity::event;
+use prometheus_client::metrics::counter::Counter;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
@@ -42,27 +42,29 @@ pub struct AppState {
     pub mail: MailContext,
 }
 
-/// A shared count of executed SQL statements.
+/// A shared count of executed SQL statements: the `digimentor_sql_statements_total` counter
+/// itself, so tests and `/metrics` read the same number.
 #[derive(Clone, Default, Debug)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter(Counter);
 
 impl StatementCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 
     /// Installs the counter on a connection (before it is cloned into the state).
     pub fn install(&self, db: &mut DatabaseConnection) {
         let count = self.0.clone();
         db.set_metric_callback(move |_| {
-            count.fetch_add(1, Ordering::Relaxed);
+            count.inc();
         });
     }
 }
 
 impl AppState {
     pub fn new(mut db: DatabaseConnection, config: Config, signer: Signer) -> Self {
-        let statements = StatementCounter::default();
+        let metrics = Arc::new(Metrics::default());
+        let statements = StatementCounter(metrics.sql_statements.clone());
         statements.install(&mut db);
         let mail = MailContext {
             public_url: config.public_url.clone(),
@@ -74,7 +76,7 @@ impl AppState {
             mail,
             publish_on_commit,
             instance,
-            metrics: Arc::default(),
+            metrics,
             websocket_slots: Arc::default(),
             db,
             statements,

@@ -28,11 +28,7 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let body = state
         .app
         .metrics
-        .render(
-            &state.app.db,
-            state.app.statements.get(),
-            chrono::Utc::now(),
-        )
+        .render(&state.app.db, chrono::Utc::now())
         .await;
     (
         [(

@@ -65,7 +65,8 @@ pub struct Metrics {
     outbox_depth: Family<StatusLabels, Gauge>,
     oldest_pending_age: Gauge<f64, AtomicU64>,
     database_up: Gauge,
-    sql_statements: Counter,
+    /// Incremented for every statement by [`crate::state::StatementCounter`].
+    pub sql_statements: Counter,
 }
 
 impl Default for Metrics {
@@ -171,15 +172,7 @@ impl Metrics {
     }
 
     /// Refreshes the database-backed gauges and encodes everything in the text format.
-    /// `statements` is the instance's statement count so far.
-    pub async fn render(
-        &self,
-        db: &DatabaseConnection,
-        statements: u64,
-        now: DateTime<Utc>,
-    ) -> String {
-        let seen = self.sql_statements.get();
-        self.sql_statements.inc_by(statements.saturating_sub(seen));
+    pub async fn render(&self, db: &DatabaseConnection, now: DateTime<Utc>) -> String {
         match outbox::stats(db).await {
             Ok(stats) => {
                 self.database_up.set(1);
