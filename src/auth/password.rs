@@ -44,6 +44,21 @@ pub fn verify_against_dummy(password: &str) {
     }
 }
 
+/// Checks `password` against the stored hash, or spends the same work when there is none (see
+/// [`verify_against_dummy`]), on a blocking thread so that argon2 does not stall the runtime.
+pub async fn verify_off_runtime(password: &str, stored: Option<String>) -> AppResult<bool> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(phc) => verify_password(&password, &phc),
+        None => {
+            verify_against_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
 /// A strong random password: 24 alphanumeric characters (about 142 bits).
 pub fn generate_password() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 24)

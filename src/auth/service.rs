@@ -8,9 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::password::{
-    check_password_policy, hash_password, verify_against_dummy, verify_password,
-};
+use super::password::{check_password_policy, hash_password, verify_off_runtime};
 use super::token::{generate_token, hash_token};
 use super::{Grant, Viewer};
 use crate::error::{AppError, AppResult};
@@ -51,17 +49,8 @@ pub async fn login(
         }
         Err(_) => None,
     };
-    let password = password.to_owned();
     let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored_hash {
-        Some(phc) => verify_password(&password, &phc),
-        None => {
-            verify_against_dummy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let verified = verify_off_runtime(password, stored_hash).await?;
 
     let Some(user) = found.filter(|_| verified) else {
         throttle
@@ -120,21 +109,8 @@ pub async fn change_password(
         AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
         other => other,
     })?;
-    let stored = viewer.user.password_hash.clone();
-    let (current, new) = (current.to_owned(), new.to_owned());
-    let hashed = tokio::task::spawn_blocking(move || {
-        let verified = match stored {
-            Some(phc) => verify_password(&current, &phc),
-            None => {
-                verify_against_dummy(&current);
-                false
-            }
-        };
-        verified.then(|| hash_password(&new)).transpose()
-    })
-    .await
-    .map_err(AppError::internal)??;
-    let Some(hashed) = hashed else {
+    let verified = verify_off_runtime(current, viewer.user.password_hash.clone()).await?;
+    if !verified {
         throttle
             .record_failure(&state.db, &throttle_key, client_ip, Utc::now())
             .await?;
@@ -142,7 +118,11 @@ pub async fn change_password(
             "currentPassword",
             "is not your current password",
         ));
-    };
+    }
+    let new = new.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(AppError::internal)??;
     let txn = state.begin().await?;
     let now = Utc::now();
     user::Entity::update_many()
