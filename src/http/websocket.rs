@@ -242,9 +242,11 @@ pub struct UserSlot {
 
 impl WebSocketSlots {
     fn take(&self, user: Uuid, max: usize) -> Result<UserSlot, AppError> {
-        let mut open = self.0.lock().map_err(|_| AppError::RateLimited {
-            retry_after_secs: 1,
-        })?;
+        // A poisoned lock only means a thread panicked mid-update; the counts stay usable.
+        let mut open = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let count = open.entry(user).or_default();
         if *count >= max {
             return Err(AppError::RateLimited {
