@@ -53,8 +53,8 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (BIND)", config.bind))?;
-        let mailer =
-            Mailer::new(&config.mail).context("setting up the mail transport (SMTP_URL)")?;
+        let mailer = Mailer::new(&config.mail, config.worker.concurrency)
+            .context("setting up the mail transport (SMTP_URL)")?;
         let renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
             .context("loading the email templates")?;
         let settings = config.worker;

@@ -195,6 +195,10 @@ pub struct Settings {
     )]
     pub delivery_lease_seconds: String,
 
+    /// Emails sent at once by one worker, each over its own pooled SMTP connection.
+    #[arg(long, env = "SMTP_MAX_CONNECTIONS", default_value = "8", global = true)]
+    pub smtp_max_connections: String,
+
     /// Days before an inquiry's deadline that pending communities' mentors are reminded
     /// (they are reminded again on the deadline day).
     #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]

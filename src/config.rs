@@ -255,6 +255,7 @@ impl Config {
                 "DELIVERY_LEASE_SECONDS",
                 &s.delivery_lease_seconds,
             )? as u64),
+            concurrency: positive("SMTP_MAX_CONNECTIONS", &s.smtp_max_connections)?,
             ..WorkerSettings::default()
         };
         let reminder_lead = Duration::from_secs(
@@ -386,6 +387,7 @@ mod tests {
                 "GRAPHQL_INTROSPECTION",
             ),
             (vec!["--log-format", "xml"], "LOG_FORMAT"),
+            (vec!["--smtp-max-connections", "0"], "SMTP_MAX_CONNECTIONS"),
             (vec!["--trusted-proxies", "10.0.0.0/40"], "TRUSTED_PROXIES"),
             (
                 vec!["--cors-allowed-origins", "https://ok.example.edu,*"],

@@ -37,14 +37,20 @@ pub enum Mailer {
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Mailer {
-    /// Builds the transport; a broken pooled connection is dropped by lettre's pool, never
-    /// reused.
-    pub fn new(transport: &MailTransport) -> Result<Self, lettre::transport::smtp::Error> {
+    /// Builds the transport with up to `connections` pooled SMTP connections; a broken pooled
+    /// connection is dropped by lettre's pool, never reused.
+    pub fn new(
+        transport: &MailTransport,
+        connections: usize,
+    ) -> Result<Self, lettre::transport::smtp::Error> {
         Ok(match transport {
             MailTransport::Smtp(url) => Self::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
                     .timeout(Some(SMTP_TIMEOUT))
-                    .pool_config(PoolConfig::new().max_size(4))
+                    .pool_config(
+                        PoolConfig::new()
+                            .max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX)),
+                    )
                     .build(),
             ),
             MailTransport::Files(dir) => Self::Files(dir.clone()),

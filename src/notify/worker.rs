@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entity::delivery;
+use futures_util::StreamExt;
 use rand::Rng;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
@@ -29,6 +30,8 @@ pub struct WorkerSettings {
     pub retry_base: Duration,
     /// Fallback poll when nobody wakes the worker.
     pub poll_interval: Duration,
+    /// Emails of a batch sent at once (and SMTP connections kept open for them).
+    pub concurrency: usize,
 }
 
 impl Default for WorkerSettings {
@@ -39,6 +42,7 @@ impl Default for WorkerSettings {
             max_attempts: 8,
             retry_base: Duration::from_secs(30),
             poll_interval: Duration::from_secs(30),
+            concurrency: 8,
         }
     }
 }
@@ -55,6 +59,13 @@ pub struct Worker {
     settings: WorkerSettings,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
+}
+
+/// What became of one claimed delivery.
+enum Outcome {
+    Sent,
+    Retrying,
+    Dead,
 }
 
 /// What one step did.
@@ -90,7 +101,8 @@ impl Worker {
         }
     }
 
-    /// One step: claim a batch, send each, record each outcome. Tests drive this by hand.
+    /// One step: claim a batch, send up to `concurrency` of it at once and record each outcome
+    /// as soon as it is known. Tests drive this by hand.
     pub async fn try_execute_step(&self) -> AppResult<StepReport> {
         let claimed = outbox::claim(
             &self.db,
@@ -99,35 +111,54 @@ impl Worker {
             Utc::now(),
         )
         .await?;
+        let mut outcomes = futures_util::stream::iter(claimed)
+            .map(|delivery| self.deliver(delivery))
+            .buffer_unordered(self.settings.concurrency.max(1));
         let mut report = StepReport::default();
-        for delivery in claimed {
-            self.metrics.delivery_attempts.inc();
-            let outcome = self.send(&delivery).await;
-            let now = Utc::now();
+        // Every send of the batch runs to its end and is recorded; a failure to record one is
+        // reported after the others (its claim lapses after the lease and it is sent again).
+        let mut first_error = None;
+        while let Some(outcome) = outcomes.next().await {
             match outcome {
-                Ok(()) => {
-                    outbox::mark_sent(&self.db, delivery.id, now).await?;
-                    report.sent += 1;
-                }
-                Err(SendError::Temporary(error))
-                    if delivery.attempts < self.settings.max_attempts =>
-                {
-                    let delay = backoff(self.settings.retry_base, delivery.attempts);
-                    let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-                    tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, %error, "email failed; will retry");
-                    self.failed("retry");
-                    outbox::mark_failed(&self.db, delivery.id, &error, Some(retry_at), now).await?;
-                    report.retrying += 1;
-                }
+                Ok(Outcome::Sent) => report.sent += 1,
+                Ok(Outcome::Retrying) => report.retrying += 1,
+                Ok(Outcome::Dead) => report.dead += 1,
                 Err(error) => {
-                    tracing::error!(delivery = %delivery.id, attempts = delivery.attempts, error = error.message(), "email is dead");
-                    self.failed("dead");
-                    outbox::mark_failed(&self.db, delivery.id, error.message(), None, now).await?;
-                    report.dead += 1;
+                    first_error.get_or_insert(error);
                 }
             }
         }
-        Ok(report)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(report),
+        }
+    }
+
+    /// Sends one claimed delivery and records the outcome.
+    async fn deliver(&self, delivery: delivery::Model) -> AppResult<Outcome> {
+        self.metrics.delivery_attempts.inc();
+        let outcome = self.send(&delivery).await;
+        let now = Utc::now();
+        match outcome {
+            Ok(()) => {
+                outbox::mark_sent(&self.db, delivery.id, now).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(SendError::Temporary(error)) if delivery.attempts < self.settings.max_attempts => {
+                let delay = backoff(self.settings.retry_base, delivery.attempts);
+                let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, %error, "email failed; will retry");
+                self.failed("retry");
+                outbox::mark_failed(&self.db, delivery.id, &error, Some(retry_at), now).await?;
+                Ok(Outcome::Retrying)
+            }
+            Err(error) => {
+                tracing::error!(delivery = %delivery.id, attempts = delivery.attempts, error = error.message(), "email is dead");
+                self.failed("dead");
+                outbox::mark_failed(&self.db, delivery.id, error.message(), None, now).await?;
+                Ok(Outcome::Dead)
+            }
+        }
     }
 
     fn failed(&self, outcome: &'static str) {

@@ -410,6 +410,52 @@ async fn mail_waits_while_the_smtp_server_is_down_and_arrives_when_it_is_back() 
 }
 
 #[tokio::test]
+async fn a_batch_is_sent_over_several_connections_at_once_and_each_outcome_recorded() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| {
+        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.worker.concurrency = 4;
+    })
+    .await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Twelve", &["arts"]).await;
+    let template = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..11 {
+        let id = uuid::Uuid::now_v7();
+        let mut copy: delivery::ActiveModel = template.clone().into();
+        copy.id = Set(id);
+        copy.dedupe_key = Set(format!("copy:{i}"));
+        copy.message_id = Set(format!("<{id}@uni.test>"));
+        delivery::Entity::insert(copy)
+            .exec_without_returning(&app.state.db)
+            .await
+            .unwrap();
+    }
+    // Each answer is held long enough that sends in flight together overlap at the sink.
+    sink.set_delay(Duration::from_millis(300));
+    let report = app.worker.try_execute_step().await.unwrap();
+    assert_eq!((report.sent, report.retrying, report.dead), (12, 0, 0));
+    assert_eq!(sink.peak_held(), 4, "SMTP_MAX_CONNECTIONS is 4");
+    let ids: std::collections::HashSet<_> = sink
+        .messages()
+        .iter()
+        .map(|m| m.parsed().message_id().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 12);
+    let sent = delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Sent))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(sent, 12);
+}
+
+#[tokio::test]
 async fn a_permanent_refusal_makes_the_delivery_dead_visible_and_retryable() {
     let sink = SmtpSink::start().await;
     let app = app_with_sink(&sink).await;

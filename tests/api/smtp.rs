@@ -2,6 +2,7 @@
 //! message it accepts, and can be told to refuse, fail temporarily or go away.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,7 +44,15 @@ pub struct SmtpSink {
     inbox: Arc<Mutex<Vec<Received>>>,
     mode: Arc<Mutex<Mode>>,
     delay: Arc<Mutex<Duration>>,
+    held: Arc<Held>,
     task: Option<JoinHandle<()>>,
+}
+
+/// Messages whose final answer is being held (see [`SmtpSink::set_delay`]), now and at most.
+#[derive(Default)]
+struct Held {
+    now: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl SmtpSink {
@@ -55,6 +64,7 @@ impl SmtpSink {
             inbox: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
             delay: Arc::default(),
+            held: Arc::default(),
             task: None,
         };
         sink.serve(listener);
@@ -71,6 +81,7 @@ impl SmtpSink {
             inbox: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
             delay: Arc::default(),
+            held: Arc::default(),
             task: None,
         }
     }
@@ -101,6 +112,12 @@ impl SmtpSink {
         *self.delay.lock().unwrap() = delay;
     }
 
+    /// The most messages that were waiting for their answer at the same time: how many
+    /// connections the client was sending over at once.
+    pub fn peak_held(&self) -> usize {
+        self.held.peak.load(Ordering::SeqCst)
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.inbox.lock().unwrap().clone()
     }
@@ -121,10 +138,17 @@ impl SmtpSink {
         let inbox = self.inbox.clone();
         let mode = self.mode.clone();
         let delay = self.delay.clone();
+        let held = self.held.clone();
         self.task = Some(tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((socket, _)) = listener.accept().await {
-                connections.spawn(session(socket, inbox.clone(), mode.clone(), delay.clone()));
+                connections.spawn(session(
+                    socket,
+                    inbox.clone(),
+                    mode.clone(),
+                    delay.clone(),
+                    held.clone(),
+                ));
             }
         }));
     }
@@ -141,6 +165,7 @@ async fn session(
     inbox: Arc<Mutex<Vec<Received>>>,
     mode: Arc<Mutex<Mode>>,
     delay: Arc<Mutex<Duration>>,
+    held: Arc<Held>,
 ) {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -186,7 +211,10 @@ async fn session(
                 data.extend_from_slice(chunk.as_bytes());
             }
             let pause = *delay.lock().unwrap();
+            let now = held.now.fetch_add(1, Ordering::SeqCst) + 1;
+            held.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(pause).await;
+            held.now.fetch_sub(1, Ordering::SeqCst);
             let current = *mode.lock().unwrap();
             match current {
                 Mode::Accept => {
