@@ -38,6 +38,8 @@ const OUTGOING_QUEUE: usize = 32;
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 /// The user's sessions were ended (password changed).
 const CLOSE_SESSION_ENDED: u16 = 4403;
+/// Bytes read from a connection's socket at a time.
+const READ_BUFFER_BYTES: usize = 4096;
 /// A keepalive interval's multiple after which a silent client is closed.
 const SILENT_INTERVALS: u32 = 3;
 
@@ -48,8 +50,15 @@ pub async fn upgrade(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // A message is a GraphQL request at most as large as an HTTP one. A small read buffer keeps
+    // idle connections cheap (tungstenite allocates 128 KiB per connection by default).
+    let max_message = state.app.config.graphql.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| serve(state, protocol, socket))
 }
 

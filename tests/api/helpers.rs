@@ -482,6 +482,28 @@ impl WsClient {
         message["payload"]["data"].clone()
     }
 
+    /// Sends one text message as it is.
+    pub async fn send_text(&mut self, message: String) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                message.into(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// How the server ends the connection; panics if it is still open after a few seconds.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.next_raw()).await {
+                Ok(Err(closed)) => return closed,
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("the connection is still open"),
+            }
+        }
+    }
+
     /// `true` if nothing arrives within `wait`.
     pub async fn stays_quiet(&mut self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.next_raw()).await.is_err()

@@ -235,3 +235,45 @@ async fn changing_the_password_closes_the_users_websockets() {
     assert_eq!(code, Some(4403));
     assert!(bystander.stays_quiet(Duration::from_millis(300)).await);
 }
+
+#[tokio::test]
+async fn a_message_larger_than_a_graphql_request_may_be_closes_the_connection() {
+    let app = spawn_app_with(|c| c.graphql.max_body_bytes = 64 * 1024).await;
+    let network = app.seed_network().await;
+    let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
+        .await
+        .unwrap();
+    let padding = "x".repeat(128 * 1024);
+    ws.send_text(
+        json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": { "query": EVENTS, "variables": { "padding": padding } },
+        })
+        .to_string(),
+    )
+    .await;
+    let closed = ws.closed().await;
+    assert!(
+        [1006, 1009].contains(&closed.code),
+        "closed with {closed:?}"
+    );
+    // Just under the limit is an ordinary subscription.
+    let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
+        .await
+        .unwrap();
+    ws.subscribe(
+        "1",
+        EVENTS,
+        json!({ "f": { "kinds": ["topic.created"] }, "padding": "x".repeat(60 * 1024) }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.graphql(
+        "mutation { createTopic(input: { slug: \"big\", nameFi: \"Iso\", nameSv: \"Stor\", nameEn: \"Big\" }) { id } }",
+        json!({}),
+        Some(&network.tokens.admin),
+    )
+    .await;
+    assert_eq!(ws.next_data().await["events"]["kind"], "topic.created");
+}
