@@ -69,26 +69,37 @@ pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
     let server = Server::spawn(&["serve", url, "--smtp", &sink.url]).await?;
     let cpu_before = server.cpu_seconds();
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(900);
+    let deadline = started + Duration::from_secs(3600);
     while sink.received() < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
     let server_cpu_cores = (server.cpu_seconds() - cpu_before) / seconds;
     let server_peak_rss_mib = server.peak_rss_mib();
-    drop(server);
-    let sent = delivery::Entity::find()
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Sent))
-        .count(&db)
-        .await?;
+    // The last sends' outcomes are being recorded as the sink counts them.
+    let sent_rows = || {
+        delivery::Entity::find()
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Sent))
+            .count(&db)
+    };
+    let mut sent = sent_rows().await?;
+    let settle = Instant::now() + Duration::from_secs(10);
+    while sent < sink.received() && Instant::now() < settle {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sent = sent_rows().await?;
+    }
+    server.stop().await;
+    // The server's scheduler may queue more (a digest boundary passed during the run): every
+    // email marked sent arrived once, and at least the queued ones were sent.
     anyhow::ensure!(
-        sink.received() == total,
+        sink.received() >= total,
         "the sink received {} of {total} emails",
         sink.received()
     );
     anyhow::ensure!(
-        sent == total,
-        "{sent} of {total} deliveries are marked sent"
+        sent == sink.received(),
+        "{sent} deliveries are marked sent but the sink received {}",
+        sink.received()
     );
 
     // The queue alone: everything pending again, claimed and marked by one loop.
@@ -121,7 +132,7 @@ pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
         }
     }
     let claims_per_second = claimed as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(claimed == total, "claimed {claimed} of {total}");
+    anyhow::ensure!(claimed == sent, "claimed {claimed} of {sent}");
     db.close().await?;
     Ok(Drain {
         deliveries: total,

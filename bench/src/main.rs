@@ -8,7 +8,9 @@
 //! ```
 #![allow(clippy::expect_used)] // a benchmark tool: failing loudly is the right behaviour
 
+mod abuse;
 mod baseline;
+mod digests;
 mod drain;
 mod load;
 mod process;
@@ -16,6 +18,7 @@ mod report;
 mod scenarios;
 mod seed;
 mod smtp_sink;
+mod websockets;
 
 use std::time::Duration;
 
@@ -42,7 +45,7 @@ struct Cli {
     /// A small dataset and short phases (a smoke run, not figures to publish).
     #[arg(long)]
     quick: bool,
-    /// Emails to drain in scenario 6 (default: 5,000; 300 with --quick).
+    /// Emails to drain in scenario 6 (default: 50,000; 300 with --quick).
     #[arg(long)]
     deliveries: Option<usize>,
     /// Where to write the JSON results.
@@ -61,6 +64,12 @@ enum Command {
     },
     /// (internal) The bare baseline server.
     Baseline { database_url: String },
+    /// (internal) One digest run, as the scheduler makes it at `at` (RFC 3339).
+    Digests {
+        database_url: String,
+        #[arg(long)]
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 #[tokio::main]
@@ -71,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             scenarios::serve_service(&database_url, smtp.as_deref()).await
         }
         Some(Command::Baseline { database_url }) => baseline::serve(&database_url).await,
+        Some(Command::Digests { database_url, at }) => digests::run_child(&database_url, at).await,
         None => {
             let (mut scale, seconds) = if cli.quick {
                 (seed::Scale::quick(), 1)

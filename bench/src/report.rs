@@ -4,13 +4,15 @@ use crate::scenarios::Results;
 
 pub fn markdown(results: &Results) -> String {
     let mut out = format!(
-        "Engine: {}; dataset: {} organizations, {} users, {} inquiries × {} slots; {} s per phase, \
-         {} clients at saturation, {} cores.\n\n",
+        "Engine: {}; dataset: {} organizations, {} users, {} inquiries × {} slots, {} tips, {} topic \
+         subscriptions; {} s per phase, {} clients at saturation, {} cores.\n\n",
         results.engine,
         results.scale.organizations,
         results.scale.users,
         results.scale.inquiries,
         results.scale.slots_per_inquiry,
+        results.scale.tips,
+        results.scale.subscriptions,
         results.seconds_per_phase,
         results.concurrency,
         results.cores,
@@ -48,6 +50,46 @@ pub fn markdown(results: &Results) -> String {
          |---|---:|---:|---:|---:|---:|---:|\n\
          | 6. outbox drain to a local SMTP sink | {} | {:.1} s | {:.0} | {:.2} | {:.0} MiB | {:.0} |\n",
         d.deliveries, d.seconds, d.emails_per_second, d.server_cpu_cores, d.server_peak_rss_mib, d.claims_per_second
+    ));
+    out.push_str(
+        "\n| scenario | instances | connections | connected in | server RSS idle → connected | per connection | receipts | p50 | p99 | max | the mutation itself |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for f in &results.fan_out {
+        out.push_str(&format!(
+            "| 5. idle subscriptions, then {} events fanned out | {} | {} | {:.1} s | {:.0} → {:.0} MiB | {:.1} KiB | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n",
+            f.rounds,
+            f.instances,
+            f.connections,
+            f.connect_seconds,
+            f.rss_idle_mib,
+            f.rss_connected_mib,
+            f.kib_per_connection,
+            f.received,
+            f.receive.p50_ms,
+            f.receive.p99_ms,
+            f.receive.max_ms,
+            f.mutation_ms,
+        ));
+    }
+    let g = &results.digests;
+    out.push_str(&format!(
+        "\n| scenario | subscriptions | digests queued | empty windows | time | digests/s | CPU | peak RSS |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n\
+         | 7. one digest run | {} | {} | {} | {:.2} s | {:.0} | {:.2} s | {:.0} MiB |\n",
+        g.subscriptions, g.digests_queued, g.empty_windows, g.seconds, g.digests_per_second, g.cpu_seconds, g.peak_rss_mib
+    ));
+    let a = &results.abuse;
+    out.push_str("\n| abusive request | sent | p50 to refusal | slowest |\n|---|---:|---:|---:|\n");
+    for c in &a.cases {
+        out.push_str(&format!(
+            "| {} | {} × 2 | {:.1} ms | {:.1} ms |\n",
+            c.case, c.requests, c.p50_ms, c.max_ms
+        ));
+    }
+    out.push_str(&format!(
+        "\nServer RSS: {:.0} MiB warm, {:.0} MiB after the first pass of abuse, {:.0} MiB after the second.\n",
+        a.rss_warm_mib, a.rss_first_pass_mib, a.rss_second_pass_mib
     ));
     let failures = results.failed_requests();
     out.push_str(&format!(

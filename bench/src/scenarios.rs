@@ -36,6 +36,9 @@ pub struct Results {
     pub page_statements: u64,
     pub drain: crate::drain::Drain,
     pub measurements: Vec<Measurement>,
+    pub fan_out: Vec<crate::websockets::FanOut>,
+    pub digests: crate::digests::DigestRun,
+    pub abuse: crate::abuse::Abuse,
 }
 
 impl Results {
@@ -160,6 +163,13 @@ pub async fn run_all(
         &dataset.password,
     )
     .await?;
+    let writer = login(
+        &client,
+        &service.base,
+        &dataset.mentor_email,
+        &dataset.password,
+    )
+    .await?;
     let ids = Arc::new(dataset.inquiry_ids);
     // The fewest of three tries: a batch load that misses the loader's batching delay (a busy
     // machine) adds a batch, while an N+1 would add one per inquiry every time.
@@ -274,8 +284,36 @@ pub async fn run_all(
             .await,
         );
     }
-    drop(service);
-    drop(baseline);
+    service.stop().await;
+    baseline.stop().await;
+    eprintln!("abusive requests…");
+    let abuse = crate::abuse::run(&target.url, scale.abuse_repeats).await?;
+    let mut fan_out = Vec::new();
+    let instances: &[usize] = if target.drop_from.is_some() {
+        &[1, 2]
+    } else {
+        &[1]
+    };
+    for &instances in instances {
+        eprintln!(
+            "5. {} idle WebSockets on {instances} instance(s), then fan-out…",
+            scale.websockets
+        );
+        let actors = crate::websockets::Actors {
+            tokens: &dataset.tokens,
+            writer_token: &writer,
+            writer_organization: dataset.mentor_community,
+        };
+        fan_out
+            .push(crate::websockets::run(&target.url, instances, scale.websockets, actors).await?);
+    }
+    eprintln!("7. digests…");
+    let digests = crate::digests::run(
+        &target.url,
+        dataset.digest_boundary + chrono::Duration::minutes(1),
+    )
+    .await?;
+    eprintln!("6. outbox drain…");
     let drain = crate::drain::run(&target.url, scale.deliveries).await?;
     target.drop().await?;
     Ok(Results {
@@ -287,6 +325,9 @@ pub async fn run_all(
         page_statements,
         drain,
         measurements,
+        fan_out,
+        digests,
+        abuse,
     })
 }
 

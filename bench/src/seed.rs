@@ -6,8 +6,12 @@ use entity::inquiry::InquiryStatus;
 use entity::inquiry_target::TargetStatus;
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
+use entity::topic_subscription::Frequency;
 use entity::user::Locale;
-use entity::{inquiry, inquiry_target, membership, organization, user};
+use entity::{
+    access_token, event, inquiry, inquiry_target, membership, organization, tip, tip_topic, topic,
+    topic_subscription, user,
+};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
@@ -19,8 +23,18 @@ pub struct Scale {
     pub inquiries: usize,
     /// Communities each inquiry asks; two of every three answer.
     pub slots_per_inquiry: usize,
+    /// Tips in the tips bank, each with its `tip.created` event; the newest are in the digest
+    /// window.
+    pub tips: usize,
+    pub topics: usize,
+    /// Topic subscriptions: every user follows one topic daily and one weekly (so 2 × users).
+    pub subscriptions: usize,
     /// Emails in the outbox for the drain (scenario 6).
     pub deliveries: usize,
+    /// Idle WebSocket subscriptions for the fan-out (scenario 5).
+    pub websockets: usize,
+    /// Times each abusive request is sent per pass.
+    pub abuse_repeats: usize,
 }
 
 impl Scale {
@@ -30,9 +44,12 @@ impl Scale {
             users: 5_000,
             inquiries: 10_000,
             slots_per_inquiry: 3,
-            // The issue asks for 50,000; at the ~20 emails/s one worker sends today that is
-            // 40 minutes, so the default run drains 5,000 (`--deliveries` to change it).
-            deliveries: 5_000,
+            tips: 20_000,
+            topics: 10,
+            subscriptions: 10_000,
+            deliveries: 50_000,
+            websockets: 10_000,
+            abuse_repeats: 100,
         }
     }
 
@@ -42,7 +59,12 @@ impl Scale {
             users: 200,
             inquiries: 300,
             slots_per_inquiry: 3,
+            tips: 400,
+            topics: 10,
+            subscriptions: 400,
             deliveries: 300,
+            websockets: 200,
+            abuse_repeats: 10,
         }
     }
 }
@@ -55,6 +77,13 @@ pub struct Dataset {
     /// A staff member (role member) and their community, for asking questions.
     pub member_email: String,
     pub member_community: Uuid,
+    /// A mentor of a community, for writing tips (public events: everyone may read them).
+    pub mentor_email: String,
+    pub mentor_community: Uuid,
+    /// One bearer token per user (stored hashed, as the service issues them), for WebSockets.
+    pub tokens: Vec<String>,
+    /// The digest boundary the seeded window ends at (the latest 07:00 in Helsinki).
+    pub digest_boundary: chrono::DateTime<Utc>,
 }
 
 const CHUNK: usize = 500;
@@ -188,6 +217,18 @@ pub async fn seed(db: &DatabaseConnection, scale: Scale) -> anyhow::Result<Datas
     insert_chunked(db, inquiries).await?;
     insert_chunked(db, targets).await?;
 
+    let tokens = seed_tokens(db, &user_ids, now).await?;
+    let digest_boundary = digimentor::subscriptions::windows::last_boundary(
+        now,
+        chrono_tz::Europe::Helsinki,
+        7,
+        0,
+        Frequency::Daily,
+    );
+    let topic_ids = seed_topics(db, scale, now).await?;
+    seed_tips(db, scale, &org_ids, &user_ids, &topic_ids, digest_boundary).await?;
+    seed_subscriptions(db, scale, &user_ids, &topic_ids, digest_boundary).await?;
+
     // The last user is a member (not a mentor) as long as there are 3+ users per organization.
     let member = scale.users - 1;
     Ok(Dataset {
@@ -196,5 +237,171 @@ pub async fn seed(db: &DatabaseConnection, scale: Scale) -> anyhow::Result<Datas
         inquiry_ids,
         member_email: format!("user{member}@bench.test"),
         member_community: org_ids[member % org_ids.len()],
+        mentor_email: format!("user{}@bench.test", org_ids.len() + 1),
+        mentor_community: org_ids[1],
+        tokens,
+        digest_boundary,
     })
+}
+
+/// The user of index `organizations + j` is a mentor of organization `j` (see the memberships).
+fn mentor_of(j: usize, user_ids: &[Uuid], organizations: usize) -> Uuid {
+    user_ids[organizations + j]
+}
+
+async fn seed_tokens(
+    db: &DatabaseConnection,
+    user_ids: &[Uuid],
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<Vec<String>> {
+    let tokens: Vec<String> = user_ids
+        .iter()
+        .map(|_| digimentor::auth::token::generate_token())
+        .collect();
+    let rows = user_ids
+        .iter()
+        .zip(&tokens)
+        .map(|(user, token)| access_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(*user),
+            token_hash: Set(digimentor::auth::token::hash_token(token)),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::days(1)),
+            revoked_at: Set(None),
+        })
+        .collect();
+    insert_chunked(db, rows).await?;
+    Ok(tokens)
+}
+
+async fn seed_topics(
+    db: &DatabaseConnection,
+    scale: Scale,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<Vec<Uuid>> {
+    let topics: Vec<topic::ActiveModel> = (0..scale.topics)
+        .map(|i| topic::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(format!("topic-{i}")),
+            name_fi: Set(format!("Aihe {i}")),
+            name_sv: Set(format!("Ämne {i}")),
+            name_en: Set(format!("Topic {i}")),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    let ids = topics.iter().map(|t| *t.id.as_ref()).collect();
+    insert_chunked(db, topics).await?;
+    Ok(ids)
+}
+
+/// Tips written by communities' mentors over the past year, one topic each, with their
+/// `tip.created` events; the newest 2 % fall in the day before `boundary` (the digest window).
+async fn seed_tips(
+    db: &DatabaseConnection,
+    scale: Scale,
+    org_ids: &[Uuid],
+    user_ids: &[Uuid],
+    topic_ids: &[Uuid],
+    boundary: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let in_window = scale.tips / 50;
+    let mut tips = Vec::with_capacity(scale.tips);
+    let mut links = Vec::with_capacity(scale.tips);
+    let mut events = Vec::with_capacity(scale.tips);
+    for i in 0..scale.tips {
+        // Newest first: the first `in_window` tips are spread over the window's day, the rest
+        // over the year before it.
+        let age = if i < in_window {
+            chrono::Duration::seconds(1 + (i as i64 * 86_000) / in_window.max(1) as i64)
+        } else {
+            chrono::Duration::days(1)
+                + chrono::Duration::seconds((i as i64 * 364 * 86_400) / scale.tips as i64)
+        };
+        let at = boundary - age;
+        let j = 1 + i % (org_ids.len() - 1);
+        let (id, author, topic) = (
+            Uuid::now_v7(),
+            mentor_of(j, user_ids, org_ids.len()),
+            topic_ids[i % topic_ids.len()],
+        );
+        tips.push(tip::ActiveModel {
+            id: Set(id),
+            author_id: Set(author),
+            organization_id: Set(org_ids[j]),
+            title: Set(format!("Tip {i}: recording lectures with the campus tools")),
+            body: Set("We record every lecture and share it in the course area. **Students** like it; see the [guide](https://example.edu/guide).".into()),
+            source_target_id: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+        links.push(tip_topic::ActiveModel {
+            tip_id: Set(id),
+            topic_id: Set(topic),
+        });
+        events.push(event::ActiveModel {
+            seq: sea_orm::NotSet,
+            id: Set(Uuid::now_v7()),
+            kind: Set(digimentor::events::kinds::TIP_CREATED.into()),
+            actor_id: Set(Some(author)),
+            subject_id: Set(id),
+            object_id: Set(None),
+            organization_ids: Set(serde_json::json!([org_ids[j]])),
+            topic_ids: Set(serde_json::json!([topic])),
+            audience: Set(serde_json::to_value([
+                digimentor::events::audience::Reader::Public,
+            ])?),
+            created_at: Set(at),
+        });
+    }
+    // Events in time order, as the log would hold them.
+    events.reverse();
+    insert_chunked(db, tips).await?;
+    insert_chunked(db, links).await?;
+    insert_chunked(db, events).await?;
+    Ok(())
+}
+
+/// Each user follows one topic daily and another weekly (their weekly digest falls on the
+/// boundary's weekday), until `scale.subscriptions` are made.
+async fn seed_subscriptions(
+    db: &DatabaseConnection,
+    scale: Scale,
+    user_ids: &[Uuid],
+    topic_ids: &[Uuid],
+    boundary: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let weekday = boundary
+        .with_timezone(&chrono_tz::Europe::Helsinki)
+        .weekday()
+        .num_days_from_monday();
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::DigestWeekday,
+            sea_orm::sea_query::Expr::value(weekday as i32),
+        )
+        .exec(db)
+        .await?;
+    let created = boundary - chrono::Duration::days(30);
+    let rows: Vec<topic_subscription::ActiveModel> = (0..scale.subscriptions)
+        .map(|i| {
+            let user = i % user_ids.len();
+            let weekly = i >= user_ids.len();
+            topic_subscription::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(user_ids[user]),
+                topic_id: Set(topic_ids[(user + usize::from(weekly)) % topic_ids.len()]),
+                frequency: Set(if weekly {
+                    Frequency::Weekly
+                } else {
+                    Frequency::Daily
+                }),
+                created_at: Set(created),
+                updated_at: Set(created),
+            }
+        })
+        .collect();
+    insert_chunked(db, rows).await?;
+    Ok(())
 }

@@ -1,0 +1,99 @@
+//! Scenario 7: one digest run for every subscriber, as the scheduler makes it, in a process of its
+//! own so that its memory and CPU are its own.
+
+use std::process::Stdio;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use entity::delivery;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+
+use crate::process;
+
+/// What the digest run did and cost.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DigestRun {
+    pub subscriptions: u64,
+    pub digests_queued: u64,
+    pub empty_windows: u64,
+    pub seconds: f64,
+    pub digests_per_second: f64,
+    pub cpu_seconds: f64,
+    pub peak_rss_mib: f64,
+}
+
+/// (The child process.) Runs the digests due at `at` and prints one JSON line.
+pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+    let db = digimentor::db::connect(database_url, &Default::default()).await?;
+    let ctx = digimentor::notify::MailContext {
+        public_url: url::Url::parse("https://digimentor.example.edu")?,
+        signer: digimentor::subscriptions::token::Signer::load(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+    };
+    let subscriptions = entity::topic_subscription::Entity::find()
+        .count(&db)
+        .await?;
+    let cpu_before = process::cpu_seconds_of("self");
+    let started = Instant::now();
+    let report = digimentor::subscriptions::digests::run(&db, &ctx, at)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let run = DigestRun {
+        subscriptions,
+        digests_queued: report.queued,
+        empty_windows: report.empty,
+        seconds,
+        digests_per_second: report.queued as f64 / seconds,
+        cpu_seconds: process::cpu_seconds_of("self") - cpu_before,
+        peak_rss_mib: process::peak_rss_mib_of("self"),
+    };
+    println!("{}", serde_json::to_string(&run)?);
+    Ok(())
+}
+
+/// Runs the child twice. The first run must settle one window per subscription (each user has a
+/// daily and a weekly one, both due at `at`), queueing a digest for each that holds something;
+/// the second must find nothing due.
+pub async fn run(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<DigestRun> {
+    let first = spawn(database_url, at).await?;
+    let db = digimentor::db::connect(database_url, &Default::default()).await?;
+    let in_outbox = delivery::Entity::find()
+        .filter(delivery::Column::DedupeKey.starts_with("digest:"))
+        .count(&db)
+        .await?;
+    db.close().await?;
+    anyhow::ensure!(
+        first.digests_queued > 0
+            && first.digests_queued + first.empty_windows == first.subscriptions
+            && in_outbox == first.digests_queued,
+        "{} subscriptions: {} digests reported, {} empty windows, {in_outbox} digests in the outbox",
+        first.subscriptions,
+        first.digests_queued,
+        first.empty_windows,
+    );
+    let second = spawn(database_url, at).await?;
+    anyhow::ensure!(
+        second.digests_queued == 0,
+        "a second run queued {} digests again",
+        second.digests_queued
+    );
+    Ok(first)
+}
+
+async fn spawn(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<DigestRun> {
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["digests", database_url, "--at", &at.to_rfc3339()])
+        .stderr(Stdio::inherit())
+        .output()
+        .await?;
+    anyhow::ensure!(output.status.success(), "the digest run failed");
+    let stdout = String::from_utf8(output.stdout)?;
+    let line = stdout
+        .lines()
+        .last()
+        .ok_or_else(|| anyhow::anyhow!("the digest run printed nothing"))?;
+    Ok(serde_json::from_str(line)?)
+}
