@@ -77,60 +77,98 @@ pub async fn run(
         .collect::<anyhow::Result<_>>()?;
     let connect_seconds = started.elapsed().as_secs_f64();
 
-    let (receipts, mut received) = mpsc::unbounded_channel::<Instant>();
+    let (receipts, mut received) = mpsc::unbounded_channel::<(usize, Instant)>();
     let readers: Vec<_> = streams
         .into_iter()
-        .map(|mut stream| {
+        .enumerate()
+        .map(|(connection, mut stream)| {
             let receipts = receipts.clone();
             tokio::spawn(async move {
                 while let Some(Ok(message)) = stream.next().await {
                     if let Message::Text(text) = message
                         && text.contains("\"next\"")
                     {
-                        let _ = receipts.send(Instant::now());
+                        let _ = receipts.send((connection, Instant::now()));
                     }
                 }
             })
         })
         .collect();
     drop(receipts);
-    // Let every subscription reach the event bus (the protocol does not acknowledge them).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_connected_mib = rss(&servers);
 
     let client = reqwest::Client::new();
-    let mut samples = Vec::with_capacity(connections * ROUNDS);
-    let mut mutation_times = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        let sent = Instant::now();
-        let response: serde_json::Value = client
+    let publish = |title: String| {
+        let request = client
             .post(format!("{}/graphql", servers[0].base))
             .bearer_auth(actors.writer_token)
             .json(&json!({
                 "query": "mutation($o: ID!, $t: String!) { createTip(organizationId: $o, input: { title: $t, body: \"Fan-out\" }) { id } }",
-                "variables": { "o": actors.writer_organization, "t": format!("Fan-out {round}") },
-            }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        mutation_times.push(sent.elapsed().as_secs_f64() * 1000.0);
+                "variables": { "o": actors.writer_organization, "t": title },
+            }));
+        async move {
+            let response: serde_json::Value = request.send().await?.json().await?;
+            anyhow::ensure!(
+                response["data"]["createTip"]["id"].is_string(),
+                "createTip failed: {response}"
+            );
+            Ok(())
+        }
+    };
+
+    // The protocol does not acknowledge a subscription: warm-up events go out until every
+    // connection has received one, so that every subscription is in place before measuring.
+    let mut ready = vec![false; connections];
+    let mut waiting = connections;
+    for attempt in 0.. {
         anyhow::ensure!(
-            response["data"]["createTip"]["id"].is_string(),
-            "createTip failed: {response}"
+            attempt < 60,
+            "{waiting} subscriptions never received an event"
         );
+        publish(format!("Warm-up {attempt}")).await?;
+        let until = tokio::time::Instant::now() + Duration::from_secs(1);
+        while waiting > 0 {
+            match tokio::time::timeout_at(until, received.recv()).await {
+                Ok(Some((connection, _))) if !ready[connection] => {
+                    ready[connection] = true;
+                    waiting -= 1;
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        if waiting == 0 {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    while received.try_recv().is_ok() {}
+    let rss_connected_mib = rss(&servers);
+
+    let mut samples = Vec::with_capacity(connections * ROUNDS);
+    let mut mutation_times = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let sent = Instant::now();
+        publish(format!("Fan-out {round}")).await?;
+        mutation_times.push(sent.elapsed().as_secs_f64() * 1000.0);
+        let mut got = vec![false; connections];
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        for got in 0..connections {
+        for count in 0..connections {
             match tokio::time::timeout_at(deadline, received.recv()).await {
-                Ok(Some(at)) => samples.push(at.duration_since(sent).as_secs_f64() * 1000.0),
+                Ok(Some((connection, at))) => {
+                    anyhow::ensure!(
+                        !std::mem::replace(&mut got[connection], true),
+                        "round {round}: connection {connection} received the event twice"
+                    );
+                    samples.push(at.duration_since(sent).as_secs_f64() * 1000.0);
+                }
                 _ => anyhow::bail!(
-                    "round {round}: {got} of {connections} subscribers received the event"
+                    "round {round}: {count} of {connections} subscribers received the event"
                 ),
             }
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    // Nobody got an event twice.
+    // Nothing arrives twice.
     tokio::time::sleep(Duration::from_millis(500)).await;
     anyhow::ensure!(
         received.try_recv().is_err(),
