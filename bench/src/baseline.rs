@@ -2,20 +2,39 @@
 //! answers in the cheapest way possible. Figures are reported as ratios against it, which
 //! survive a noisy machine better than absolute numbers.
 
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRef, Path, State};
+use axum::response::Response;
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+#[derive(Clone)]
+struct Baseline {
+    db: DatabaseConnection,
+    /// Published events, as `graphql-transport-ws` payloads.
+    events: broadcast::Sender<Value>,
+}
+
+impl FromRef<Baseline> for DatabaseConnection {
+    fn from_ref(baseline: &Baseline) -> Self {
+        baseline.db.clone()
+    }
+}
 
 pub async fn serve(database_url: &str) -> anyhow::Result<()> {
     let db = digimentor::db::connect(database_url, &Default::default()).await?;
+    let (events, _) = broadcast::channel(64);
     let app = Router::new()
         .route("/graphql", post(typename))
+        .route("/graphql/ws", any(websocket))
         .route("/inquiry/{id}", get(inquiry))
         .route("/inquiries", get(inquiries))
         .route("/write", post(write))
-        .with_state(db);
+        .route("/publish", post(publish))
+        .with_state(Baseline { db, events });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
@@ -113,9 +132,72 @@ async fn inquiries(State(db): State<DatabaseConnection>) -> Json<Value> {
 
 /// A minimal durable write: one event row, committed.
 async fn write(State(db): State<DatabaseConnection>) -> Json<Value> {
-    use sea_orm::TransactionTrait;
+    let written = insert_event(&db, uuid::Uuid::now_v7()).await;
+    Json(json!({ "data": { "written": written.is_ok() } }))
+}
+
+/// The fan-out's write: one event row committed, then broadcast to every WebSocket.
+async fn publish(State(baseline): State<Baseline>) -> Json<Value> {
     let id = uuid::Uuid::now_v7();
-    let written = async {
+    let written = insert_event(&baseline.db, id).await.is_ok();
+    if written {
+        let _ = baseline
+            .events
+            .send(json!({ "data": { "events": { "kind": "tip.created", "subjectId": id } } }));
+    }
+    Json(json!({ "data": { "createTip": written.then_some(json!({ "id": id })) } }))
+}
+
+/// Just enough `graphql-transport-ws` for the fan-out: acknowledge `connection_init`, take one
+/// `subscribe`, forward every broadcast event to it. Same buffer sizes as the service.
+async fn websocket(State(baseline): State<Baseline>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade
+        .protocols(["graphql-transport-ws"])
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| relay(socket, baseline.events.subscribe()))
+}
+
+async fn relay(mut socket: WebSocket, mut events: broadcast::Receiver<Value>) {
+    let mut subscription = None;
+    while subscription.is_none() {
+        let Some(Ok(Message::Text(text))) = socket.recv().await else {
+            return;
+        };
+        let message: Value = serde_json::from_str(&text).unwrap_or_default();
+        match message["type"].as_str() {
+            Some("connection_init") => {
+                let ack = json!({ "type": "connection_ack" }).to_string();
+                if socket.send(Message::text(ack)).await.is_err() {
+                    return;
+                }
+            }
+            Some("subscribe") => subscription = Some(message["id"].clone()),
+            _ => {}
+        }
+    }
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(payload) => {
+                    let next = json!({ "id": subscription, "type": "next", "payload": payload });
+                    if socket.send(Message::text(next.to_string())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => if !matches!(incoming, Some(Ok(_))) {
+                return;
+            },
+        }
+    }
+}
+
+async fn insert_event(db: &DatabaseConnection, id: uuid::Uuid) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    async {
         let txn = db.begin().await?;
         let backend = txn.get_database_backend();
         let sql = match backend {
@@ -136,6 +218,5 @@ async fn write(State(db): State<DatabaseConnection>) -> Json<Value> {
         .await?;
         txn.commit().await
     }
-    .await;
-    Json(json!({ "data": { "written": written.is_ok() } }))
+    .await
 }

@@ -24,6 +24,10 @@ pub struct Drain {
     pub server_peak_rss_mib: f64,
     /// Claims per second of one worker loop with a no-op sender (claim a batch, mark each sent).
     pub claims_per_second: f64,
+    /// The baseline: lettre alone sending the same email to the same sink over as many
+    /// connections as the worker uses, with no queue and no database.
+    pub baseline_emails: u64,
+    pub baseline_emails_per_second: f64,
 }
 
 pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
@@ -102,6 +106,10 @@ pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
         sink.received()
     );
 
+    let baseline_emails = total.min(5_000);
+    let baseline_emails_per_second =
+        bare_sending_rate(&sink, &template, baseline_emails as usize).await?;
+
     // The queue alone: everything pending again, claimed and marked by one loop.
     delivery::Entity::update_many()
         .col_expr(
@@ -141,5 +149,48 @@ pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
         server_cpu_cores,
         server_peak_rss_mib,
         claims_per_second,
+        baseline_emails,
+        baseline_emails_per_second,
     })
+}
+
+/// Emails per second lettre sends to `sink` on its own: `delivery` rendered as the worker
+/// renders it, sent `messages` times over the worker's number of pooled connections at once.
+async fn bare_sending_rate(
+    sink: &SmtpSink,
+    delivery: &delivery::Model,
+    messages: usize,
+) -> anyhow::Result<f64> {
+    use futures_util::StreamExt;
+    use lettre::AsyncTransport;
+
+    let connections = digimentor::notify::worker::WorkerSettings::default().concurrency;
+    let renderer = digimentor::notify::render::Renderer::new(
+        url::Url::parse("https://digimentor.example.edu")?,
+        "Digimentor <digimentor@example.edu>".parse()?,
+    )?;
+    let message = renderer
+        .message(delivery)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&sink.url)?
+        .pool_config(
+            lettre::transport::smtp::PoolConfig::new().max_size(u32::try_from(connections)?),
+        )
+        .build();
+    let before = sink.received();
+    let started = Instant::now();
+    let failures = futures_util::stream::iter(0..messages)
+        .map(|_| transport.send(message.clone()))
+        .buffer_unordered(connections)
+        .filter(|sent| std::future::ready(sent.is_err()))
+        .count()
+        .await;
+    let rate = messages as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(failures == 0, "{failures} baseline emails failed");
+    anyhow::ensure!(
+        sink.received() - before == messages as u64,
+        "the sink received {} of {messages} baseline emails",
+        sink.received() - before
+    );
+    Ok(rate)
 }

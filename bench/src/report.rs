@@ -46,19 +46,22 @@ pub fn markdown(results: &Results) -> String {
     }
     let d = &results.drain;
     out.push_str(&format!(
-        "\n| scenario | emails | time | emails/s | server CPU (cores) | server peak RSS | claims/s, no-op sender |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n\
-         | 6. outbox drain to a local SMTP sink | {} | {:.1} s | {:.0} | {:.2} | {:.0} MiB | {:.0} |\n",
-        d.deliveries, d.seconds, d.emails_per_second, d.server_cpu_cores, d.server_peak_rss_mib, d.claims_per_second
+        "\n| scenario | emails | time | emails/s | vs baseline | server CPU (cores) | server peak RSS | claims/s, no-op sender |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n\
+         | 6. outbox drain to a local SMTP sink | {} | {:.1} s | {:.0} | {:.2}× | {:.2} | {:.0} MiB | {:.0} |\n\
+         | 6. baseline: lettre alone, same email, same connections | {} | – | {:.0} | 1.00× | – | – | – |\n",
+        d.deliveries, d.seconds, d.emails_per_second, d.emails_per_second / d.baseline_emails_per_second.max(f64::MIN_POSITIVE), d.server_cpu_cores, d.server_peak_rss_mib, d.claims_per_second,
+        d.baseline_emails, d.baseline_emails_per_second
     ));
     out.push_str(
-        "\n| scenario | instances | connections | connected in | server RSS idle → connected | per connection | receipts | p50 | p99 | max | the mutation itself |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "\n| scenario | subject | instances | connections | connected in | server RSS idle → connected | per connection | receipts | p50 | p99 | max | the write itself |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in &results.fan_out {
         out.push_str(&format!(
-            "| 5. idle subscriptions, then {} events fanned out | {} | {} | {:.1} s | {:.0} → {:.0} MiB | {:.1} KiB | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n",
+            "| 5. idle subscriptions, then {} events fanned out | {} | {} | {} | {:.1} s | {:.0} → {:.0} MiB | {:.1} KiB | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n",
             f.rounds,
+            f.subject,
             f.instances,
             f.connections,
             f.connect_seconds,

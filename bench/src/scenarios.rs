@@ -289,14 +289,13 @@ pub async fn run_all(
     eprintln!("abusive requests…");
     let abuse = crate::abuse::run(&target.url, scale.abuse_repeats).await?;
     let mut fan_out = Vec::new();
-    let instances: &[usize] = if target.drop_from.is_some() {
-        &[1, 2]
-    } else {
-        &[1]
-    };
-    for &instances in instances {
+    let mut runs = vec![("service", 1), ("baseline", 1)];
+    if target.drop_from.is_some() {
+        runs.push(("service", 2));
+    }
+    for (subject, instances) in runs {
         eprintln!(
-            "5. {} idle WebSockets on {instances} instance(s), then fan-out…",
+            "5. {} idle WebSockets on {instances} {subject} instance(s), then fan-out…",
             scale.websockets
         );
         let actors = crate::websockets::Actors {
@@ -304,8 +303,10 @@ pub async fn run_all(
             writer_token: &writer,
             writer_organization: dataset.mentor_community,
         };
-        fan_out
-            .push(crate::websockets::run(&target.url, instances, scale.websockets, actors).await?);
+        fan_out.push(
+            crate::websockets::run(subject, &target.url, instances, scale.websockets, actors)
+                .await?,
+        );
     }
     eprintln!("7. digests…");
     let digests = crate::digests::run(

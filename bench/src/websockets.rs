@@ -20,6 +20,8 @@ const OPENING: usize = 64;
 
 #[derive(Debug, Serialize)]
 pub struct FanOut {
+    /// `service`, or `baseline`: a bare axum WebSocket relaying a broadcast channel.
+    pub subject: &'static str,
     pub instances: usize,
     pub connections: usize,
     pub connect_seconds: f64,
@@ -45,14 +47,19 @@ pub struct Actors<'a> {
 }
 
 pub async fn run(
+    subject: &'static str,
     database_url: &str,
     instances: usize,
     connections: usize,
     actors: Actors<'_>,
 ) -> anyhow::Result<FanOut> {
+    let (command, publish_path) = match subject {
+        "baseline" => ("baseline", "/publish"),
+        _ => ("serve", "/graphql"),
+    };
     let mut servers = Vec::with_capacity(instances);
     for _ in 0..instances {
-        servers.push(Server::spawn(&["serve", database_url]).await?);
+        servers.push(Server::spawn(&[command, database_url]).await?);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = |servers: &[Server]| servers.iter().map(Server::rss_mib).sum::<f64>();
@@ -99,7 +106,7 @@ pub async fn run(
     let client = reqwest::Client::new();
     let publish = |title: String| {
         let request = client
-            .post(format!("{}/graphql", servers[0].base))
+            .post(format!("{}{publish_path}", servers[0].base))
             .bearer_auth(actors.writer_token)
             .json(&json!({
                 "query": "mutation($o: ID!, $t: String!) { createTip(organizationId: $o, input: { title: $t, body: \"Fan-out\" }) { id } }",
@@ -184,6 +191,7 @@ pub async fn run(
 
     mutation_times.sort_by(f64::total_cmp);
     Ok(FanOut {
+        subject,
         instances,
         connections,
         connect_seconds,
