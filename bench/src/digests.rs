@@ -21,6 +21,9 @@ pub struct DigestRun {
     pub digests_per_second: f64,
     pub cpu_seconds: f64,
     pub peak_rss_mib: f64,
+    /// The baseline: the same digest emails written to the outbox alone (copies of the queued
+    /// rows, in the run's transaction and statement sizes), without planning or rendering.
+    pub baseline_seconds: f64,
 }
 
 /// (The child process.) Runs the digests due at `at` and prints one JSON line.
@@ -41,17 +44,59 @@ pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let seconds = started.elapsed().as_secs_f64();
+    let peak_rss_mib = process::peak_rss_mib_of("self");
+    let cpu_seconds = process::cpu_seconds_of("self") - cpu_before;
+    let baseline_seconds = if report.queued > 0 {
+        write_alone(&db).await?
+    } else {
+        0.0
+    };
     let run = DigestRun {
         subscriptions,
         digests_queued: report.queued,
         empty_windows: report.empty,
         seconds,
         digests_per_second: report.queued as f64 / seconds,
-        cpu_seconds: process::cpu_seconds_of("self") - cpu_before,
-        peak_rss_mib: process::peak_rss_mib_of("self"),
+        cpu_seconds,
+        peak_rss_mib,
+        baseline_seconds,
     };
     println!("{}", serde_json::to_string(&run)?);
     Ok(())
+}
+
+/// Seconds to write copies of the queued digests as the run writes them (500 per transaction,
+/// 200 per statement); the copies are removed again.
+async fn write_alone(db: &sea_orm::DatabaseConnection) -> anyhow::Result<f64> {
+    use sea_orm::{ActiveValue::Set, IntoActiveModel, TransactionTrait};
+    let queued = delivery::Entity::find()
+        .filter(delivery::Column::DedupeKey.starts_with("digest:"))
+        .all(db)
+        .await?;
+    let started = Instant::now();
+    for batch in queued.chunks(500) {
+        let txn = db.begin().await?;
+        for chunk in batch.chunks(200) {
+            let copies = chunk.iter().map(|row| {
+                let id = uuid::Uuid::now_v7();
+                let mut copy = row.clone().into_active_model();
+                copy.id = Set(id);
+                copy.dedupe_key = Set(format!("baseline:{id}"));
+                copy.message_id = Set(format!("<{id}@bench.test>"));
+                copy
+            });
+            delivery::Entity::insert_many(copies)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::DedupeKey.starts_with("baseline:"))
+        .exec(db)
+        .await?;
+    Ok(seconds)
 }
 
 /// Runs the child twice. The first run must settle one window per subscription (each user has a

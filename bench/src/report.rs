@@ -77,10 +77,13 @@ pub fn markdown(results: &Results) -> String {
     }
     let g = &results.digests;
     out.push_str(&format!(
-        "\n| scenario | subscriptions | digests queued | empty windows | time | digests/s | CPU | peak RSS |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n\
-         | 7. one digest run | {} | {} | {} | {:.2} s | {:.0} | {:.2} s | {:.0} MiB |\n",
-        g.subscriptions, g.digests_queued, g.empty_windows, g.seconds, g.digests_per_second, g.cpu_seconds, g.peak_rss_mib
+        "\n| scenario | subscriptions | digests queued | empty windows | time | digests/s | vs baseline | CPU | peak RSS |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n\
+         | 7. one digest run | {} | {} | {} | {:.2} s | {:.0} | {:.2}× | {:.2} s | {:.0} MiB |\n\
+         | 7. baseline: the same emails written to the outbox alone | – | {} | – | {:.2} s | {:.0} | 1.00× | – | – |\n",
+        g.subscriptions, g.digests_queued, g.empty_windows, g.seconds, g.digests_per_second,
+        g.baseline_seconds / g.seconds.max(f64::MIN_POSITIVE), g.cpu_seconds, g.peak_rss_mib,
+        g.digests_queued, g.baseline_seconds, g.digests_queued as f64 / g.baseline_seconds.max(f64::MIN_POSITIVE)
     ));
     let a = &results.abuse;
     out.push_str("\n| abusive request | sent | p50 to refusal | slowest |\n|---|---:|---:|---:|\n");

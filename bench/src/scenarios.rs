@@ -79,7 +79,7 @@ pub async fn serve_service(database_url: &str, smtp: Option<&str>) -> anyhow::Re
 struct BenchDatabase {
     url: String,
     drop_from: Option<(String, String)>,
-    _dir: Option<std::path::PathBuf>,
+    dir: Option<std::path::PathBuf>,
 }
 
 impl BenchDatabase {
@@ -92,7 +92,7 @@ impl BenchDatabase {
             return Ok(Self {
                 url,
                 drop_from: None,
-                _dir: Some(dir),
+                dir: Some(dir),
             });
         }
         let name = format!("dm_bench_{}", uuid::Uuid::new_v4().simple());
@@ -106,7 +106,7 @@ impl BenchDatabase {
         Ok(Self {
             url: url.to_string(),
             drop_from: Some((spec.to_owned(), name)),
-            _dir: None,
+            dir: None,
         })
     }
 
@@ -117,13 +117,14 @@ impl BenchDatabase {
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await?;
         }
-        if let Some(dir) = self._dir {
+        if let Some(dir) = self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
         Ok(())
     }
 }
 
+/// Runs every scenario in a fresh database, which is removed afterwards whatever the outcome.
 pub async fn run_all(
     database: &str,
     scale: Scale,
@@ -131,6 +132,17 @@ pub async fn run_all(
     concurrency: usize,
 ) -> anyhow::Result<Results> {
     let target = BenchDatabase::create(database).await?;
+    let results = run_in(&target, scale, phase, concurrency).await;
+    target.drop().await?;
+    results
+}
+
+async fn run_in(
+    target: &BenchDatabase,
+    scale: Scale,
+    phase: Duration,
+    concurrency: usize,
+) -> anyhow::Result<Results> {
     let engine = if target.drop_from.is_some() {
         "PostgreSQL"
     } else {
@@ -316,7 +328,6 @@ pub async fn run_all(
     .await?;
     eprintln!("6. outbox drain…");
     let drain = crate::drain::run(&target.url, scale.deliveries).await?;
-    target.drop().await?;
     Ok(Results {
         engine: engine.to_owned(),
         scale,
