@@ -13,6 +13,12 @@ use crate::process::Server;
 
 /// Clients sending abuse at once.
 const CONCURRENCY: usize = 8;
+/// How much the server's memory may grow over a second, identical pass of abuse. The first pass
+/// sizes the allocator's arenas (a debug build still grows by up to 4 MiB on the second); keeping
+/// what refused requests carried (150 KB documents, 256 KiB of each 10 MB body) would grow it by
+/// 25 MiB or more at the default 100 repeats. A guard against unbounded growth, not a leak
+/// detector.
+const MAX_SECOND_PASS_GROWTH_MIB: f64 = 16.0;
 
 #[derive(Debug, Serialize)]
 pub struct AbuseCase {
@@ -135,6 +141,10 @@ pub async fn run(database_url: &str, repeats: usize) -> anyhow::Result<Abuse> {
         pass(&client, &url, case, repeats).await?;
     }
     let rss_second_pass_mib = server.rss_mib();
+    anyhow::ensure!(
+        rss_second_pass_mib - rss_first_pass_mib <= MAX_SECOND_PASS_GROWTH_MIB,
+        "the server grew from {rss_first_pass_mib:.0} to {rss_second_pass_mib:.0} MiB on a second pass of abuse"
+    );
     // Still serving.
     let ok = client
         .post(&url)
