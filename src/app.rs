@@ -121,14 +121,17 @@ impl Application {
             shutdown: cancel.clone(),
         };
         let app = router(http_state).into_make_service_with_connect_info::<SocketAddr>();
-        let background = if self.state.config.run_workers {
-            vec![
-                tokio::spawn(self.worker.run(cancel.clone())),
-                tokio::spawn(scheduler::run(self.state.clone(), cancel.clone())),
-            ]
-        } else {
-            Vec::new()
-        };
+        let mut background = vec![tokio::spawn(crate::http::end_sessions_on_password_change(
+            self.state.clone(),
+            cancel.clone(),
+        ))];
+        if self.state.config.run_workers {
+            background.push(tokio::spawn(self.worker.run(cancel.clone())));
+            background.push(tokio::spawn(scheduler::run(
+                self.state.clone(),
+                cancel.clone(),
+            )));
+        }
         tracing::info!("listening on http://{addr} — GraphiQL at http://{addr}/graphql");
         let signal_cancel = cancel.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {

@@ -10,7 +10,7 @@ mod security;
 mod unsubscribe;
 mod websocket;
 
-pub use websocket::WebSocketSlots;
+pub use websocket::{WebSocketSlots, end_sessions_on_password_change};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

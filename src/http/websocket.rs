@@ -7,11 +7,12 @@
 //!   message within the send timeout is closed, so a slow consumer holds a bounded amount of
 //!   memory and is never waited on forever;
 //! - each user may hold a limited number of connections at once;
-//! - a user's connections close (4403) when they change their password, on every instance.
+//! - a user's connections close (4403) when they change their password, on every instance
+//!   ([`end_sessions_on_password_change`] runs once per instance).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -71,10 +72,8 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let initialized = Arc::new(AtomicBool::new(false));
     // Held for the life of the connection once the user is known.
     let slot: Arc<Mutex<Option<UserSlot>>> = Arc::default();
-    // Cancelled when the user's sessions end; the watcher stops when the connection does.
+    // Cancelled when the user's sessions end (see [`end_sessions_on_password_change`]).
     let session_ended = CancellationToken::new();
-    let connection_gone = CancellationToken::new();
-    let _gone = connection_gone.clone().drop_guard();
 
     let incoming = {
         let heard = heard.clone();
@@ -87,8 +86,8 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let (outgoing, queue) = mpsc::channel::<Message>(OUTGOING_QUEUE);
     let outgoing = PollSender::new(outgoing);
     let graphql = {
-        let (initialized, slot) = (initialized.clone(), slot.clone());
-        let (session_ended, connection_gone) = (session_ended.clone(), connection_gone.clone());
+        let (initialized, slot, session_ended) =
+            (initialized.clone(), slot.clone(), session_ended.clone());
         GraphQLWebSocket::new_with_pair(
             outgoing.sink_map_err(|_| ()),
             incoming,
@@ -99,11 +98,12 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
             let mut data = request_loaders(&app);
             if let Some(token) = init_token(&payload) {
                 let viewer = authenticate(&app.db, token).await?;
-                let taken = app.websocket_slots.take(viewer.id(), limits.max_per_user)?;
+                let taken =
+                    app.websocket_slots
+                        .take(viewer.id(), limits.max_per_user, session_ended)?;
                 if let Ok(mut slot) = slot.lock() {
                     *slot = Some(taken);
                 }
-                watch_sessions(&app, viewer.id(), session_ended, connection_gone);
                 data.insert(viewer);
             }
             initialized.store(true, Ordering::SeqCst);
@@ -185,33 +185,22 @@ async fn write(
     }
 }
 
-/// Cancels `ended` when `user` changes their password (the event reaches every instance),
-/// until `gone`.
-fn watch_sessions(
-    app: &crate::state::AppState,
-    user: Uuid,
-    ended: CancellationToken,
-    gone: CancellationToken,
-) {
+/// Ends users' connections on this instance when they change their password; the event reaches
+/// every instance. One task per instance, so that other events wake nothing per connection.
+pub async fn end_sessions_on_password_change(app: crate::state::AppState, stop: CancellationToken) {
     let mut events = app.events.subscribe();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = gone.cancelled() => return,
-                received = events.recv() => match received {
-                    Ok(event)
-                        if event.model.kind == kinds::USER_PASSWORD_CHANGED
-                            && event.model.subject_id == user =>
-                    {
-                        ended.cancel();
-                        return;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                    _ => {}
-                },
-            }
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            received = events.recv() => match received {
+                Ok(event) if event.model.kind == kinds::USER_PASSWORD_CHANGED => {
+                    app.websocket_slots.end_sessions(event.model.subject_id);
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+                _ => {}
+            },
         }
-    });
+    }
 }
 
 async fn close(
@@ -239,44 +228,63 @@ fn init_token(payload: &serde_json::Value) -> Option<&str> {
         .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
 }
 
-/// Open connections per user on this instance.
+/// Open connections per user on this instance, each with the token that closes it when the
+/// user's sessions end.
 #[derive(Default)]
-pub struct WebSocketSlots(Arc<Mutex<HashMap<Uuid, usize>>>);
+pub struct WebSocketSlots {
+    next_id: AtomicU64,
+    open: Mutex<HashMap<Uuid, HashMap<u64, CancellationToken>>>,
+}
 
 /// One user's connection; dropping it frees the slot.
 pub struct UserSlot {
-    slots: Arc<Mutex<HashMap<Uuid, usize>>>,
+    slots: Arc<WebSocketSlots>,
     user: Uuid,
+    id: u64,
 }
 
 impl WebSocketSlots {
-    fn take(&self, user: Uuid, max: usize) -> Result<UserSlot, AppError> {
-        // A poisoned lock only means a thread panicked mid-update; the counts stay usable.
-        let mut open = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = open.entry(user).or_default();
-        if *count >= max {
+    /// A poisoned lock only means a thread panicked mid-update; the map stays usable.
+    fn open(&self) -> MutexGuard<'_, HashMap<Uuid, HashMap<u64, CancellationToken>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(
+        self: &Arc<Self>,
+        user: Uuid,
+        max: usize,
+        ended: CancellationToken,
+    ) -> Result<UserSlot, AppError> {
+        let mut open = self.open();
+        let connections = open.entry(user).or_default();
+        if connections.len() >= max {
             return Err(AppError::RateLimited {
                 retry_after_secs: 60,
             });
         }
-        *count += 1;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        connections.insert(id, ended);
         Ok(UserSlot {
-            slots: self.0.clone(),
+            slots: self.clone(),
             user,
+            id,
         })
+    }
+
+    /// Closes every connection `user` has open here.
+    fn end_sessions(&self, user: Uuid) {
+        if let Some(connections) = self.open().get(&user) {
+            connections.values().for_each(CancellationToken::cancel);
+        }
     }
 }
 
 impl Drop for UserSlot {
     fn drop(&mut self) {
-        if let Ok(mut open) = self.slots.lock()
-            && let Some(count) = open.get_mut(&self.user)
-        {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
+        let mut open = self.slots.open();
+        if let Some(connections) = open.get_mut(&self.user) {
+            connections.remove(&self.id);
+            if connections.is_empty() {
                 open.remove(&self.user);
             }
         }

@@ -909,3 +909,27 @@ async fn failed_logins_are_counted_across_instances() {
         .await;
     assert_eq!(error_code(&body).as_deref(), Some("RATE_LIMITED"), "{body}");
 }
+
+#[tokio::test]
+async fn a_password_changed_on_one_instance_closes_the_users_websockets_on_another() {
+    if !needs_postgres("cross-instance session ends") {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(&a, |_| {}).await;
+    a.create_user("roaming@uni.test", false).await;
+    let on_b = a.login("roaming@uni.test", crate::helpers::PASSWORD).await;
+    let on_a = a.login("roaming@uni.test", crate::helpers::PASSWORD).await;
+    let mut ws = WsClient::connect(&b, json!({ "token": on_b }))
+        .await
+        .unwrap();
+    let changed = a
+        .graphql(
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token } }",
+            json!({ "c": crate::helpers::PASSWORD, "n": "another long password" }),
+            Some(&on_a),
+        )
+        .await;
+    assert!(changed["errors"].is_null(), "{changed}");
+    assert_eq!(ws.closed().await.code, 4403);
+}

@@ -234,6 +234,12 @@ async fn changing_the_password_closes_the_users_websockets() {
     }
     assert_eq!(code, Some(4403));
     assert!(bystander.stays_quiet(Duration::from_millis(300)).await);
+    // The fresh token opens a connection that the change does not end.
+    let fresh = changed["data"]["changePassword"]["token"].as_str().unwrap();
+    let mut reopened = WsClient::connect(&app, json!({ "token": fresh }))
+        .await
+        .unwrap();
+    assert!(reopened.stays_quiet(Duration::from_millis(300)).await);
 }
 
 #[tokio::test]
