@@ -168,19 +168,19 @@ async fn pass(
     case: &Case,
     repeats: usize,
 ) -> anyhow::Result<AbuseCase> {
-    let mut times: Vec<f64> = futures_util::stream::iter(0..repeats)
+    let times: Vec<f64> = futures_util::stream::iter(0..repeats)
         .map(|_| refusal(client, url, case))
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
-    times.sort_by(f64::total_cmp);
+    let times = crate::load::Percentiles::of(times);
     Ok(AbuseCase {
         case: case.name,
         requests: repeats,
-        p50_ms: times.get(times.len() / 2).copied().unwrap_or(0.0),
-        max_ms: times.last().copied().unwrap_or(0.0),
+        p50_ms: times.p50_ms,
+        max_ms: times.max_ms,
     })
 }
 

@@ -75,16 +75,37 @@ pub async fn latency_at(request: &Request, rate: f64, duration: Duration) -> Lat
             }
         }
     }
-    latencies.sort();
-    let at = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let ms = latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let percentiles = Percentiles::of(ms);
     Latency {
         rate,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
+        p50_ms: percentiles.p50_ms,
+        p99_ms: percentiles.p99_ms,
         failed,
+    }
+}
+
+/// Percentiles of a set of samples, in milliseconds.
+#[derive(Debug, serde::Serialize)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    pub fn of(mut samples: Vec<f64>) -> Self {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            samples
+                .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        Self {
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
     }
 }

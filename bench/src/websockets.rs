@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::load::Percentiles;
 use crate::process::Server;
 
 /// Events fanned out, one after the other.
@@ -189,7 +190,6 @@ pub async fn run(
         server.stop().await;
     }
 
-    mutation_times.sort_by(f64::total_cmp);
     Ok(FanOut {
         subject,
         instances,
@@ -201,34 +201,9 @@ pub async fn run(
         rounds: ROUNDS,
         received: samples.len() as u64,
         receive: Percentiles::of(samples),
-        mutation_ms: mutation_times[mutation_times.len() / 2],
+        mutation_ms: Percentiles::of(mutation_times).p50_ms,
         server_peak_rss_mib,
     })
-}
-
-/// Percentiles of a set of samples, in milliseconds.
-#[derive(Debug, Serialize)]
-pub struct Percentiles {
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-}
-
-impl Percentiles {
-    fn of(mut samples: Vec<f64>) -> Self {
-        samples.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            samples
-                .get(((samples.len() as f64 - 1.0) * q).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
-        Self {
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            max_ms: at(1.0),
-        }
-    }
 }
 
 type Stream =
