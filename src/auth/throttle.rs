@@ -83,8 +83,8 @@ impl LoginThrottle {
         }
     }
 
-    /// Records a failed attempt for the email and the address, and forgets failures of those
-    /// keys that left the window.
+    /// Records a failed attempt for the email and the address. Failures that left the window
+    /// no longer count ([`Self::check`]) and are deleted by [`Self::sweep`].
     pub async fn record_failure(
         &self,
         db: &impl ConnectionTrait,
@@ -92,12 +92,7 @@ impl LoginThrottle {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        for (key, limit) in self.keys(email, ip) {
-            login_failure::Entity::delete_many()
-                .filter(login_failure::Column::Key.eq(&key))
-                .filter(login_failure::Column::FailedAt.lte(now - window(limit)?))
-                .exec(db)
-                .await?;
+        for (key, _) in self.keys(email, ip) {
             login_failure::Entity::insert(login_failure::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 key: Set(key),
