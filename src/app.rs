@@ -53,8 +53,12 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (BIND)", config.bind))?;
-        let mailer = Mailer::new(&config.mail, config.worker.concurrency)
-            .context("setting up the mail transport (SMTP_URL)")?;
+        let mailer = Mailer::new(
+            &config.mail,
+            config.worker.concurrency,
+            config.worker.message_deadline,
+        )
+        .context("setting up the mail transport (SMTP_URL)")?;
         let renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
             .context("loading the email templates")?;
         let settings = config.worker;
@@ -120,8 +124,8 @@ impl Application {
             app: self.state.clone(),
             shutdown: cancel.clone(),
         };
-        let app = router(http_state).into_make_service_with_connect_info::<SocketAddr>();
-        let mut background = vec![tokio::spawn(crate::http::end_sessions_on_password_change(
+        let app = router(http_state);
+        let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
             self.state.clone(),
             cancel.clone(),
         ))];
@@ -134,17 +138,21 @@ impl Application {
         }
         tracing::info!("listening on http://{addr} — GraphiQL at http://{addr}/graphql");
         let signal_cancel = cancel.clone();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            signal_cancel.cancel();
-        });
-        let server = std::pin::pin!(server.into_future());
-        tokio::select! {
-            result = server => result.context("serving HTTP")?,
-            () = async { cancel.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
-                tracing::warn!("in-flight requests did not finish within the grace period");
-            }
+        let finished = crate::http::serve(
+            self.listener,
+            app,
+            self.state.config.header_timeout,
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                // Ends WebSocket connections and tells the worker to finish its batch.
+                signal_cancel.cancel();
+            },
+            SHUTDOWN_GRACE,
+        )
+        .await;
+        if !finished {
+            tracing::warn!("in-flight requests did not finish within the grace period");
         }
         // The worker finishes the batch it is sending.
         cancel.cancel();

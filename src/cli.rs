@@ -132,11 +132,12 @@ pub struct Settings {
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value = "12", global = true)]
     pub graphql_max_depth: String,
 
-    /// Maximum complexity (number of fields, lists weighted) of a GraphQL query.
+    /// Maximum complexity of a GraphQL query: every field counts 1, and a list counts its page
+    /// size (`first`, else 20; unpaged lists 10) times what one item costs.
     #[arg(
         long,
         env = "GRAPHQL_MAX_COMPLEXITY",
-        default_value = "1000",
+        default_value = "5000",
         global = true
     )]
     pub graphql_max_complexity: String,
@@ -159,6 +160,16 @@ pub struct Settings {
         global = true
     )]
     pub graphql_introspection: String,
+
+    /// Seconds a GraphQL query may run before it is stopped with `TIMEOUT` (mutations, which
+    /// change data, always run to their end).
+    #[arg(
+        long,
+        env = "GRAPHQL_QUERY_TIMEOUT_SECONDS",
+        default_value = "10",
+        global = true
+    )]
+    pub graphql_query_timeout_seconds: String,
 
     /// Lifetime of a login token in hours.
     #[arg(long, env = "TOKEN_TTL_HOURS", default_value = "720", global = true)]
@@ -199,6 +210,17 @@ pub struct Settings {
     #[arg(long, env = "SMTP_MAX_CONNECTIONS", default_value = "8", global = true)]
     pub smtp_max_connections: String,
 
+    /// Seconds one email's whole SMTP conversation may take (connecting, sending, the server's
+    /// answer); a server that hangs longer gets the email again later, and the other emails
+    /// of the batch go on over other connections.
+    #[arg(
+        long,
+        env = "SMTP_MESSAGE_TIMEOUT_SECONDS",
+        default_value = "60",
+        global = true
+    )]
+    pub smtp_message_timeout_seconds: String,
+
     /// Days before an inquiry's deadline that pending communities' mentors are reminded
     /// (they are reminded again on the deadline day).
     #[arg(long, env = "REMINDER_LEAD_DAYS", default_value = "3", global = true)]
@@ -212,6 +234,16 @@ pub struct Settings {
         global = true
     )]
     pub http_request_timeout_seconds: String,
+
+    /// Seconds a client may take to send a request's headers, and an idle keep-alive
+    /// connection may stay open; then the connection is closed (slow-header clients).
+    #[arg(
+        long,
+        env = "HTTP_HEADER_TIMEOUT_SECONDS",
+        default_value = "10",
+        global = true
+    )]
+    pub http_header_timeout_seconds: String,
 
     /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
     #[arg(
@@ -248,6 +280,25 @@ pub struct Settings {
         global = true
     )]
     pub ws_max_connections_per_user: String,
+
+    /// WebSocket connections one client address may hold open at once (per instance), logged
+    /// in or not; behind `TRUSTED_PROXIES` the address is the forwarded client's.
+    #[arg(
+        long,
+        env = "WS_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value = "200",
+        global = true
+    )]
+    pub ws_max_connections_per_address: String,
+
+    /// Subscriptions (and other operations) one WebSocket connection may run at once.
+    #[arg(
+        long,
+        env = "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value = "20",
+        global = true
+    )]
+    pub ws_max_subscriptions_per_connection: String,
 
     /// Load balancers or proxies in front of the service, comma-separated addresses or networks
     /// (`10.0.0.0/8`); behind them the client's address is taken from `X-Forwarded-For`.

@@ -59,9 +59,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let new = NewUser {
                 email: Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?,
-                display_name: NonEmptyText::parse(&name, 200)
-                    .map_err(|e| anyhow::anyhow!("--name: {e}"))?
-                    .into_inner(),
+                display_name: NonEmptyText::line("--name", &name, 200)?,
                 locale: parse_locale(&locale).map_err(|e| anyhow::anyhow!("--locale: {e}"))?,
                 time_zone: TimeZone::parse(&time_zone)
                     .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?,

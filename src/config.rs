@@ -75,6 +75,10 @@ pub struct WebSocketLimits {
     pub send_timeout: Duration,
     /// Open connections per user.
     pub max_per_user: usize,
+    /// Open connections per client address.
+    pub max_per_address: usize,
+    /// Operations one connection may run at once.
+    pub max_subscriptions: usize,
 }
 
 impl Default for WebSocketLimits {
@@ -84,6 +88,8 @@ impl Default for WebSocketLimits {
             keepalive: Duration::from_secs(30),
             send_timeout: Duration::from_secs(30),
             max_per_user: 20,
+            max_per_address: 200,
+            max_subscriptions: 20,
         }
     }
 }
@@ -95,6 +101,8 @@ pub struct GraphqlLimits {
     pub max_complexity: usize,
     pub max_body_bytes: usize,
     pub introspection: bool,
+    /// Longest a query may run; then it answers `TIMEOUT` (mutations run to their end).
+    pub query_timeout: Duration,
 }
 
 /// The validated configuration of one process.
@@ -111,6 +119,9 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Longest time a plain HTTP request (its body included) may take; then 408.
     pub request_timeout: Duration,
+    /// Longest time a client may take to send a request's headers (and an idle keep-alive
+    /// connection may stay open); then the connection is closed.
+    pub header_timeout: Duration,
     pub log_format: LogFormat,
     /// Proxies whose `X-Forwarded-For` names the client (for login throttling).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -184,6 +195,10 @@ impl Config {
             max_complexity: positive("GRAPHQL_MAX_COMPLEXITY", &s.graphql_max_complexity)?,
             max_body_bytes: positive("GRAPHQL_MAX_BODY_BYTES", &s.graphql_max_body_bytes)?,
             introspection: boolean("GRAPHQL_INTROSPECTION", &s.graphql_introspection)?,
+            query_timeout: Duration::from_secs(positive(
+                "GRAPHQL_QUERY_TIMEOUT_SECONDS",
+                &s.graphql_query_timeout_seconds,
+            )? as u64),
         };
         let cors_allowed_origins = s
             .cors_allowed_origins
@@ -209,6 +224,14 @@ impl Config {
                 "WS_MAX_CONNECTIONS_PER_USER",
                 &s.ws_max_connections_per_user,
             )?,
+            max_per_address: positive(
+                "WS_MAX_CONNECTIONS_PER_ADDRESS",
+                &s.ws_max_connections_per_address,
+            )?,
+            max_subscriptions: positive(
+                "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                &s.ws_max_subscriptions_per_connection,
+            )?,
         };
         let trusted_proxies = s
             .trusted_proxies
@@ -229,6 +252,10 @@ impl Config {
         let request_timeout = Duration::from_secs(positive(
             "HTTP_REQUEST_TIMEOUT_SECONDS",
             &s.http_request_timeout_seconds,
+        )? as u64);
+        let header_timeout = Duration::from_secs(positive(
+            "HTTP_HEADER_TIMEOUT_SECONDS",
+            &s.http_header_timeout_seconds,
         )? as u64);
         let token_ttl_hours = positive("TOKEN_TTL_HOURS", &s.token_ttl_hours)?;
         let log_format = match s.log_format.trim() {
@@ -256,6 +283,10 @@ impl Config {
                 &s.delivery_lease_seconds,
             )? as u64),
             concurrency: positive("SMTP_MAX_CONNECTIONS", &s.smtp_max_connections)?,
+            message_deadline: Duration::from_secs(positive(
+                "SMTP_MESSAGE_TIMEOUT_SECONDS",
+                &s.smtp_message_timeout_seconds,
+            )? as u64),
             ..WorkerSettings::default()
         };
         let reminder_lead = Duration::from_secs(
@@ -274,6 +305,7 @@ impl Config {
             graphql,
             websocket,
             request_timeout,
+            header_timeout,
             token_ttl: Duration::from_secs(token_ttl_hours as u64 * 3600),
             log_format,
             cors_allowed_origins,

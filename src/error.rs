@@ -23,6 +23,12 @@ pub enum ErrorCode {
     Conflict,
     RateLimited,
     Unavailable,
+    /// A query ran past its deadline (`GRAPHQL_QUERY_TIMEOUT_SECONDS`).
+    Timeout,
+    /// The request body is larger than `GRAPHQL_MAX_BODY_BYTES` (HTTP 413).
+    PayloadTooLarge,
+    /// The request body is not `application/json` (HTTP 415).
+    UnsupportedMediaType,
     Internal,
 }
 
@@ -36,6 +42,9 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Internal => "INTERNAL",
         }
     }

@@ -5,6 +5,10 @@ use digimentor::cli::{Cli, Command};
 use digimentor::config::Config;
 use digimentor::{commands, telemetry};
 
+/// See `Cargo.toml`: freed memory goes back to the system after a burst.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_settings(&cli.settings) {

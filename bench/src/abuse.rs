@@ -45,7 +45,11 @@ struct Case {
     body: String,
     /// Statuses that count as the refusal (GraphQL errors come as 200 or 400).
     status: &'static [u16],
-    code: Option<&'static str>,
+    /// Codes that count as the refusal (any of them).
+    code: Option<&'static [&'static str]>,
+    content_type: &'static str,
+    /// Requests in flight at once.
+    concurrency: usize,
     /// Sent over a raw connection that reads the answer while still writing (the server refuses
     /// an oversized body from its length and closes: an HTTP client library reports the broken
     /// pipe of its unfinished write instead of the answer).
@@ -70,9 +74,18 @@ fn cases() -> Vec<Case> {
         name,
         body,
         status: &[200, 400],
-        code: Some("BAD_USER_INPUT"),
+        code: Some(&["BAD_USER_INPUT"]),
+        content_type: "application/json",
+        concurrency: CONCURRENCY,
         raw: false,
     };
+    let meetings: String = (0..300)
+        .map(|i| format!("m{i}: meetings(when: UPCOMING, first: 100) {{ report {{ id }} }} "))
+        .collect();
+    let mut deep_variable = json!("x");
+    for _ in 0..100 {
+        deep_variable = json!({ "a": deep_variable });
+    }
     vec![
         refused("depth 200", query(nested(200))),
         refused("10,000 aliases", query(format!("{{ {aliases} }}"))),
@@ -95,12 +108,55 @@ fn cases() -> Vec<Case> {
             "`first: 1000000`",
             query("{ tips(first: 1000000) { edges { node { id } } } }".into()),
         ),
+        refused(
+            "input values nested 2,000 deep",
+            query(format!(
+                "{{ tips(search: {}\"x\"{}) {{ edges {{ node {{ id }} }} }} }}",
+                "[".repeat(2000),
+                "]".repeat(2000)
+            )),
+        ),
+        refused(
+            "a variable nested 100 deep",
+            json!({ "query": "query($v: String) { tips(search: $v) { edges { node { id } } } }", "variables": { "v": deep_variable } }).to_string(),
+        ),
+        refused(
+            "300 aliases × 100 meetings with reports",
+            query(format!("{{ {meetings} }}")),
+        ),
+        refused(
+            "two logins in one request",
+            query("mutation { a: login(email: \"x@y.fi\", password: \"p\") { token } b: login(email: \"x@y.fi\", password: \"p\") { token } }".into()),
+        ),
+        Case {
+            name: "60 logins at once to unknown emails",
+            body: query(
+                "mutation { login(email: \"nobody@bench.test\", password: \"wrong-password-1\") { token } }"
+                    .into(),
+            ),
+            status: &[200],
+            code: Some(&["UNAUTHENTICATED", "RATE_LIMITED"]),
+            content_type: "application/json",
+            concurrency: 60,
+            raw: false,
+        },
+        Case {
+            name: "a text/plain body (no CORS preflight)",
+            body: query("{ __typename }".into()),
+            status: &[415],
+            code: Some(&["UNSUPPORTED_MEDIA_TYPE"]),
+            content_type: "text/plain",
+            concurrency: CONCURRENCY,
+            raw: false,
+        },
         Case {
             name: "a batch of 1,000 operations",
             body: serde_json::to_string(&vec![json!({ "query": "{ __typename }" }); 1_000])
                 .unwrap_or_default(),
             status: &[400],
-            code: Some("BAD_USER_INPUT"),
+            code: Some(&["BAD_USER_INPUT"]),
+            content_type: "application/json",
+            concurrency: CONCURRENCY,
             raw: false,
         },
         Case {
@@ -111,6 +167,8 @@ fn cases() -> Vec<Case> {
             ),
             status: &[413],
             code: None,
+            content_type: "application/json",
+            concurrency: CONCURRENCY,
             raw: true,
         },
     ]
@@ -136,10 +194,14 @@ pub async fn run(database_url: &str, repeats: usize) -> anyhow::Result<Abuse> {
     for case in &cases {
         results.push(pass(&client, &url, case, repeats).await?);
     }
+    results.push(socket_flood(&server.base).await?);
+    results.push(subscription_flood(&server.base).await?);
     let rss_first_pass_mib = server.rss_mib();
     for case in &cases {
         pass(&client, &url, case, repeats).await?;
     }
+    socket_flood(&server.base).await?;
+    subscription_flood(&server.base).await?;
     let rss_second_pass_mib = server.rss_mib();
     anyhow::ensure!(
         rss_second_pass_mib - rss_first_pass_mib <= MAX_SECOND_PASS_GROWTH_MIB,
@@ -170,7 +232,7 @@ async fn pass(
 ) -> anyhow::Result<AbuseCase> {
     let times: Vec<f64> = futures_util::stream::iter(0..repeats)
         .map(|_| refusal(client, url, case))
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(case.concurrency)
         .collect::<Vec<_>>()
         .await
         .into_iter()
@@ -200,7 +262,7 @@ async fn refusal(client: &reqwest::Client, url: &str, case: &Case) -> anyhow::Re
     }
     let response = client
         .post(url)
-        .header("content-type", "application/json")
+        .header("content-type", case.content_type)
         .body(case.body.clone())
         .timeout(Duration::from_secs(60))
         .send()
@@ -215,11 +277,18 @@ async fn refusal(client: &reqwest::Client, url: &str, case: &Case) -> anyhow::Re
         case.name,
         case.status
     );
-    if let Some(code) = case.code {
+    if let Some(codes) = case.code {
         let body: serde_json::Value = serde_json::from_slice(&body)?;
+        // One of the errors carries the refusal (two aliased logins: the first may be throttled,
+        // the second is refused either way).
+        let refused = body["errors"].as_array().is_some_and(|errors| {
+            errors
+                .iter()
+                .any(|e| codes.contains(&e["extensions"]["code"].as_str().unwrap_or_default()))
+        });
         anyhow::ensure!(
-            body["data"].is_null() && body["errors"][0]["extensions"]["code"] == code,
-            "{}: expected {code} without data, got {body}",
+            (body["data"].is_null() || body["data"]["login"].is_null()) && refused,
+            "{}: expected one of {codes:?} without data, got {body}",
             case.name
         );
     }
@@ -261,4 +330,110 @@ async fn raw_status(url: &str, body: &str) -> anyhow::Result<u16> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no status line: {line}"))
+}
+
+type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Anonymous sockets from one address: 300 at once, past the cap of 200 per address. Those past
+/// it must be refused before the upgrade (429); the ones let in are closed again.
+const FLOOD_SOCKETS: usize = 300;
+/// Subscriptions sent on one socket: those past the cap of 20 must be refused.
+const FLOOD_SUBSCRIPTIONS: usize = 1_000;
+
+async fn open_socket(base: &str) -> anyhow::Result<Result<WebSocket, u16>> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::{Error, Message};
+    let mut request =
+        format!("{}/graphql/ws", base.replace("http://", "ws://")).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let mut stream = match tokio_tungstenite::connect_async(request).await {
+        Ok((stream, _)) => stream,
+        Err(Error::Http(response)) => return Ok(Err(response.status().as_u16())),
+        Err(other) => return Err(other.into()),
+    };
+    stream
+        .send(Message::text(
+            json!({ "type": "connection_init" }).to_string(),
+        ))
+        .await?;
+    while let Some(message) = stream.next().await {
+        if let Message::Text(text) = message? {
+            anyhow::ensure!(
+                text.contains("connection_ack"),
+                "expected connection_ack: {text}"
+            );
+            return Ok(Ok(stream));
+        }
+    }
+    anyhow::bail!("closed before connection_ack")
+}
+
+async fn socket_flood(base: &str) -> anyhow::Result<AbuseCase> {
+    let started = Instant::now();
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for _ in 0..FLOOD_SOCKETS {
+        match open_socket(base).await? {
+            Ok(socket) => open.push(socket),
+            Err(429) => refused += 1,
+            Err(status) => anyhow::bail!("a flooding socket got {status}, expected 429"),
+        }
+    }
+    anyhow::ensure!(
+        refused == FLOOD_SOCKETS - 200,
+        "{refused} of {FLOOD_SOCKETS} sockets from one address were refused; expected all past 200"
+    );
+    for mut socket in open {
+        let _ = socket.close(None).await;
+    }
+    // The server frees the places as the closes arrive.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(AbuseCase {
+        case: "300 anonymous sockets from one address",
+        requests: FLOOD_SOCKETS,
+        p50_ms: took / FLOOD_SOCKETS as f64,
+        max_ms: took,
+    })
+}
+
+async fn subscription_flood(base: &str) -> anyhow::Result<AbuseCase> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let started = Instant::now();
+    let Ok(mut socket) = open_socket(base).await? else {
+        anyhow::bail!("no socket for the subscription flood");
+    };
+    for id in 0..FLOOD_SUBSCRIPTIONS {
+        socket
+            .send(Message::text(
+                json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": "subscription { events { kind } }" } })
+                    .to_string(),
+            ))
+            .await?;
+    }
+    let mut refused = 0;
+    while refused < FLOOD_SUBSCRIPTIONS - 20 {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .context("waiting for the refusals")?;
+        match message {
+            Some(Ok(Message::Text(text))) if text.contains("RATE_LIMITED") => refused += 1,
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("the flooded socket ended: {other:?}"),
+        }
+    }
+    let _ = socket.close(None).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(AbuseCase {
+        case: "1,000 subscriptions on one socket",
+        requests: FLOOD_SUBSCRIPTIONS,
+        p50_ms: took / FLOOD_SUBSCRIPTIONS as f64,
+        max_ms: took,
+    })
 }

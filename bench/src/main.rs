@@ -72,6 +72,10 @@ enum Command {
     },
 }
 
+/// The service's allocator, as in `digimentor`'s own `main`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

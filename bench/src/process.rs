@@ -16,9 +16,15 @@ pub struct Server {
 impl Server {
     /// Runs this binary again with `args` and waits for its `listening on <url>` line.
     pub async fn spawn(args: &[&str]) -> anyhow::Result<Self> {
+        Self::spawn_with_env(args, &[]).await
+    }
+
+    /// As [`Self::spawn`], with environment variables (the service's settings) added.
+    pub async fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -60,7 +60,15 @@ pub async fn run(
     };
     let mut servers = Vec::with_capacity(instances);
     for _ in 0..instances {
-        servers.push(Server::spawn(&[command, database_url]).await?);
+        // All the load comes from this one address: lift the per-address cap (200) that
+        // protects a real server from one client's flood (the abuse section checks it).
+        servers.push(
+            Server::spawn_with_env(
+                &[command, database_url],
+                &[("WS_MAX_CONNECTIONS_PER_ADDRESS", "1000000")],
+            )
+            .await?,
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = |servers: &[Server]| servers.iter().map(Server::rss_mib).sum::<f64>();

@@ -1,6 +1,7 @@
 //! Argon2id password hashing.
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -45,10 +46,10 @@ pub fn verify_against_dummy(password: &str) {
 }
 
 /// Checks `password` against the stored hash, or spends the same work when there is none (see
-/// [`verify_against_dummy`]), on a blocking thread so that argon2 does not stall the runtime.
+/// [`verify_against_dummy`]), off the runtime (see [`off_runtime`]).
 pub async fn verify_off_runtime(password: &str, stored: Option<String>) -> AppResult<bool> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || match stored {
+    off_runtime(move || match stored {
         Some(phc) => verify_password(&password, &phc),
         None => {
             verify_against_dummy(&password);
@@ -56,7 +57,78 @@ pub async fn verify_off_runtime(password: &str, stored: Option<String>) -> AppRe
         }
     })
     .await
+}
+
+/// Hashes a new password off the runtime (see [`off_runtime`]).
+pub async fn hash_off_runtime(password: &str) -> AppResult<String> {
+    let password = password.to_owned();
+    off_runtime(move || hash_password(&password)).await?
+}
+
+/// Argon2 runs at most this many at once in the process: each takes 19 MiB and a core for a
+/// while, so more at once only adds memory and latency. Set at start-up (one per core).
+static HASHING: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
+    Arc::new(tokio::sync::Semaphore::new(
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2),
+    ))
+});
+/// Password checks that may wait for a free hashing slot; beyond this a caller is told to come
+/// back later instead of queueing (an attacker's burst would otherwise pile up in memory).
+pub const MAX_WAITING_HASHES: usize = 64;
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The most Argon2 computations this process has run at once (for tests and benchmarks).
+pub fn peak_concurrent_hashes() -> usize {
+    PEAK.load(Ordering::SeqCst)
+}
+
+/// Runs Argon2 work on a blocking thread, at most one per core at once, with a bounded queue:
+/// past [`MAX_WAITING_HASHES`] waiting callers the answer is `RATE_LIMITED`.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let waiting = WAITING.fetch_add(1, Ordering::SeqCst);
+    let _waiting = scopeguard(|| {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    });
+    if waiting >= MAX_WAITING_HASHES {
+        return Err(AppError::RateLimited {
+            retry_after_secs: 1,
+        });
+    }
+    let permit = HASHING
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(AppError::internal)?;
+    // The permit goes with the work: a cancelled caller does not free the slot early.
+    tokio::task::spawn_blocking(move || {
+        let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(running, Ordering::SeqCst);
+        let out = work();
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+        out
+    })
+    .await
     .map_err(AppError::internal)
+}
+
+/// Runs `f` when dropped (also when the future holding it is cancelled).
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 /// A strong random password: 24 alphanumeric characters (about 142 bits).

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{require_viewer, service, viewer};
 use crate::directory::schema::User;
+use crate::graphql::PasswordChecks;
 use crate::state::AppState;
 
 /// The client address of the request, when known; used for login throttling.
@@ -46,6 +47,7 @@ impl AuthMutation {
         email: String,
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
+        ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
         let outcome = service::login(state, &email, &password, ip).await?;
@@ -65,6 +67,7 @@ impl AuthMutation {
         new_password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let viewer = require_viewer(ctx)?;
+        ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
         let outcome =
@@ -80,7 +83,9 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let viewer = require_viewer(ctx)?;
         let state = ctx.data::<AppState>()?;
-        service::logout(&state.db, viewer).await?;
+        let txn = state.begin().await?;
+        let event = service::logout(&txn, viewer).await?;
+        state.commit(txn, [event]).await?;
         Ok(true)
     }
 }

@@ -3,12 +3,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use entity::{access_token, membership, organization, user};
+use entity::{access_token, event, membership, organization, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::password::{check_password_policy, hash_password, verify_off_runtime};
+use super::password::{check_password_policy, hash_off_runtime, verify_off_runtime};
 use super::token::{generate_token, hash_token};
 use super::{Grant, Viewer};
 use crate::error::{AppError, AppResult};
@@ -36,8 +36,8 @@ pub async fn login(
 ) -> AppResult<LoginOutcome> {
     let throttle_key = raw_email.trim().to_lowercase();
     let throttle = &state.login_throttle;
-    throttle
-        .check(&state.db, &throttle_key, client_ip, Utc::now())
+    let attempt = throttle
+        .begin_attempt(&state.db, &throttle_key, client_ip, Utc::now())
         .await?;
 
     let found = match Email::parse(raw_email) {
@@ -53,12 +53,12 @@ pub async fn login(
     let verified = verify_off_runtime(password, stored_hash).await?;
 
     let Some(user) = found.filter(|_| verified) else {
-        throttle
-            .record_failure(&state.db, &throttle_key, client_ip, Utc::now())
-            .await?;
+        // The reserved attempt stays counted as a failure.
         return Err(AppError::InvalidCredentials);
     };
-    throttle.record_success(&state.db, &throttle_key).await?;
+    throttle
+        .succeeded(&state.db, attempt, &throttle_key)
+        .await?;
     let (token, expires_at) = issue_token(&state.db, state, user.id).await?;
     Ok(LoginOutcome {
         token,
@@ -100,36 +100,43 @@ pub async fn change_password(
     new: &str,
     client_ip: Option<IpAddr>,
 ) -> AppResult<LoginOutcome> {
-    let throttle_key = viewer.user.email.clone();
-    let throttle = &state.login_throttle;
-    throttle
-        .check(&state.db, &throttle_key, client_ip, Utc::now())
-        .await?;
     check_password_policy(new).map_err(|e| match e {
         AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
         other => other,
     })?;
-    let verified = verify_off_runtime(current, viewer.user.password_hash.clone()).await?;
-    if !verified {
-        throttle
-            .record_failure(&state.db, &throttle_key, client_ip, Utc::now())
-            .await?;
-        return Err(AppError::bad_input(
-            "currentPassword",
-            "is not your current password",
-        ));
-    }
-    let new = new.to_owned();
-    let hashed = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(AppError::internal)??;
+    let throttle_key = viewer.user.email.clone();
+    let throttle = &state.login_throttle;
+    let attempt = throttle
+        .begin_attempt(&state.db, &throttle_key, client_ip, Utc::now())
+        .await?;
+    // Checked against the hash stored now, not the one read when the request began: a second
+    // change in flight (another request, an alias) may have replaced it.
+    let stored = user::Entity::find_by_id(viewer.id())
+        .one(&state.db)
+        .await?
+        .and_then(|u| u.password_hash);
+    let verified = verify_off_runtime(current, stored.clone()).await?;
+    let wrong_password = || AppError::bad_input("currentPassword", "is not your current password");
+    let Some(stored) = stored.filter(|_| verified) else {
+        // The reserved attempt stays counted as a failure.
+        return Err(wrong_password());
+    };
+    throttle
+        .succeeded(&state.db, attempt, &throttle_key)
+        .await?;
+    let hashed = hash_off_runtime(new).await?;
     let txn = state.begin().await?;
     let now = Utc::now();
-    user::Entity::update_many()
+    // Compare-and-set: only if the hash is still the one just verified.
+    let changed = user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(Some(hashed)))
         .filter(user::Column::Id.eq(viewer.id()))
+        .filter(user::Column::PasswordHash.eq(stored))
         .exec(&txn)
         .await?;
+    if changed.rows_affected != 1 {
+        return Err(wrong_password());
+    }
     access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(Some(now)))
         .filter(access_token::Column::UserId.eq(viewer.id()))
@@ -158,8 +165,9 @@ pub async fn change_password(
     })
 }
 
-/// Revokes the token the caller used.
-pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<()> {
+/// Revokes the token the caller used. The event ends the connections opened with it, on every
+/// instance.
+pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<event::Model> {
     access_token::ActiveModel {
         id: Set(viewer.token_id),
         revoked_at: Set(Some(Utc::now())),
@@ -167,7 +175,19 @@ pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<()>
     }
     .update(db)
     .await?;
-    Ok(())
+    append_event(
+        db,
+        NewEvent {
+            kind: kinds::USER_LOGGED_OUT,
+            actor_id: Some(viewer.id()),
+            subject_id: viewer.id(),
+            object_id: Some(viewer.token_id),
+            organization_ids: Vec::new(),
+            topic_ids: Vec::new(),
+            audience: vec![Reader::User { id: viewer.id() }],
+        },
+    )
+    .await
 }
 
 /// The grants of a user, for acting as them outside a request (demo data, background jobs).
@@ -213,6 +233,14 @@ pub async fn grants_by_user(
 /// Resolves a bearer token to its user and memberships; an unknown, expired or revoked token
 /// is `UNAUTHENTICATED`.
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<Viewer> {
+    Ok(authenticate_until(db, token).await?.0)
+}
+
+/// As [`authenticate`], with the moment the token expires (a long-lived connection ends then).
+pub async fn authenticate_until(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> AppResult<(Viewer, DateTime<Utc>)> {
     let Some((token_row, Some(user))) = access_token::Entity::find()
         .filter(access_token::Column::TokenHash.eq(hash_token(token)))
         .find_also_related(user::Entity)
@@ -225,9 +253,12 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<V
         return Err(AppError::Unauthenticated);
     }
     let grants = grants_of(db, user.id).await?;
-    Ok(Viewer {
-        user,
-        token_id: token_row.id,
-        grants,
-    })
+    Ok((
+        Viewer {
+            user,
+            token_id: token_row.id,
+            grants,
+        },
+        token_row.expires_at,
+    ))
 }

@@ -110,6 +110,7 @@ impl Organization {
     }
     /// People of this organization. Mentors, contacts and leads are public; staff members are
     /// listed only to administrators and to this organization's mentors.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -132,7 +133,7 @@ impl Organization {
             .filter(|(m, _)| m.role != entity::membership::Role::Member || may_see_staff)
             .map(|(m, u)| Member {
                 role: m.role.into(),
-                person: Person(u),
+                person: Person::participant(u),
             })
             .collect())
     }
@@ -141,8 +142,32 @@ impl Organization {
     }
 }
 
-/// A person as others see them: name and work email.
-pub struct Person(pub user::Model);
+/// A person as others see them: name, and a work email where it may be shown.
+pub struct Person(pub user::Model, EmailShown);
+
+/// When a person's email is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EmailShown {
+    /// The caller already deals with the person (an inquiry's or question's participants,
+    /// seen by those who may read it; an organization's members, seen by those who may list
+    /// them): shown.
+    ToParticipants,
+    /// Authors of open content (news, tips, plans): shown only for the people of the contacts
+    /// page (mentors, contacts, leads), to the person and to administrators.
+    IfPublic,
+}
+
+impl Person {
+    /// Someone the caller deals with (see [`EmailShown::ToParticipants`]).
+    pub fn participant(user: user::Model) -> Self {
+        Self(user, EmailShown::ToParticipants)
+    }
+
+    /// The author of open content (see [`EmailShown::IfPublic`]).
+    pub fn author(user: user::Model) -> Self {
+        Self(user, EmailShown::IfPublic)
+    }
+}
 
 #[Object]
 impl Person {
@@ -152,8 +177,25 @@ impl Person {
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// Work email. Authors of open content (news, tips, plans) show it only if they are on
+    /// the contacts page (mentors, contacts, leads); otherwise only to themselves and
+    /// administrators (`null` for anyone else). Participants of an inquiry or question show it
+    /// to those who may read it.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let me_or_admin = viewer(ctx).is_some_and(|v| v.is_admin() || v.id() == self.0.id);
+        if me_or_admin || self.1 == EmailShown::ToParticipants {
+            return Ok(Some(&self.0.email));
+        }
+        let memberships = load_one::<MembershipsByUser>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let public = memberships.iter().any(|m| {
+            matches!(
+                m.role,
+                membership::Role::Mentor | membership::Role::Contact | membership::Role::Lead
+            )
+        });
+        Ok(public.then_some(self.0.email.as_str()))
     }
 }
 
@@ -197,6 +239,7 @@ impl User {
         self.0.digest_weekday
     }
     /// The organizations this user belongs to and the roles held there.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
         Ok(load_one::<MembershipsByUser>(ctx, self.0.id)
             .await?
@@ -230,7 +273,7 @@ impl Membership {
     async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Person> {
         load_one::<UserById>(ctx, self.0.user_id)
             .await?
-            .map(Person)
+            .map(Person::participant)
             .ok_or_else(|| AppError::NotFound("user").into())
     }
 }
@@ -241,6 +284,7 @@ impl Membership {
 pub struct CommunityContact {
     pub community: Organization,
     /// The community's digimentors (at most three).
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     pub mentors: Vec<Person>,
 }
 
@@ -258,6 +302,7 @@ pub struct DirectoryQuery;
 #[Object]
 impl DirectoryQuery {
     /// Organizations of the network, optionally of one kind.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -284,6 +329,7 @@ impl DirectoryQuery {
     }
 
     /// The contacts page: every community with its digimentors' names and emails.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CommunityContact>> {
         let state = ctx.data::<AppState>()?;
         Ok(service::contacts(&state.db)
@@ -291,7 +337,7 @@ impl DirectoryQuery {
             .into_iter()
             .map(|(community, mentors)| CommunityContact {
                 community: Organization(community),
-                mentors: mentors.into_iter().map(Person).collect(),
+                mentors: mentors.into_iter().map(Person::participant).collect(),
             })
             .collect())
     }
@@ -424,7 +470,7 @@ impl DirectoryMutation {
 fn new_user(input: CreateUserInput) -> AppResult<NewUser> {
     Ok(NewUser {
         email: Email::parse(&input.email).map_err(AppError::invalid("email"))?,
-        display_name: NonEmptyText::input("displayName", &input.display_name, 200)?,
+        display_name: NonEmptyText::line("displayName", &input.display_name, 200)?,
         locale: input.locale.into(),
         time_zone: TimeZone::parse(&input.time_zone).map_err(AppError::invalid("timeZone"))?,
         is_admin: input.is_admin,

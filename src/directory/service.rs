@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::password::{check_password_policy, generate_password, hash_password};
+use crate::auth::password::{check_password_policy, generate_password, hash_off_runtime};
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
@@ -188,9 +188,7 @@ pub async fn create_user(
             (password.clone(), Some(password))
         }
     };
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(AppError::internal)??;
+    let password_hash = hash_off_runtime(&password).await?;
     let now = Utc::now();
     let user = user::ActiveModel {
         id: Set(Uuid::now_v7()),

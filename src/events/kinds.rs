@@ -3,6 +3,8 @@
 pub const ORGANIZATION_CREATED: &str = "organization.created";
 pub const USER_CREATED: &str = "user.created";
 pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
+/// A token was revoked by logging out (`object_id` is the token).
+pub const USER_LOGGED_OUT: &str = "user.logged_out";
 pub const MEMBERSHIP_ADDED: &str = "membership.added";
 pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
 pub const TOPIC_CREATED: &str = "topic.created";

@@ -74,3 +74,20 @@ pub fn ensure_code(error: &mut ServerError) {
         extensions.set("code", Value::from(ErrorCode::BadUserInput.as_str()));
     }
 }
+
+/// An error raised by an extension before any resolver runs, with its code (and the input
+/// field it is about, if any).
+pub fn coded_error(
+    message: impl Into<String>,
+    code: ErrorCode,
+    field: Option<&str>,
+) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code.as_str());
+    if let Some(field) = field {
+        extensions.set("field", field);
+    }
+    error.extensions = Some(extensions);
+    error
+}

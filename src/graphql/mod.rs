@@ -4,6 +4,7 @@ mod document_limits;
 mod error_codes;
 mod ids;
 pub mod pagination;
+mod subscription_budget;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,9 +14,10 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-pub use document_limits::DocumentLimits;
+pub use document_limits::{DocumentLimits, MAX_NESTING, PasswordChecks, text_nesting};
 pub use error_codes::ErrorCodes;
 pub use ids::parse_id;
+pub use subscription_budget::{SubscriptionBudget, SubscriptionLimits};
 
 use crate::auth::schema::{AuthMutation, AuthQuery};
 use crate::config::GraphqlLimits;
@@ -27,6 +29,8 @@ use crate::error::AppError;
 use crate::events::schema::EventSubscription;
 use crate::inquiries::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
 use crate::inquiries::schema::{InquiryMutation, InquiryQuery, InquirySubscription};
+use crate::inquiries::snapshots::InquirySnapshots;
+use crate::meetings::loaders::ReportByMeeting;
 use crate::meetings::schema::{MeetingMutation, MeetingQuery};
 use crate::metrics::Metrics;
 use crate::news::schema::{NewsMutation, NewsQuery};
@@ -95,11 +99,14 @@ fn builder(
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
     .limit_directives(MAX_DIRECTIVES)
-    .extension(DocumentLimits)
+    .extension(DocumentLimits {
+        max_depth: limits.max_depth,
+        query_timeout: limits.query_timeout,
+    })
+    .extension(SubscriptionLimits)
     .extension(ErrorCodes(metrics));
     if limits.introspection {
         builder
@@ -112,6 +119,7 @@ fn builder(
 pub fn build_schema(state: AppState) -> AppSchema {
     builder(&state.config.graphql, state.metrics.clone())
         .data(state)
+        .data(Arc::new(InquirySnapshots::default()))
         .finish()
 }
 
@@ -122,8 +130,33 @@ pub fn sdl() -> String {
         max_complexity: usize::MAX,
         max_body_bytes: usize::MAX,
         introspection: true,
+        query_timeout: std::time::Duration::MAX,
     };
     builder(&limits, Arc::default()).finish().sdl()
+}
+
+/// What an unpaged list (a post's topics, a community's members, an inquiry's slots) counts
+/// as in a query's complexity: each of its items costs what one item's selection costs, and
+/// the list is taken to be this long.
+pub const UNPAGED_LIST_COST: usize = 10;
+
+/// Complexity of a paged list: the page the arguments allow (`first`, default and cap as in
+/// [`pagination::Page`]) times the cost of one item, so that nested lists multiply and one
+/// request cannot ask for tens of thousands of objects.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.map_or(pagination::DEFAULT_PAGE_SIZE, |n| {
+        u64::try_from(n)
+            .unwrap_or(1)
+            .clamp(1, pagination::MAX_PAGE_SIZE)
+    });
+    usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity.max(1))
+}
+
+/// Complexity of an unpaged list (see [`UNPAGED_LIST_COST`]).
+pub fn list_cost(child_complexity: usize) -> usize {
+    UNPAGED_LIST_COST.saturating_mul(child_complexity.max(1))
 }
 
 /// Loads one key through the request's batch loader `L`; database failures become
@@ -168,6 +201,7 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         TargetsByInquiry,
         MessagesByTarget,
         RevisionsByTarget,
+        ReportByMeeting,
     );
     topic_loaders!(
         TopicsByInquiry,

@@ -3,14 +3,17 @@
 
 mod client_ip;
 mod feeds;
+mod graphiql;
 mod graphql;
 mod health;
 mod responses;
 mod security;
+mod serve;
 mod unsubscribe;
 mod websocket;
 
-pub use websocket::{WebSocketSlots, end_sessions_on_password_change};
+pub use serve::serve;
+pub use websocket::{WebSocketSlots, end_sessions_on_rights_change};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,6 +40,17 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The one-click body is `List-Unsubscribe=One-Click`; nothing larger is needed.
 const UNSUBSCRIBE_BODY_LIMIT: usize = 1024;
 
+/// Paths whose last segment is a secret (a signed token that acts without login).
+const SECRET_PATHS: &[&str] = &["/unsubscribe/"];
+
+/// The path as logs may show it: secrets in it are replaced by `{token}`.
+fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|prefix| path.starts_with(*prefix)) {
+        Some(prefix) => format!("{prefix}{{token}}").into(),
+        None => path.into(),
+    }
+}
+
 /// Builds the router with every route and middleware.
 pub fn router(state: HttpState) -> Router {
     let body_limit = state.app.config.graphql.max_body_bytes;
@@ -45,10 +59,11 @@ pub fn router(state: HttpState) -> Router {
     let timed_routes = Router::new()
         .route(
             "/graphql",
-            get(graphql::graphiql)
+            get(graphql::get)
                 .post(graphql::execute)
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+        .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -88,10 +103,24 @@ pub fn router(state: HttpState) -> Router {
                 tracing::info_span!(
                     "request",
                     method = %request.method(),
-                    path = %request.uri().path(),
+                    path = %redacted_path(request.uri().path()),
                     request_id = %request_id,
                 )
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_paths_are_redacted() {
+        assert_eq!(
+            redacted_path("/unsubscribe/abc.def"),
+            "/unsubscribe/{token}"
+        );
+        assert_eq!(redacted_path("/graphql"), "/graphql");
+    }
 }

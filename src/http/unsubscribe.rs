@@ -3,7 +3,7 @@
 //! follow links.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use entity::user::{self, Locale};
 use minijinja::HtmlEscape;
@@ -47,20 +47,27 @@ fn texts(locale: Locale) -> Texts {
     }
 }
 
-fn page(locale: Locale, title: &str, body: &str) -> Html<String> {
+/// The pages run no script at all, post their one form only to themselves and are never framed.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+                        base-uri 'none'; frame-ancestors 'none'";
+
+fn page(locale: Locale, title: &str, body: &str) -> impl IntoResponse {
     let lang = match locale {
         Locale::Fi => "fi",
         Locale::Sv => "sv",
         Locale::En => "en",
     };
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title></head><body style=\"font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{}</h1>{body}</body></html>",
-        HtmlEscape(title),
-        HtmlEscape(title)
-    ))
+    (
+        [(header::CONTENT_SECURITY_POLICY, PAGE_CSP)],
+        Html(format!(
+            "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{}</title></head><body style=\"font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem\">\
+             <h1>{}</h1>{body}</body></html>",
+            HtmlEscape(title),
+            HtmlEscape(title)
+        )),
+    )
 }
 
 /// The verified request and the reader's language, or the "invalid link" page.

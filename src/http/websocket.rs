@@ -6,18 +6,23 @@
 //! - outgoing messages pass through a small bounded queue, and a client that does not take a
 //!   message within the send timeout is closed, so a slow consumer holds a bounded amount of
 //!   memory and is never waited on forever;
-//! - each user may hold a limited number of connections at once;
-//! - a user's connections close (4403) when they change their password, on every instance
-//!   ([`end_sessions_on_password_change`] runs once per instance).
+//! - each user, and each client address, may hold a limited number of connections at once, and
+//!   each connection a limited number of running operations;
+//! - a connection keeps the rights of its token and memberships, no more: it closes (4403)
+//!   when its token is revoked or expires, and when the user's password or memberships change,
+//!   on every instance ([`end_sessions_on_rights_change`] runs once per instance); a forged
+//!   token in `connection_init` is closed with 4403 as well.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc};
@@ -26,19 +31,22 @@ use tokio_util::sync::{CancellationToken, PollSender};
 use uuid::Uuid;
 
 use super::HttpState;
-use crate::auth::service::authenticate;
+use super::client_ip::client_ip;
+use super::responses::app_error_response;
+use crate::auth::service::authenticate_until;
 use crate::config::WebSocketLimits;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::events::kinds;
-use crate::graphql::request_loaders;
+use crate::graphql::{SubscriptionBudget, request_loaders};
 use crate::metrics::Metrics;
 
 /// Messages waiting for a client before the GraphQL side has to wait too.
 const OUTGOING_QUEUE: usize = 32;
 /// graphql-transport-ws: "Connection initialisation timeout".
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
-/// The user's sessions were ended (password changed).
-const CLOSE_SESSION_ENDED: u16 = 4403;
+/// graphql-transport-ws: "Forbidden": a bad token, or the rights the connection was opened
+/// with are gone (logged out, expired, password or memberships changed).
+const CLOSE_FORBIDDEN: u16 = 4403;
 /// Bytes read from a connection's socket at a time.
 const READ_BUFFER_BYTES: usize = 4096;
 /// A keepalive interval's multiple after which a silent client is closed.
@@ -48,9 +56,22 @@ const SILENT_INTERVALS: u32 = 3;
 /// (see [`init_token`]); a connection without one is a visitor's, a bad token closes it.
 pub async fn upgrade(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let address = client_ip(peer, &headers, &state.app.config.trusted_proxies);
+    let limits = state.app.config.websocket;
+    let Some(address_slot) = state
+        .app
+        .websocket_slots
+        .take_address(address, limits.max_per_address)
+    else {
+        return app_error_response(AppError::RateLimited {
+            retry_after_secs: 60,
+        });
+    };
     // A message is a GraphQL request at most as large as an HTTP one. A small read buffer keeps
     // idle connections cheap (tungstenite allocates 128 KiB per connection by default).
     let max_message = state.app.config.graphql.max_body_bytes;
@@ -60,10 +81,15 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| serve(state, protocol, socket))
+        .on_upgrade(move |socket| serve(state, protocol, socket, address_slot))
 }
 
-async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
+async fn serve(
+    state: HttpState,
+    protocol: GraphQLProtocol,
+    socket: WebSocket,
+    _address_slot: AddressSlot,
+) {
     let app = state.app.clone();
     let limits = app.config.websocket;
     let _open = OpenConnection::count(&app.metrics);
@@ -72,8 +98,12 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let initialized = Arc::new(AtomicBool::new(false));
     // Held for the life of the connection once the user is known.
     let slot: Arc<Mutex<Option<UserSlot>>> = Arc::default();
-    // Cancelled when the user's sessions end (see [`end_sessions_on_password_change`]).
+    // Cancelled when the connection's rights end (see [`end_sessions_on_rights_change`]).
     let session_ended = CancellationToken::new();
+    // Ends the expiry timer with the connection.
+    let _connection_over = session_ended.clone().drop_guard();
+    // Set when `connection_init` carried a token that is not valid: its close becomes 4403.
+    let forbidden = Arc::new(AtomicBool::new(false));
 
     let incoming = {
         let heard = heard.clone();
@@ -86,8 +116,12 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
     let (outgoing, queue) = mpsc::channel::<Message>(OUTGOING_QUEUE);
     let outgoing = PollSender::new(outgoing);
     let graphql = {
-        let (initialized, slot, session_ended) =
-            (initialized.clone(), slot.clone(), session_ended.clone());
+        let (initialized, slot, session_ended, forbidden) = (
+            initialized.clone(),
+            slot.clone(),
+            session_ended.clone(),
+            forbidden.clone(),
+        );
         GraphQLWebSocket::new_with_pair(
             outgoing.sink_map_err(|_| ()),
             incoming,
@@ -96,14 +130,36 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
         )
         .on_connection_init(move |payload| async move {
             let mut data = request_loaders(&app);
+            data.insert(SubscriptionBudget::new(limits.max_subscriptions));
             if let Some(token) = init_token(&payload) {
-                let viewer = authenticate(&app.db, token).await?;
-                let taken =
-                    app.websocket_slots
-                        .take(viewer.id(), limits.max_per_user, session_ended)?;
+                let (viewer, expires_at) = match authenticate_until(&app.db, token).await {
+                    Ok(found) => found,
+                    Err(err) => {
+                        if err.code() == ErrorCode::Unauthenticated {
+                            forbidden.store(true, Ordering::SeqCst);
+                        }
+                        return Err(err.into());
+                    }
+                };
+                let taken = app.websocket_slots.take(
+                    viewer.id(),
+                    viewer.token_id,
+                    limits.max_per_user,
+                    session_ended.clone(),
+                )?;
                 if let Ok(mut slot) = slot.lock() {
                     *slot = Some(taken);
                 }
+                // The token's end is the connection's end.
+                let until_expiry = (expires_at - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or_default();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = tokio::time::sleep(until_expiry) => session_ended.cancel(),
+                        () = session_ended.cancelled() => {}
+                    }
+                });
                 data.insert(viewer);
             }
             initialized.store(true, Ordering::SeqCst);
@@ -118,6 +174,7 @@ async fn serve(state: HttpState, protocol: GraphQLProtocol, socket: WebSocket) {
         heard,
         initialized,
         session_ended,
+        forbidden,
     );
     tokio::pin!(writer);
     tokio::select! {
@@ -140,6 +197,7 @@ async fn write(
     heard: Arc<Mutex<Instant>>,
     initialized: Arc<AtomicBool>,
     session_ended: CancellationToken,
+    forbidden: Arc<AtomicBool>,
 ) {
     let started = Instant::now();
     let mut ping = tokio::time::interval_at(started + limits.keepalive, limits.keepalive);
@@ -161,7 +219,12 @@ async fn write(
                 Message::Ping(Default::default())
             }
             () = session_ended.cancelled() => {
-                let _ = close(&mut socket, CLOSE_SESSION_ENDED, "Session ended; log in again").await;
+                let _ = close(
+                    &mut socket,
+                    CLOSE_FORBIDDEN,
+                    "Your session or rights changed; connect again (log in again if refused)",
+                )
+                .await;
                 return;
             }
             () = &mut init_deadline, if !init_checked => {
@@ -174,6 +237,19 @@ async fn write(
             }
         };
         let closing = matches!(message, Message::Close(_));
+        // async-graphql closes a failed `connection_init` with 1002; the protocol's code for a
+        // bad token is 4403.
+        let message = match message {
+            Message::Close(Some(frame))
+                if frame.code == 1002 && forbidden.load(Ordering::SeqCst) =>
+            {
+                Message::Close(Some(CloseFrame {
+                    code: CLOSE_FORBIDDEN,
+                    reason: "Forbidden: Authentication failed; the token is not valid".into(),
+                }))
+            }
+            other => other,
+        };
         match tokio::time::timeout(limits.send_timeout, socket.send(message)).await {
             Ok(Ok(())) if !closing => {}
             Ok(_) => return,
@@ -185,19 +261,37 @@ async fn write(
     }
 }
 
-/// Ends users' connections on this instance when they change their password; the event reaches
-/// every instance. One task per instance, so that other events wake nothing per connection.
-pub async fn end_sessions_on_password_change(app: crate::state::AppState, stop: CancellationToken) {
+/// Ends connections on this instance whose rights changed; the events reach every instance.
+/// A password change or a membership added or removed ends all of the user's connections (they
+/// reconnect with their new rights); a logout ends those opened with the revoked token. One
+/// task per instance, so that other events wake nothing per connection.
+pub async fn end_sessions_on_rights_change(app: crate::state::AppState, stop: CancellationToken) {
     let mut events = app.events.subscribe();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             received = events.recv() => match received {
-                Ok(event) if event.model.kind == kinds::USER_PASSWORD_CHANGED => {
-                    app.websocket_slots.end_sessions(event.model.subject_id);
+                Ok(event) => {
+                    let model = &event.model;
+                    match model.kind.as_str() {
+                        kinds::USER_PASSWORD_CHANGED
+                        | kinds::MEMBERSHIP_ADDED
+                        | kinds::MEMBERSHIP_REMOVED => {
+                            app.websocket_slots.end_sessions(model.subject_id, None);
+                        }
+                        kinds::USER_LOGGED_OUT => {
+                            app.websocket_slots.end_sessions(model.subject_id, model.object_id);
+                        }
+                        _ => {}
+                    }
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
-                _ => {}
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // Which connections lost their rights is unknown: end them all here; each
+                    // client reconnects with the rights it has now.
+                    tracing::warn!(missed, "the session watcher fell behind; ending every WebSocket session");
+                    app.websocket_slots.end_all();
+                }
             },
         }
     }
@@ -228,13 +322,17 @@ fn init_token(payload: &serde_json::Value) -> Option<&str> {
         .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
 }
 
-/// Open connections per user on this instance, each with the token that closes it when the
-/// user's sessions end.
+/// Open connections on this instance: per user, each with its token and the cancellation that
+/// closes it when its rights end; and a count per client address.
 #[derive(Default)]
 pub struct WebSocketSlots {
     next_id: AtomicU64,
-    open: Mutex<HashMap<Uuid, HashMap<u64, CancellationToken>>>,
+    open: Mutex<HashMap<Uuid, HashMap<u64, Session>>>,
+    addresses: Mutex<HashMap<IpAddr, usize>>,
 }
+
+/// A connection's token and the cancellation that closes it.
+type Session = (Uuid, CancellationToken);
 
 /// One user's connection; dropping it frees the slot.
 pub struct UserSlot {
@@ -243,19 +341,26 @@ pub struct UserSlot {
     id: u64,
 }
 
-impl WebSocketSlots {
-    /// A poisoned lock only means a thread panicked mid-update; the map stays usable.
-    fn open(&self) -> MutexGuard<'_, HashMap<Uuid, HashMap<u64, CancellationToken>>> {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// One connection of a client address; dropping it frees the slot.
+pub struct AddressSlot {
+    slots: Arc<WebSocketSlots>,
+    address: IpAddr,
+}
 
+/// A poisoned lock only means a thread panicked mid-update; the map stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl WebSocketSlots {
     fn take(
         self: &Arc<Self>,
         user: Uuid,
+        token: Uuid,
         max: usize,
         ended: CancellationToken,
     ) -> Result<UserSlot, AppError> {
-        let mut open = self.open();
+        let mut open = lock(&self.open);
         let connections = open.entry(user).or_default();
         if connections.len() >= max {
             return Err(AppError::RateLimited {
@@ -263,7 +368,7 @@ impl WebSocketSlots {
             });
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        connections.insert(id, ended);
+        connections.insert(id, (token, ended));
         Ok(UserSlot {
             slots: self.clone(),
             user,
@@ -271,21 +376,57 @@ impl WebSocketSlots {
         })
     }
 
-    /// Closes every connection `user` has open here.
-    fn end_sessions(&self, user: Uuid) {
-        if let Some(connections) = self.open().get(&user) {
-            connections.values().for_each(CancellationToken::cancel);
+    /// A connection for `address`, or `None` when it already holds `max`.
+    fn take_address(self: &Arc<Self>, address: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut addresses = lock(&self.addresses);
+        let count = addresses.entry(address).or_default();
+        if *count >= max {
+            return None;
         }
+        *count += 1;
+        Some(AddressSlot {
+            slots: self.clone(),
+            address,
+        })
+    }
+
+    /// Closes the connections `user` has open here (only those of `token`, if given).
+    fn end_sessions(&self, user: Uuid, token: Option<Uuid>) {
+        if let Some(connections) = lock(&self.open).get(&user) {
+            connections
+                .values()
+                .filter(|(used, _)| token.is_none_or(|token| token == *used))
+                .for_each(|(_, ended)| ended.cancel());
+        }
+    }
+
+    fn end_all(&self) {
+        lock(&self.open)
+            .values()
+            .flat_map(HashMap::values)
+            .for_each(|(_, ended)| ended.cancel());
     }
 }
 
 impl Drop for UserSlot {
     fn drop(&mut self) {
-        let mut open = self.slots.open();
+        let mut open = lock(&self.slots.open);
         if let Some(connections) = open.get_mut(&self.user) {
             connections.remove(&self.id);
             if connections.is_empty() {
                 open.remove(&self.user);
+            }
+        }
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut addresses = lock(&self.slots.addresses);
+        if let Some(count) = addresses.get_mut(&self.address) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                addresses.remove(&self.address);
             }
         }
     }

@@ -5,3 +5,4 @@ pub mod access;
 pub mod loaders;
 pub mod schema;
 pub mod service;
+pub mod snapshots;

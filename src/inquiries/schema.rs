@@ -1,5 +1,7 @@
 //! GraphQL types and thin resolvers of inquiries.
 
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -8,7 +10,8 @@ use futures_util::{Stream, StreamExt};
 
 use super::access;
 use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
-use super::service::{self, Addressees, InquiryFilter, NewInquiry, SlotResponse};
+use super::service::{self, Addressees, InquiryFilter, LoadedInquiry, NewInquiry, SlotResponse};
+use super::snapshots::InquirySnapshots;
 use crate::auth::{Viewer, require_viewer, viewer};
 use crate::directory::loaders::{OrganizationById, UserById};
 use crate::directory::schema::{Organization, Person};
@@ -42,8 +45,15 @@ pub enum TargetStatus {
     Declined,
 }
 
-/// An inquiry from management or a service unit to communities.
-pub struct Inquiry(pub inquiry::Model);
+/// An inquiry from management or a service unit to communities, with its slots when they were
+/// read already (a live update shares one read among its subscribers).
+pub struct Inquiry(pub inquiry::Model, Option<Arc<LoadedInquiry>>);
+
+impl Inquiry {
+    pub fn new(model: inquiry::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 /// How many addressed communities have responded: "7 of 12 communities answered".
 #[derive(SimpleObject)]
@@ -82,9 +92,12 @@ impl Coverage {
 
 async fn targets_of(
     ctx: &Context<'_>,
-    inquiry: &inquiry::Model,
+    inquiry: &Inquiry,
 ) -> async_graphql::Result<Vec<inquiry_target::Model>> {
-    Ok(load_one::<TargetsByInquiry>(ctx, inquiry.id)
+    if let Some(loaded) = &inquiry.1 {
+        return Ok(loaded.targets.clone());
+    }
+    Ok(load_one::<TargetsByInquiry>(ctx, inquiry.0.id)
         .await?
         .unwrap_or_default())
 }
@@ -104,7 +117,7 @@ impl Inquiry {
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
-            .map(Person))
+            .map(Person::participant))
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -127,6 +140,7 @@ impl Inquiry {
     async fn answers_shared(&self) -> bool {
         self.0.answers_shared
     }
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByInquiry>(ctx, self.0.id)
             .await?
@@ -137,9 +151,10 @@ impl Inquiry {
     }
     /// The slots the caller may read: all of them for the inquirer, leads and admins; a
     /// community's own slot for its people, and the others once closed or shared.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InquiryTarget>> {
         let viewer = require_viewer(ctx)?;
-        Ok(targets_of(ctx, &self.0)
+        Ok(targets_of(ctx, self)
             .await?
             .into_iter()
             .filter(|t| access::can_read_slot(viewer, &self.0, t))
@@ -153,7 +168,7 @@ impl Inquiry {
     async fn coverage(&self, ctx: &Context<'_>) -> async_graphql::Result<Coverage> {
         Ok(Coverage::of(
             &self.0,
-            &targets_of(ctx, &self.0).await?,
+            &targets_of(ctx, self).await?,
             Utc::now(),
         ))
     }
@@ -202,7 +217,9 @@ impl InquiryTarget {
     /// The mentor who wrote the current answer or decline.
     async fn answered_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         match self.slot.answered_by {
-            Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+            Some(id) => Ok(load_one::<UserById>(ctx, id)
+                .await?
+                .map(Person::participant)),
             None => Ok(None),
         }
     }
@@ -210,6 +227,7 @@ impl InquiryTarget {
         self.slot.answered_at
     }
     /// Earlier versions of the answer, oldest first.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn previous_versions(
         &self,
         ctx: &Context<'_>,
@@ -223,6 +241,7 @@ impl InquiryTarget {
     }
     /// The follow-up thread between the inquirer and the community's mentors; empty for those
     /// outside it.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn messages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InquiryMessage>> {
         let viewer = require_viewer(ctx)?;
         if !access::can_read_thread(viewer, &self.inquiry, &self.slot) {
@@ -256,7 +275,9 @@ impl AnswerRevision {
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         match self.0.author_id {
-            Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+            Some(id) => Ok(load_one::<UserById>(ctx, id)
+                .await?
+                .map(Person::participant)),
             None => Ok(None),
         }
     }
@@ -277,7 +298,7 @@ impl InquiryMessage {
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
-            .map(Person))
+            .map(Person::participant))
     }
     /// The side the author wrote for: the inquiring organization or the community.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
@@ -332,6 +353,7 @@ pub struct InquiryQuery;
 #[Object]
 impl InquiryQuery {
     /// Inquiries the caller may read, newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn inquiries(
         &self,
         ctx: &Context<'_>,
@@ -344,7 +366,7 @@ impl InquiryQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list_inquiries(&state.db, viewer, &filter, &page).await?;
-        Ok(page.connection(rows.into_iter().map(|i| (i.id, Inquiry(i))).collect()))
+        Ok(page.connection(rows.into_iter().map(|i| (i.id, Inquiry::new(i))).collect()))
     }
 
     /// One inquiry, or null when it does not exist or is not the caller's to read.
@@ -353,7 +375,7 @@ impl InquiryQuery {
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
         match service::load_readable(&state.db, viewer, id).await {
-            Ok(loaded) => Ok(Some(Inquiry(loaded.inquiry))),
+            Ok(loaded) => Ok(Some(Inquiry::new(loaded.inquiry))),
             Err(AppError::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
         }
@@ -429,7 +451,7 @@ impl CreateInquiryInput {
         };
         Ok(NewInquiry {
             organization_id: parse_id("organizationId", &self.organization_id)?,
-            title: NonEmptyText::input("title", &self.title, service::MAX_TITLE)?,
+            title: NonEmptyText::line("title", &self.title, service::MAX_TITLE)?,
             body: NonEmptyText::input("body", &self.body, service::MAX_BODY)?,
             topic_ids: parse_ids("topicIds", &self.topic_ids)?,
             deadline: self.deadline,
@@ -456,7 +478,7 @@ impl InquiryMutation {
         let txn = state.begin().await?;
         let (inquiry, event) = service::create_inquiry(&txn, viewer, new).await?;
         state.commit(txn, [event]).await?;
-        Ok(Inquiry(inquiry))
+        Ok(Inquiry::new(inquiry))
     }
 
     /// The inquiring organization: publish a draft to its communities.
@@ -467,7 +489,7 @@ impl InquiryMutation {
         let txn = state.begin().await?;
         let (inquiry, event) = service::publish_inquiry(&txn, viewer, id).await?;
         state.commit(txn, [event]).await?;
-        Ok(Inquiry(inquiry))
+        Ok(Inquiry::new(inquiry))
     }
 
     /// The inquiring organization: close the inquiry; answers can no longer change.
@@ -478,7 +500,7 @@ impl InquiryMutation {
         let txn = state.begin().await?;
         let (inquiry, event) = service::close_inquiry(&txn, viewer, id).await?;
         state.commit(txn, [event]).await?;
-        Ok(Inquiry(inquiry))
+        Ok(Inquiry::new(inquiry))
     }
 
     /// Mentor: answer for your community, or change the answer while the inquiry is open.
@@ -561,15 +583,20 @@ impl InquirySubscription {
         let viewer: Viewer = viewer(ctx).cloned().ok_or(AppError::Unauthenticated)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?.clone();
+        let snapshots = ctx.data::<Arc<InquirySnapshots>>()?.clone();
         service::load_readable(&state.db, &viewer, id).await?;
         let events = readable_events(&state, Some(viewer.clone())).await?;
         Ok(events
             .filter(move |event| std::future::ready(event.model.subject_id == id))
-            .filter_map(move |_| {
-                let (state, viewer) = (state.clone(), viewer.clone());
+            .filter_map(move |event| {
+                let (state, viewer, snapshots) = (state.clone(), viewer.clone(), snapshots.clone());
                 async move {
-                    match service::load_readable(&state.db, &viewer, id).await {
-                        Ok(loaded) => Some(Inquiry(loaded.inquiry)),
+                    // One read per event for every subscriber here; each checks its own rights.
+                    match snapshots.after(&state.db, event.model.seq, id).await {
+                        Ok(Some(loaded)) if loaded.readable_by(&viewer) => {
+                            Some(Inquiry(loaded.inquiry.clone(), Some(loaded)))
+                        }
+                        Ok(_) => None,
                         Err(err) => {
                             err.log_if_internal();
                             None

@@ -57,6 +57,11 @@ impl LoadedInquiry {
         self.targets.iter().map(|t| t.community_id).collect()
     }
 
+    /// Whether `viewer` may read the inquiry (see [`access::can_read`]).
+    pub fn readable_by(&self, viewer: &Viewer) -> bool {
+        access::can_read(viewer, &self.inquiry, &self.communities())
+    }
+
     fn inquiry_event(
         &self,
         topics: Vec<Uuid>,
@@ -107,21 +112,23 @@ pub async fn load_readable(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<LoadedInquiry> {
-    let inquiry = inquiry::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("inquiry"))?;
+    match load(db, id).await? {
+        Some(loaded) if loaded.readable_by(viewer) => Ok(loaded),
+        _ => Err(AppError::NotFound("inquiry")),
+    }
+}
+
+/// Loads an inquiry and its slots, whoever asks (callers check [`LoadedInquiry::readable_by`]).
+pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<LoadedInquiry>> {
+    let Some(inquiry) = inquiry::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
     let targets = inquiry_target::Entity::find()
         .filter(inquiry_target::Column::InquiryId.eq(id))
         .order_by_asc(inquiry_target::Column::CreatedAt)
         .all(db)
         .await?;
-    let loaded = LoadedInquiry { inquiry, targets };
-    if access::can_read(viewer, &loaded.inquiry, &loaded.communities()) {
-        Ok(loaded)
-    } else {
-        Err(AppError::NotFound("inquiry"))
-    }
+    Ok(Some(LoadedInquiry { inquiry, targets }))
 }
 
 async fn topic_ids(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<Uuid>> {

@@ -20,14 +20,18 @@ fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Escapes TEXT values (RFC 5545 §3.3.11).
+/// Escapes TEXT values (RFC 5545 §3.3.11): every form of line break becomes `\n`, and other
+/// control characters (which no calendar shows, and which could end a line) are dropped.
 fn text(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace(';', "\\;")
         .replace(',', "\\,")
         .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
+        .replace(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'], "\\n")
+        .chars()
+        .filter(|c| *c == '\t' || !c.is_control())
+        .collect()
 }
 
 /// Folds a content line at 75 octets, never inside a UTF-8 character.
@@ -114,5 +118,19 @@ mod tests {
             format!("SUMMARY:{}\r\n", "ä".repeat(60))
         );
         assert_eq!(text("a;b,c\nd\\"), "a\\;b\\,c\\nd\\\\");
+        assert_eq!(text("M\rBEGIN:VALARM"), "M\\nBEGIN:VALARM");
+        assert_eq!(text("a\u{2028}b\u{85}c\u{1b}d\u{0}"), "a\\nb\\ncd");
+    }
+
+    proptest::proptest! {
+        /// Whatever a meeting's text holds, its escaped form is one line with no control
+        /// character but tab, so it cannot start a property or a component of its own.
+        #[test]
+        fn escaped_text_is_always_one_line(value in "\\PC*|[\\x00-\\x1f\\u{85}\\u{2028}\\u{2029}a-z:]{0,40}") {
+            let escaped = text(&value);
+            proptest::prop_assert!(escaped.chars().all(|c| c == '\t' || !c.is_control()));
+            let separators = ['\u{2028}', '\u{2029}'];
+            proptest::prop_assert!(!escaped.contains(separators), "{:?}", escaped);
+        }
     }
 }

@@ -2,5 +2,6 @@
 //! invitations with `.ics` attachments to every mentor, and meeting reports.
 
 pub mod ical;
+pub mod loaders;
 pub mod schema;
 pub mod service;

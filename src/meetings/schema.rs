@@ -2,9 +2,10 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::{meeting, news_post};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::meeting;
+use sea_orm::EntityTrait;
 
+use super::loaders::ReportByMeeting;
 use super::service::{self, MeetingInput};
 use crate::auth::require_viewer;
 use crate::error::{AppError, AppResult};
@@ -56,6 +57,7 @@ impl Meeting {
     async fn sequence(&self) -> i32 {
         self.0.sequence
     }
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByMeeting>(ctx, self.0.id)
             .await?
@@ -66,14 +68,8 @@ impl Meeting {
     }
     /// The published report of this meeting, if any.
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NewsPost>> {
-        let state = ctx.data::<AppState>()?;
-        Ok(news_post::Entity::find()
-            .filter(news_post::Column::MeetingId.eq(self.0.id))
-            .filter(news_post::Column::PublishedAt.is_not_null())
-            .order_by_desc(news_post::Column::PublishedAt)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
+        Ok(load_one::<ReportByMeeting>(ctx, self.0.id)
+            .await?
             .map(NewsPost))
     }
 }
@@ -96,13 +92,21 @@ pub struct MeetingInputObject {
 impl MeetingInputObject {
     fn parse(self) -> AppResult<MeetingInput> {
         let optional = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let agenda = match self.agenda.trim() {
+            "" => String::new(),
+            agenda => NonEmptyText::input("agenda", agenda, MAX_BODY)?,
+        };
         Ok(MeetingInput {
-            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
+            title: NonEmptyText::line("title", &self.title, MAX_TITLE)?,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
-            place: optional(self.place),
-            online_url: optional(self.online_url),
-            agenda: self.agenda.chars().take(MAX_BODY).collect(),
+            place: optional(self.place)
+                .map(|place| NonEmptyText::line("place", &place, MAX_TITLE))
+                .transpose()?,
+            online_url: optional(self.online_url)
+                .map(|url| service::online_url(&url))
+                .transpose()?,
+            agenda,
             topic_ids: self
                 .topic_ids
                 .iter()
@@ -118,6 +122,7 @@ pub struct MeetingQuery;
 #[Object]
 impl MeetingQuery {
     /// Network meetings; readable without login. At most 100.
+    #[graphql(complexity = "crate::graphql::page_cost(Some(first), child_complexity)")]
     async fn meetings(
         &self,
         ctx: &Context<'_>,
@@ -145,6 +150,7 @@ pub struct MeetingMutation;
 impl MeetingMutation {
     /// Admin: schedule a meeting, or a monthly series with `repeatMonthly` (1–12). Every mentor
     /// gets an invitation with the `.ics` attached.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn schedule_meeting(
         &self,
         ctx: &Context<'_>,

@@ -42,14 +42,28 @@ impl MeetingInput {
                 "give a place, an online link, or both",
             ));
         }
-        if let Some(url) = &self.online_url {
-            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            if !ok {
-                return Err(AppError::bad_input("onlineUrl", "must be an http(s) link"));
-            }
+        if let Some(url) = &self.online_url
+            && online_url(url)? != *url
+        {
+            return Err(AppError::bad_input("onlineUrl", "must be an http(s) link"));
         }
         Ok(())
     }
+}
+
+/// An online meeting link as stored: an absolute http(s) URL, normalized. Any white space or
+/// control character is refused, not dropped (URL parsing would silently remove a CR or LF,
+/// which must never reach a calendar line).
+pub fn online_url(raw: &str) -> AppResult<String> {
+    let invalid = || AppError::bad_input("onlineUrl", "must be an http(s) link");
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let url = url::Url::parse(raw).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid());
+    }
+    Ok(url.into())
 }
 
 fn require_admin(viewer: &Viewer) -> AppResult<()> {

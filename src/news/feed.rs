@@ -9,6 +9,18 @@ use crate::error::AppResult;
 use crate::notify::MailContext;
 use crate::notify::render::markdown_to_safe_html;
 
+/// Text as XML 1.0 may carry it: characters it forbids (C0 controls but tab and line breaks,
+/// U+FFFE, U+FFFF) are dropped. Input refuses them already; this keeps the feed well-formed
+/// whatever older rows hold.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || !(c.is_ascii_control() || matches!(c, '\u{fffe}' | '\u{ffff}'))
+        })
+        .collect()
+}
+
 /// How many posts the feed carries.
 const FEED_ENTRIES: u64 = 50;
 
@@ -37,14 +49,13 @@ pub async fn news_feed(db: &impl ConnectionTrait, ctx: &MailContext) -> AppResul
             let link = ctx.link(&format!("news/{}", post.id));
             Entry {
                 id: format!("urn:uuid:{}", post.id),
-                title: Text::plain(post.title.clone()),
+                title: Text::plain(xml_text(&post.title)),
                 updated: post.updated_at.fixed_offset(),
                 published: post.published_at.map(|p| p.fixed_offset()),
                 authors: vec![Person {
                     name: authors
                         .get(&post.author_id)
-                        .cloned()
-                        .unwrap_or_else(|| "Digimentor".into()),
+                        .map_or_else(|| "Digimentor".into(), |name| xml_text(name)),
                     ..Default::default()
                 }],
                 links: vec![Link {
@@ -54,7 +65,7 @@ pub async fn news_feed(db: &impl ConnectionTrait, ctx: &MailContext) -> AppResul
                     ..Default::default()
                 }],
                 content: Some(Content {
-                    value: Some(markdown_to_safe_html(&post.body)),
+                    value: Some(xml_text(&markdown_to_safe_html(&post.body))),
                     content_type: Some("html".into()),
                     ..Default::default()
                 }),
@@ -84,4 +95,18 @@ pub async fn news_feed(db: &impl ConnectionTrait, ctx: &MailContext) -> AppResul
         ..Default::default()
     };
     Ok(feed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_xml_forbids_are_dropped() {
+        assert_eq!(
+            xml_text("News \u{1} end\u{b}\u{1b}\u{fffe}\u{0}"),
+            "News  end"
+        );
+        assert_eq!(xml_text("tab\tline\nä🙂"), "tab\tline\nä🙂");
+    }
 }

@@ -36,8 +36,9 @@ impl NewsPost {
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
-            .map(Person))
+            .map(Person::author))
     }
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByNews>(ctx, self.0.id)
             .await?
@@ -72,7 +73,7 @@ pub struct NewsInputObject {
 impl NewsInputObject {
     pub fn parse(self) -> AppResult<NewsInput> {
         Ok(NewsInput {
-            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
+            title: NonEmptyText::line("title", &self.title, MAX_TITLE)?,
             body: NonEmptyText::input("body", &self.body, MAX_BODY)?,
             topic_ids: self
                 .topic_ids
@@ -89,6 +90,7 @@ pub struct NewsQuery;
 #[Object]
 impl NewsQuery {
     /// The news column, newest first; readable without login.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn news(
         &self,
         ctx: &Context<'_>,

@@ -2,6 +2,7 @@
 //! configured.
 
 use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
@@ -29,30 +30,50 @@ impl SendError {
 /// Where emails go.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<Smtp>),
     Files(PathBuf),
 }
 
-/// Longest wait for one SMTP command.
+/// The pooled SMTP transport, and what it takes to build it again.
+pub struct Smtp {
+    url: String,
+    connections: usize,
+    /// The whole conversation for one message, connecting included, must end within this.
+    deadline: Duration,
+    transport: RwLock<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+/// Longest wait for connecting (lettre applies its timeout to connecting only).
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn transport(
+    url: &str,
+    connections: usize,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+        .timeout(Some(SMTP_TIMEOUT))
+        .pool_config(
+            PoolConfig::new().max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX)),
+        )
+        .build())
+}
 
 impl Mailer {
     /// Builds the transport with up to `connections` pooled SMTP connections; a broken pooled
-    /// connection is dropped by lettre's pool, never reused.
+    /// connection is dropped by lettre's pool, never reused. Each message must be done within
+    /// `deadline` (lettre itself has no time limit once connected).
     pub fn new(
         transport: &MailTransport,
         connections: usize,
+        deadline: Duration,
     ) -> Result<Self, lettre::transport::smtp::Error> {
         Ok(match transport {
-            MailTransport::Smtp(url) => Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .pool_config(
-                        PoolConfig::new()
-                            .max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX)),
-                    )
-                    .build(),
-            ),
+            MailTransport::Smtp(url) => Self::Smtp(Arc::new(Smtp {
+                transport: RwLock::new(self::transport(url, connections)?),
+                url: url.clone(),
+                connections,
+                deadline,
+            })),
             MailTransport::Files(dir) => Self::Files(dir.clone()),
         })
     }
@@ -61,19 +82,7 @@ impl Mailer {
     #[tracing::instrument(skip(self, message))]
     pub async fn send(&self, message: &Message, file_stem: &str) -> Result<(), SendError> {
         match self {
-            Self::Smtp(transport) => {
-                transport
-                    .send(message.clone())
-                    .await
-                    .map(|_| ())
-                    .map_err(|err| {
-                        if err.is_permanent() {
-                            SendError::Permanent(crate::error::error_chain(&err))
-                        } else {
-                            SendError::Temporary(crate::error::error_chain(&err))
-                        }
-                    })
-            }
+            Self::Smtp(smtp) => smtp.send(message).await,
             Self::Files(dir) => {
                 tokio::fs::create_dir_all(dir).await.map_err(|e| {
                     SendError::Temporary(format!("creating {}: {e}", dir.display()))
@@ -86,6 +95,43 @@ impl Mailer {
                     })?;
                 tracing::info!(path = %path.display(), "email written to file (SMTP_URL is not set)");
                 Ok(())
+            }
+        }
+    }
+}
+
+impl Smtp {
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let transport = self
+            .transport
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match tokio::time::timeout(self.deadline, transport.send(message.clone())).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) if err.is_permanent() => {
+                Err(SendError::Permanent(crate::error::error_chain(&err)))
+            }
+            Ok(Err(err)) => Err(SendError::Temporary(crate::error::error_chain(&err))),
+            Err(_) => {
+                // The connection is stuck mid-conversation, and lettre's pool would take it back
+                // as if it were healthy: start a fresh pool, so the next message does not find
+                // it. The old pool closes once the sends still using it are done.
+                match self::transport(&self.url, self.connections) {
+                    Ok(fresh) => {
+                        *self
+                            .transport
+                            .write()
+                            .unwrap_or_else(PoisonError::into_inner) = fresh;
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "rebuilding the SMTP transport failed")
+                    }
+                }
+                Err(SendError::Temporary(format!(
+                    "the SMTP server did not finish the message within {} s",
+                    self.deadline.as_secs()
+                )))
             }
         }
     }

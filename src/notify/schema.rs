@@ -70,6 +70,7 @@ pub struct DeliveryQuery;
 #[Object]
 impl DeliveryQuery {
     /// Admin: the outbox, newest first, by status and recipient email.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,

@@ -32,6 +32,8 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     /// Emails of a batch sent at once (and SMTP connections kept open for them).
     pub concurrency: usize,
+    /// The longest one email's SMTP conversation may take; then it is retried later.
+    pub message_deadline: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -43,6 +45,7 @@ impl Default for WorkerSettings {
             retry_base: Duration::from_secs(30),
             poll_interval: Duration::from_secs(30),
             concurrency: 8,
+            message_deadline: Duration::from_secs(60),
         }
     }
 }

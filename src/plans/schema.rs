@@ -42,12 +42,13 @@ impl CommunityPlan {
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
-            .map(Person))
+            .map(Person::author))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
     /// Earlier versions, oldest first.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanRevision>> {
         let state = ctx.data::<AppState>()?;
         Ok(service::history(&state.db, self.0.id)

@@ -54,7 +54,9 @@ async fn person(
     id: Option<uuid::Uuid>,
 ) -> async_graphql::Result<Option<Person>> {
     match id {
-        Some(id) => Ok(load_one::<UserById>(ctx, id).await?.map(Person)),
+        Some(id) => Ok(load_one::<UserById>(ctx, id)
+            .await?
+            .map(Person::participant)),
         None => Ok(None),
     }
 }
@@ -100,6 +102,7 @@ impl Question {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByQuestion>(ctx, self.0.id)
             .await?
@@ -176,6 +179,7 @@ pub struct QuestionQuery;
 impl QuestionQuery {
     /// Questions the caller may read, newest first: their own, their community's (mentors),
     /// those forwarded to their unit (contacts).
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn questions(
         &self,
         ctx: &Context<'_>,
@@ -264,7 +268,7 @@ impl QuestionMutation {
         let viewer = require_viewer(ctx)?;
         let new = NewQuestion {
             community_id: parse_id("communityId", &input.community_id)?,
-            title: NonEmptyText::input("title", &input.title, MAX_TITLE)?,
+            title: NonEmptyText::line("title", &input.title, MAX_TITLE)?,
             body: NonEmptyText::input("body", &input.body, MAX_BODY)?,
             topic_ids: input
                 .topic_ids

@@ -47,6 +47,7 @@ pub struct SubscriptionQuery;
 #[Object]
 impl SubscriptionQuery {
     /// The caller's topic subscriptions.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn my_subscriptions(
         &self,
         ctx: &Context<'_>,

@@ -43,8 +43,9 @@ impl Tip {
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
-            .map(Person))
+            .map(Person::author))
     }
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByTip>(ctx, self.0.id)
             .await?
@@ -78,7 +79,7 @@ pub struct TipInputObject {
 impl TipInputObject {
     fn parse(self) -> AppResult<TipInput> {
         Ok(TipInput {
-            title: NonEmptyText::input("title", &self.title, MAX_TITLE)?,
+            title: NonEmptyText::line("title", &self.title, MAX_TITLE)?,
             body: NonEmptyText::input("body", &self.body, MAX_BODY)?,
             topic_ids: self
                 .topic_ids
@@ -96,6 +97,7 @@ pub struct TipQuery;
 impl TipQuery {
     /// The tips bank, readable without login: with `search`, ranked by relevance (title hits
     /// first; `after` is not used); otherwise newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn tips(
         &self,
         ctx: &Context<'_>,

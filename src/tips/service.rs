@@ -6,7 +6,7 @@ use entity::membership::Role;
 use entity::{event, inquiry, tip, tip_topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -200,42 +200,40 @@ pub async fn list(
     topic: Option<Uuid>,
     page: &Page,
 ) -> AppResult<Vec<tip::Model>> {
-    let in_topic = match topic {
-        Some(topic) => Some(
+    // The tips of the topic as a subquery: never a parameter list that grows with the data.
+    let in_topic = |topic: Uuid| {
+        tip::Column::Id.in_subquery(
             tip_topic::Entity::find()
+                .select_only()
+                .column(tip_topic::Column::TipId)
                 .filter(tip_topic::Column::TopicId.eq(topic))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|t| t.tip_id)
-                .collect::<std::collections::HashSet<_>>(),
-        ),
-        None => None,
+                .into_query(),
+        )
     };
     match search_query.map(search::words) {
         Some(words) => {
-            let ranked: Vec<Uuid> = search::ranked_ids(db, &words)
-                .await?
-                .into_iter()
-                .filter(|id| in_topic.as_ref().is_none_or(|set| set.contains(id)))
-                .take(page.fetch_limit() as usize)
-                .collect();
-            let mut found: std::collections::HashMap<Uuid, tip::Model> = tip::Entity::find()
-                .filter(tip::Column::Id.is_in(ranked.clone()))
+            // At most `search::MAX_CANDIDATES` ids, best first.
+            let candidates = search::ranked_ids(db, &words).await?;
+            let mut query = tip::Entity::find().filter(tip::Column::Id.is_in(candidates.clone()));
+            if let Some(topic) = topic {
+                query = query.filter(in_topic(topic));
+            }
+            let mut found: std::collections::HashMap<Uuid, tip::Model> = query
                 .all(db)
                 .await?
                 .into_iter()
                 .map(|t| (t.id, t))
                 .collect();
-            Ok(ranked
+            Ok(candidates
                 .into_iter()
                 .filter_map(|id| found.remove(&id))
+                .take(page.fetch_limit() as usize)
                 .collect())
         }
         None => {
             let mut query = tip::Entity::find();
-            if let Some(set) = in_topic {
-                query = query.filter(tip::Column::Id.is_in(set));
+            if let Some(topic) = topic {
+                query = query.filter(in_topic(topic));
             }
             if let Some(after) = page.after {
                 query = query.filter(tip::Column::Id.lt(after));

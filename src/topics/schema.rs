@@ -39,6 +39,7 @@ pub struct TopicQuery;
 #[Object]
 impl TopicQuery {
     /// Every topic of the network.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         let state = ctx.data::<AppState>()?;
         Ok(service::list_topics(&state.db)

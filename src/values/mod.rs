@@ -9,7 +9,7 @@ mod time_zone;
 pub use email::Email;
 pub use locale::parse_locale;
 pub use slug::Slug;
-pub use text::{NonEmptyText, TranslatedNames};
+pub use text::{NonEmptyText, TranslatedNames, check_text, is_allowed_char};
 pub use time_zone::TimeZone;
 
 /// Why a value was refused; `field` is filled in by the caller that knows the input's shape.

@@ -548,6 +548,14 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         Some(forged.clone()),
     )
     .await;
+    // A secret in a path (an unsubscribe link's token) is redacted from the request logs.
+    let link_token = "AAAAunsubscribeLinkSecret0123456789.zzzz";
+    let page = client
+        .get(format!("{base}/unsubscribe/{link_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
     terminate(&child);
     wait_with_timeout(&mut child, Duration::from_secs(15));
     std::thread::sleep(Duration::from_millis(200));
@@ -559,6 +567,7 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         forged.as_str(),
         secret,
         "wrong-password-xyz",
+        link_token,
     ] {
         assert!(
             !logs.contains(secret_text),

@@ -576,6 +576,78 @@ async fn a_connection_that_broke_mid_transaction_is_not_reused() {
 }
 
 #[tokio::test]
+async fn a_hung_smtp_conversation_is_cut_at_its_deadline_and_holds_back_no_other_email() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| {
+        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.worker.message_deadline = Duration::from_secs(2);
+        // The held email is retried when an admin asks, not in the next step.
+        c.worker.retry_base = Duration::from_secs(3600);
+    })
+    .await;
+    let ch = app.seed_channel().await;
+    // The server never answers the end of DATA for Arts' mentor; Science's mentors are fine.
+    sink.hang_for(Some("arts.mentor"));
+    app.published_inquiry(&ch, "Hung", &["arts", "science"])
+        .await;
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(Duration::from_secs(20), app.worker.try_execute_step())
+        .await
+        .expect("the step ended")
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.retrying, 1, "{report:?}");
+    assert!(report.sent >= 1, "{report:?}");
+    let stuck = delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(delivery::DeliveryStatus::Pending))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stuck.recipient_email.contains("arts.mentor"));
+    assert!(
+        stuck
+            .last_error
+            .clone()
+            .unwrap_or_default()
+            .contains("within 2 s")
+    );
+    // An unrelated email queued after the hang goes out at once: no stuck connection is reused.
+    let before = sink.messages().len();
+    app.published_inquiry(&ch, "Next", &["science"]).await;
+    let started = std::time::Instant::now();
+    let report = app.worker.try_execute_step().await.unwrap();
+    assert!(report.sent >= 1, "{report:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(sink.messages().len() > before);
+    // The server recovers: the held email goes out on its retry.
+    sink.hang_for(None);
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { retryDelivery(id: $id) { status } }",
+            json!({ "id": stuck.id }),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    drain(&app).await;
+    assert!(
+        sink.messages()
+            .iter()
+            .any(|m| m.to.iter().any(|r| r.contains("arts.mentor")))
+    );
+}
+
+#[tokio::test]
 async fn a_worker_that_dies_after_sending_resends_once_with_the_same_message_id() {
     let sink = SmtpSink::start().await;
     let url = sink.url();

@@ -123,12 +123,14 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         mail_from: "Digimentor <digimentor@digimentor.test>".parse().unwrap(),
         graphql: GraphqlLimits {
             max_depth: 12,
-            max_complexity: 1000,
+            max_complexity: 5000,
             max_body_bytes: 256 * 1024,
             introspection: true,
+            query_timeout: Duration::from_secs(10),
         },
         websocket: WebSocketLimits::default(),
         request_timeout: Duration::from_secs(30),
+        header_timeout: Duration::from_secs(10),
         token_ttl: Duration::from_secs(3600),
         log_format: LogFormat::Human,
         cors_allowed_origins: Vec::new(),
@@ -222,6 +224,18 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// GETs `path` and returns the body as text (whatever the status).
+    pub async fn get_text(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     /// Logs in and returns the token.

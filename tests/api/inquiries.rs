@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{WsClient, assert_ok, error_code, spawn_app};
+use crate::helpers::{WsClient, assert_ok, error_code, spawn_app, spawn_app_with};
 
 const ANSWER: &str = "mutation($t: ID!, $b: String!, $v: Int!) { answerInquiry(input: { targetId: $t, body: $b, expectedVersion: $v }) { id status version answer answeredBy { email } } }";
 const DECLINE: &str = "mutation($t: ID!, $r: String!, $v: Int!) { declineInquiry(input: { targetId: $t, reason: $r, expectedVersion: $v }) { id status version declineReason } }";
@@ -757,7 +757,9 @@ async fn a_topic_filter_finds_inquiries_by_theme() {
 
 #[tokio::test]
 async fn a_nested_inquiry_list_costs_the_same_number_of_statements_at_any_length() {
-    let app = spawn_app().await;
+    // Every nested list at once, 100 inquiries deep: far past the default complexity limit
+    // (which refuses it, as it should), so the limit is raised to measure the statements.
+    let app = spawn_app_with(|c| c.graphql.max_complexity = 1_000_000).await;
     let ch = app.seed_channel().await;
     let query = "{ inquiries(first: 100) { edges { node { title organization { slug } author { email } topics { slug } coverage { summary } targets { status community { slug name } answeredBy { displayName } previousVersions { version } messages { body author { email } } } } } } }";
     let mut counts = Vec::new();

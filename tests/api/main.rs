@@ -7,6 +7,7 @@ mod helpers;
 mod proxy;
 mod smtp;
 
+mod attacks;
 mod auth;
 mod authorization;
 mod bad_input;

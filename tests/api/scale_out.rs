@@ -935,3 +935,46 @@ async fn a_password_changed_on_one_instance_closes_the_users_websockets_on_anoth
     assert!(changed["errors"].is_null(), "{changed}");
     assert_eq!(ws.closed().await.code, 4403);
 }
+
+#[tokio::test]
+async fn a_logout_or_a_removed_membership_on_one_instance_closes_websockets_on_another() {
+    if !needs_postgres("cross-instance session ends") {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(&a, |_| {}).await;
+    let ch = a.seed_channel().await;
+    // Logging out through A ends B's connection that used the same token.
+    let token = a
+        .login("arts.mentor@uni.test", crate::helpers::PASSWORD)
+        .await;
+    let mut ws = WsClient::connect(&b, json!({ "token": token }))
+        .await
+        .unwrap();
+    let body = a
+        .graphql("mutation { logout }", json!({}), Some(&token))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(ws.closed().await.code, 4403);
+    // A membership removed through A ends the member's connection on B.
+    let mut ws = WsClient::connect(&b, json!({ "token": ch.token("medicine.mentor") }))
+        .await
+        .unwrap();
+    let membership = a
+        .graphql(
+            "{ me { memberships { id } } }",
+            json!({}),
+            ch.token("medicine.mentor"),
+        )
+        .await["data"]["me"]["memberships"][0]["id"]
+        .clone();
+    let removed = a
+        .graphql(
+            "mutation($id: ID!) { removeMembership(id: $id) { id } }",
+            json!({ "id": membership }),
+            ch.token("admin"),
+        )
+        .await;
+    assert!(removed["errors"].is_null(), "{removed}");
+    assert_eq!(ws.closed().await.code, 4403);
+}

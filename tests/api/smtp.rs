@@ -45,6 +45,8 @@ pub struct SmtpSink {
     mode: Arc<Mutex<Mode>>,
     delay: Arc<Mutex<Duration>>,
     held: Arc<Held>,
+    /// Messages to a recipient containing this never get an answer to their end of DATA.
+    hang_for: Arc<Mutex<Option<String>>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -65,6 +67,7 @@ impl SmtpSink {
             mode: Arc::new(Mutex::new(Mode::Accept)),
             delay: Arc::default(),
             held: Arc::default(),
+            hang_for: Arc::default(),
             task: None,
         };
         sink.serve(listener);
@@ -82,6 +85,7 @@ impl SmtpSink {
             mode: Arc::new(Mutex::new(Mode::Accept)),
             delay: Arc::default(),
             held: Arc::default(),
+            hang_for: Arc::default(),
             task: None,
         }
     }
@@ -105,6 +109,12 @@ impl SmtpSink {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Never answers the end of DATA of a message to a recipient containing `part` (the
+    /// connection stays open and silent), or stops doing so with `None`.
+    pub fn hang_for(&self, part: Option<&str>) {
+        *self.hang_for.lock().unwrap() = part.map(str::to_owned);
     }
 
     /// Holds the answer to the end of DATA this long.
@@ -139,6 +149,7 @@ impl SmtpSink {
         let mode = self.mode.clone();
         let delay = self.delay.clone();
         let held = self.held.clone();
+        let hang_for = self.hang_for.clone();
         self.task = Some(tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((socket, _)) = listener.accept().await {
@@ -148,6 +159,7 @@ impl SmtpSink {
                     mode.clone(),
                     delay.clone(),
                     held.clone(),
+                    hang_for.clone(),
                 ));
             }
         }));
@@ -166,6 +178,7 @@ async fn session(
     mode: Arc<Mutex<Mode>>,
     delay: Arc<Mutex<Duration>>,
     held: Arc<Held>,
+    hang_for: Arc<Mutex<Option<String>>>,
 ) {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -209,6 +222,10 @@ async fn session(
                 }
                 let chunk = chunk.strip_prefix('.').unwrap_or(&chunk).to_owned();
                 data.extend_from_slice(chunk.as_bytes());
+            }
+            let hang = hang_for.lock().unwrap().clone();
+            if hang.is_some_and(|part| to.iter().any(|r| r.contains(&part))) {
+                std::future::pending::<()>().await;
             }
             let pause = *delay.lock().unwrap();
             let now = held.now.fetch_add(1, Ordering::SeqCst) + 1;
