@@ -95,7 +95,14 @@ impl BenchDatabase {
                 dir: Some(dir),
             });
         }
-        let name = format!("dm_bench_{}", uuid::Uuid::new_v4().simple());
+        // `DM_TEST_RUN` (set by `.ci/run`) names this run's databases, so that a run cleans up
+        // only what it created.
+        let run = std::env::var("DM_TEST_RUN")
+            .ok()
+            .filter(|run| run.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .map(|run| format!("{}_", run.to_ascii_lowercase()))
+            .unwrap_or_default();
+        let name = format!("dm_bench_{run}{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(spec).await?;
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))

@@ -58,7 +58,7 @@ impl TestDatabase {
     pub async fn create() -> (Self, String) {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(server_url) if !server_url.is_empty() => {
-                let name = format!("dm_test_{}", Uuid::new_v4().simple());
+                let name = format!("dm_test_{}{}", run_prefix(), Uuid::new_v4().simple());
                 let admin = Database::connect(&server_url)
                     .await
                     .expect("connect TEST_DATABASE_URL");
@@ -76,6 +76,20 @@ impl TestDatabase {
                 (Self::Sqlite { _dir: dir }, url)
             }
         }
+    }
+}
+
+/// `DM_TEST_RUN` (set by `.ci/run`, letters, digits and `_` only) names this run's databases,
+/// `dm_test_<run>_<uuid>`, so that a run cleans up only what it created, even when another run
+/// shares the server.
+pub fn run_prefix() -> String {
+    match std::env::var("DM_TEST_RUN") {
+        Ok(run)
+            if !run.is_empty() && run.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            format!("{}_", run.to_ascii_lowercase())
+        }
+        _ => String::new(),
     }
 }
 
