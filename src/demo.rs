@@ -535,7 +535,7 @@ async fn load_channel(db: &impl ConnectionTrait) -> AppResult<()> {
             .one(db)
             .await?
             .map(|t| t.id)
-            .ok_or(AppError::NotFound("inquiry slot"))
+            .ok_or(AppError::NotFound("inquiry target"))
     };
     let science_mentor = as_person(db, "aino.virtanen").await?;
     let arts_mentor = as_person(db, "elina.makinen").await?;

@@ -252,7 +252,7 @@ async fn run_in(
             },
         ),
         (
-            "3. 50 inquiries with slots, communities, answer authors",
+            "3. 50 inquiries with targets, communities, answer authors",
             graphql(
                 &client,
                 &service.base,

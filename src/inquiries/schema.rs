@@ -36,7 +36,7 @@ pub enum InquiryStatus {
     Closed,
 }
 
-/// State of one community's slot.
+/// State of one community's target.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::inquiry_target::TargetStatus")]
 pub enum TargetStatus {
@@ -63,7 +63,7 @@ pub struct Coverage {
     pub answered: i32,
     pub declined: i32,
     pub pending: i32,
-    /// Pending slots whose deadline has passed.
+    /// Pending targets whose deadline has passed.
     pub overdue: i32,
     /// E.g. "7 of 12 communities answered".
     pub summary: String,
@@ -149,8 +149,8 @@ impl Inquiry {
             .map(Topic)
             .collect())
     }
-    /// The slots the caller may read: all of them for the inquirer, leads and admins; a
-    /// community's own slot for its people, and the others once closed or shared.
+    /// The targets the caller may read: all of them for the inquirer, leads and admins; a
+    /// community's own target for its people, and the others once closed or shared.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InquiryTarget>> {
         let viewer = require_viewer(ctx)?;
@@ -408,11 +408,11 @@ pub struct CreateInquiryInput {
 /// A community's answer.
 #[derive(InputObject)]
 pub struct AnswerInquiryInput {
-    /// The community's slot (`InquiryTarget.id`).
+    /// The community's target (`InquiryTarget.id`).
     pub target_id: ID,
     /// Markdown.
     pub body: String,
-    /// The slot's `version` as last read; a different current version means a co-mentor
+    /// The target's `version` as last read; a different current version means a co-mentor
     /// changed it meanwhile (`CONFLICT`).
     pub expected_version: i32,
 }
@@ -425,7 +425,7 @@ pub struct DeclineInquiryInput {
     pub expected_version: i32,
 }
 
-/// A follow-up message on a slot.
+/// A follow-up message on a target.
 #[derive(InputObject)]
 pub struct PostInquiryMessageInput {
     pub target_id: ID,
@@ -535,7 +535,7 @@ impl InquiryMutation {
         .await
     }
 
-    /// The inquirer or the community's mentors: add a message to a slot's follow-up thread.
+    /// The inquirer or the community's mentors: add a message to a target's follow-up thread.
     async fn post_inquiry_message(
         &self,
         ctx: &Context<'_>,

@@ -383,10 +383,10 @@ pub async fn respond_to_inquiry(
     let slot = inquiry_target::Entity::find_by_id(target_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("inquiry slot"))?;
+        .ok_or(AppError::NotFound("inquiry target"))?;
     let loaded = load_readable(db, viewer, slot.inquiry_id)
         .await
-        .map_err(|_| AppError::NotFound("inquiry slot"))?;
+        .map_err(|_| AppError::NotFound("inquiry target"))?;
     if !viewer.holds(slot.community_id, Role::Mentor) {
         return Err(AppError::forbidden(
             "Only the community's mentors may answer for it.",
@@ -417,7 +417,7 @@ pub async fn respond_to_inquiry(
         .await
         .map_err(AppError::unique_violation(
             "expectedVersion",
-            "Another mentor saved this slot at the same moment; reload it.",
+            "Another mentor saved this target at the same moment; reload it.",
         ))?;
     }
     let (status, answer, reason, kind) = match response {
@@ -463,7 +463,7 @@ pub async fn respond_to_inquiry(
     let slot = inquiry_target::Entity::find_by_id(slot.id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("inquiry slot"))?;
+        .ok_or(AppError::NotFound("inquiry target"))?;
     let topics = topic_ids(db, loaded.inquiry.id).await?;
     let event = append_event(
         db,
@@ -485,7 +485,7 @@ pub async fn respond_to_inquiry(
 async fn stale_version(db: &impl ConnectionTrait, seen: &inquiry_target::Model) -> AppError {
     let current = match inquiry_target::Entity::find_by_id(seen.id).one(db).await {
         Ok(Some(current)) => current,
-        Ok(None) => return AppError::NotFound("inquiry slot"),
+        Ok(None) => return AppError::NotFound("inquiry target"),
         Err(err) => return err.into(),
     };
     let who = match current.answered_by {
@@ -518,10 +518,10 @@ pub async fn post_message(
     let slot = inquiry_target::Entity::find_by_id(target_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("inquiry slot"))?;
+        .ok_or(AppError::NotFound("inquiry target"))?;
     let loaded = load_readable(db, viewer, slot.inquiry_id)
         .await
-        .map_err(|_| AppError::NotFound("inquiry slot"))?;
+        .map_err(|_| AppError::NotFound("inquiry target"))?;
     if loaded.inquiry.status == InquiryStatus::Draft {
         return Err(AppError::conflict(
             None,

@@ -502,7 +502,7 @@ async fn find_slot(
     inquiry_target::Entity::find_by_id(id.unwrap_or_default())
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("inquiry slot"))
+        .ok_or(AppError::NotFound("inquiry target"))
 }
 
 async fn slots(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<inquiry_target::Model>> {

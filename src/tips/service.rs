@@ -159,7 +159,7 @@ pub async fn promote_answer(
     let slot = inquiry_target::Entity::find_by_id(target)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("inquiry slot"))?;
+        .ok_or(AppError::NotFound("inquiry target"))?;
     let inquiry = inquiry::Entity::find_by_id(slot.inquiry_id)
         .one(db)
         .await?
@@ -175,7 +175,7 @@ pub async fn promote_answer(
     let (Some(answer), TargetStatus::Answered) = (slot.answer.clone(), slot.status) else {
         return Err(AppError::bad_input(
             "targetId",
-            "only an answered slot can become a tip",
+            "only an answered target can become a tip",
         ));
     };
     let topics = entity::inquiry_topic::Entity::find()
