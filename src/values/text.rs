@@ -66,10 +66,14 @@ impl NonEmptyText {
     }
 
     /// Parses a single-line input field (a title, a name): as [`Self::input`], and no line
-    /// break of any kind is allowed.
+    /// break of any kind, nor a tab, is allowed (tabs and line breaks belong to multi-line
+    /// text only).
     pub fn line(field: &str, raw: &str, max_chars: usize) -> AppResult<String> {
-        if raw.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
-            return Err(AppError::bad_input(field, "must be a single line"));
+        if raw.contains(['\n', '\r', '\t', '\u{85}', '\u{2028}', '\u{2029}']) {
+            return Err(AppError::bad_input(
+                field,
+                "must be a single line without tabs",
+            ));
         }
         Self::input(field, raw, max_chars)
     }
@@ -117,7 +121,8 @@ mod tests {
         assert!(NonEmptyText::line("title", "a\nb", 10).is_err());
         assert!(NonEmptyText::line("title", "a\rb", 10).is_err());
         assert!(NonEmptyText::line("title", "a\u{2028}b", 10).is_err());
-        assert_eq!(NonEmptyText::line("title", " a\tb ", 10).unwrap(), "a\tb");
+        assert!(NonEmptyText::line("title", "a\tb", 10).is_err());
+        assert_eq!(NonEmptyText::line("title", " a b ", 10).unwrap(), "a b");
         assert_eq!(
             NonEmptyText::input("body", "a\r\nb\rc\n", 10).unwrap(),
             "a\nb\nc"
