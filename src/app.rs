@@ -119,14 +119,17 @@ impl Application {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         let cancel = CancellationToken::new();
+        let websocket_slots = Arc::new(crate::http::WebSocketSlots::default());
         let http_state = HttpState {
             schema: build_schema(self.state.clone()),
             app: self.state.clone(),
             shutdown: cancel.clone(),
+            websocket_slots: websocket_slots.clone(),
         };
         let app = router(http_state);
         let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
-            self.state.clone(),
+            self.state.events.clone(),
+            websocket_slots,
             cancel.clone(),
         ))];
         if self.state.config.run_workers {

@@ -9,9 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use crate::notify::digests;
 use crate::notify::reminders;
 use crate::state::AppState;
-use crate::subscriptions::digests;
 
 /// How often the scheduler looks for due work.
 const INTERVAL: Duration = Duration::from_secs(60);

@@ -11,7 +11,6 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::events::{EventBus, ordering};
-use crate::http::WebSocketSlots;
 use crate::metrics::Metrics;
 use crate::notify::{MailContext, outbox};
 use crate::subscriptions::token::Signer;
@@ -34,8 +33,6 @@ pub struct AppState {
     /// Names this process among the instances sharing the database (logs, `pg_stat_activity`).
     pub instance: Arc<str>,
     pub metrics: Arc<Metrics>,
-    /// WebSocket connections per user on this instance.
-    pub websocket_slots: Arc<WebSocketSlots>,
     /// Wakes the delivery worker when a commit queued email.
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Links and unsubscribe signing for planned emails.
@@ -77,7 +74,6 @@ impl AppState {
             publish_on_commit,
             instance,
             metrics,
-            websocket_slots: Arc::default(),
             db,
             statements,
             commit_order: Arc::default(),

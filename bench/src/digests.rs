@@ -40,7 +40,7 @@ pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<
         .await?;
     let cpu_before = process::cpu_seconds_of("self");
     let started = Instant::now();
-    let report = digimentor::subscriptions::digests::run(&db, &ctx, at)
+    let report = digimentor::notify::digests::run(&db, &ctx, at)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let seconds = started.elapsed().as_secs_f64();

@@ -1,5 +1,6 @@
 //! Database connection and migrations for both supported engines.
 
+pub mod pagination;
 pub mod single_instance;
 
 use std::time::Duration;
@@ -109,4 +110,16 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
         Ok(result) => result.map(|_| ()),
         Err(_) => Err(DbErr::Custom("database did not answer in time".into())),
     }
+}
+
+/// Groups rows by a key, keeping their order (the usual shape of a batch load).
+pub fn group_by<T>(
+    rows: Vec<T>,
+    key: impl Fn(&T) -> uuid::Uuid,
+) -> std::collections::HashMap<uuid::Uuid, Vec<T>> {
+    let mut out: std::collections::HashMap<uuid::Uuid, Vec<T>> = std::collections::HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
 }

@@ -8,7 +8,7 @@ use entity::{membership, organization, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::graphql::group_by;
+use crate::db::group_by;
 
 /// Members of organizations, keyed by organization id, with their users.
 pub struct MembersByOrganization(pub DatabaseConnection);

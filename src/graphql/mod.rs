@@ -6,7 +6,6 @@ mod ids;
 pub mod pagination;
 mod subscription_budget;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -169,15 +168,6 @@ where
         .load_one(key)
         .await
         .map_err(|err| AppError::from(Arc::unwrap_or_clone(err)).into())
-}
-
-/// Groups rows by a key, keeping their order (the usual shape of a batch load).
-pub fn group_by<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for row in rows {
-        out.entry(key(&row)).or_default().push(row);
-    }
-    out
 }
 
 /// Per-request batch loaders; their caches live as long as one request or one subscription.

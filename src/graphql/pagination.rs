@@ -1,86 +1,19 @@
-//! Relay cursor connections over UUIDv7 keys: newest first, `first`/`after`, capped.
+//! Relay cursor connections built from a [`Page`] of rows.
 
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+pub use crate::db::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, encode_cursor};
 
-/// Page size when `first` is not given.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-/// Largest page a client may ask for.
-pub const MAX_PAGE_SIZE: u64 = 100;
-
-/// A validated page request.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub size: u64,
-    /// Return rows strictly older than this key.
-    pub after: Option<Uuid>,
-}
-
-impl Page {
-    /// Validates `first` (1..=100) and decodes `after`.
-    pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
-        let size = match first {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if n >= 1 && (n as u64) <= MAX_PAGE_SIZE => n as u64,
-            Some(_) => {
-                return Err(AppError::bad_input(
-                    "first",
-                    format!("must be between 1 and {MAX_PAGE_SIZE}"),
-                ));
-            }
-        };
-        let after = after.map(|cursor| decode_cursor(&cursor)).transpose()?;
-        Ok(Self { size, after })
-    }
-
-    /// Rows to fetch: one more than the page, to learn whether another page follows.
-    pub fn fetch_limit(&self) -> u64 {
-        self.size + 1
-    }
-
-    /// Builds the connection from up to `fetch_limit()` rows, newest first.
-    pub fn connection<T: OutputType>(&self, mut rows: Vec<(Uuid, T)>) -> Connection<String, T> {
-        let has_next = rows.len() as u64 > self.size;
-        rows.truncate(self.size as usize);
-        let mut connection = Connection::new(self.after.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|(key, node)| Edge::new(encode_cursor(key), node)),
-        );
-        connection
-    }
-}
-
-pub fn encode_cursor(key: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
-}
-
-fn decode_cursor(cursor: &str) -> AppResult<Uuid> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| AppError::bad_input("after", "is not a cursor from this list"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_pages_are_capped() {
-        let key = Uuid::now_v7();
-        let page = Page::new(Some(5), Some(encode_cursor(key))).unwrap();
-        assert_eq!(page.after, Some(key));
-        assert_eq!(page.fetch_limit(), 6);
-        assert!(Page::new(Some(0), None).is_err());
-        assert!(Page::new(Some(1_000_000), None).is_err());
-        assert!(Page::new(None, Some("garbage".into())).is_err());
-        assert_eq!(Page::new(None, None).unwrap().size, DEFAULT_PAGE_SIZE);
-    }
+/// Builds the connection from up to `page.fetch_limit()` rows, newest first.
+pub fn connection<T: OutputType>(page: &Page, mut rows: Vec<(Uuid, T)>) -> Connection<String, T> {
+    let has_next = rows.len() as u64 > page.size;
+    rows.truncate(page.size as usize);
+    let mut connection = Connection::new(page.after.is_some(), has_next);
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|(key, node)| Edge::new(encode_cursor(key), node)),
+    );
+    connection
 }

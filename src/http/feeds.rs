@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
-use crate::news::feed::news_feed;
+use super::news_feed::news_feed;
 
 /// The news column as Atom.
 pub async fn news(State(state): State<HttpState>) -> Response {

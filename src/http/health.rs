@@ -25,11 +25,8 @@ pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str
 
 /// Prometheus text exposition of this instance's metrics (and the shared outbox's depth).
 pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
-    let body = state
-        .app
-        .metrics
-        .render(&state.app.db, chrono::Utc::now())
-        .await;
+    let stats = crate::notify::outbox::stats(&state.app.db).await;
+    let body = state.app.metrics.render(stats, chrono::Utc::now());
     (
         [(
             header::CONTENT_TYPE,

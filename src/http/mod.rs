@@ -6,6 +6,7 @@ mod feeds;
 mod graphiql;
 mod graphql;
 mod health;
+mod news_feed;
 mod responses;
 mod security;
 mod serve;
@@ -14,6 +15,8 @@ mod websocket;
 
 pub use serve::serve;
 pub use websocket::{WebSocketSlots, end_sessions_on_rights_change};
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +36,8 @@ pub struct HttpState {
     pub schema: AppSchema,
     /// Cancelled when the server shuts down, to end long-lived WebSocket connections.
     pub shutdown: CancellationToken,
+    /// Open WebSocket connections on this instance, per user and per client address.
+    pub websocket_slots: Arc<WebSocketSlots>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

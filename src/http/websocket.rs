@@ -64,7 +64,6 @@ pub async fn upgrade(
     let address = client_ip(peer, &headers, &state.app.config.trusted_proxies);
     let limits = state.app.config.websocket;
     let Some(address_slot) = state
-        .app
         .websocket_slots
         .take_address(address, limits.max_per_address)
     else {
@@ -122,6 +121,7 @@ async fn serve(
             session_ended.clone(),
             forbidden.clone(),
         );
+        let slots = state.websocket_slots.clone();
         GraphQLWebSocket::new_with_pair(
             outgoing.sink_map_err(|_| ()),
             incoming,
@@ -141,7 +141,7 @@ async fn serve(
                         return Err(err.into());
                     }
                 };
-                let taken = app.websocket_slots.take(
+                let taken = slots.take(
                     viewer.id(),
                     viewer.token_id,
                     limits.max_per_user,
@@ -265,8 +265,12 @@ async fn write(
 /// A password change or a membership added or removed ends all of the user's connections (they
 /// reconnect with their new rights); a logout ends those opened with the revoked token. One
 /// task per instance, so that other events wake nothing per connection.
-pub async fn end_sessions_on_rights_change(app: crate::state::AppState, stop: CancellationToken) {
-    let mut events = app.events.subscribe();
+pub async fn end_sessions_on_rights_change(
+    events: crate::events::EventBus,
+    slots: Arc<WebSocketSlots>,
+    stop: CancellationToken,
+) {
+    let mut events = events.subscribe();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -277,10 +281,10 @@ pub async fn end_sessions_on_rights_change(app: crate::state::AppState, stop: Ca
                         kinds::USER_PASSWORD_CHANGED
                         | kinds::MEMBERSHIP_ADDED
                         | kinds::MEMBERSHIP_REMOVED => {
-                            app.websocket_slots.end_sessions(model.subject_id, None);
+                            slots.end_sessions(model.subject_id, None);
                         }
                         kinds::USER_LOGGED_OUT => {
-                            app.websocket_slots.end_sessions(model.subject_id, model.object_id);
+                            slots.end_sessions(model.subject_id, model.object_id);
                         }
                         _ => {}
                     }
@@ -290,7 +294,7 @@ pub async fn end_sessions_on_rights_change(app: crate::state::AppState, stop: Ca
                     // Which connections lost their rights is unknown: end them all here; each
                     // client reconnects with the rights it has now.
                     tracing::warn!(missed, "the session watcher fell behind; ending every WebSocket session");
-                    app.websocket_slots.end_all();
+                    slots.end_all();
                 }
             },
         }

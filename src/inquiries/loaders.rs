@@ -8,7 +8,7 @@ use entity::{inquiry_answer_revision, inquiry_message, inquiry_target};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::graphql::group_by;
+use crate::db::group_by;
 
 /// Slots of inquiries, keyed by inquiry id, in creation order.
 pub struct TargetsByInquiry(pub DatabaseConnection);

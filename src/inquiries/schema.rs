@@ -366,7 +366,10 @@ impl InquiryQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list_inquiries(&state.db, viewer, &filter, &page).await?;
-        Ok(page.connection(rows.into_iter().map(|i| (i.id, Inquiry::new(i))).collect()))
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|i| (i.id, Inquiry::new(i))).collect(),
+        ))
     }
 
     /// One inquiry, or null when it does not exist or is not the caller's to read.

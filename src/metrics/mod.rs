@@ -9,6 +9,7 @@ pub mod http;
 
 use std::sync::atomic::AtomicU64;
 
+use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -17,9 +18,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use sea_orm::DatabaseConnection;
-
-use crate::notify::outbox;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -161,6 +159,15 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
+/// The shared queue at a glance, for metrics.
+#[derive(Debug, Default)]
+pub struct OutboxStats {
+    /// `(status, count)` for every status that has rows.
+    pub by_status: Vec<(String, i64)>,
+    /// When the oldest delivery still waiting to be sent was queued.
+    pub oldest_pending: Option<DateTime<Utc>>,
+}
+
 impl Metrics {
     /// Counts one GraphQL error by its code.
     pub fn graphql_error(&self, code: &str) {
@@ -171,9 +178,10 @@ impl Metrics {
             .inc();
     }
 
-    /// Refreshes the database-backed gauges and encodes everything in the text format.
-    pub async fn render(&self, db: &DatabaseConnection, now: DateTime<Utc>) -> String {
-        match outbox::stats(db).await {
+    /// Refreshes the database-backed gauges from the outbox's `stats` (an error means the
+    /// database is down) and encodes everything in the text format.
+    pub fn render(&self, stats: AppResult<OutboxStats>, now: DateTime<Utc>) -> String {
+        match stats {
             Ok(stats) => {
                 self.database_up.set(1);
                 for status in ["pending", "sent", "dead"] {

@@ -1,5 +1,4 @@
 //! The news column: posts (and meeting reports) readable by anyone, with an Atom feed.
 
-pub mod feed;
 pub mod schema;
 pub mod service;

@@ -105,7 +105,10 @@ impl NewsQuery {
             .transpose()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list(&state.db, topic, &page).await?;
-        Ok(page.connection(rows.into_iter().map(|p| (p.id, NewsPost(p))).collect()))
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|p| (p.id, NewsPost(p))).collect(),
+        ))
     }
 
     /// One post, or null when it does not exist or is withdrawn.

@@ -10,11 +10,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::Viewer;
+use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
-use crate::graphql::pagination::Page;
 use crate::topics::service::existing_topics;
 
 /// A validated post.

@@ -6,6 +6,7 @@
 //! [`render`]s them from their template folder and sends them through the [`mailer`];
 //! [`reminders`] adds deadline reminders on a schedule.
 
+pub mod digests;
 pub mod items;
 pub mod mailer;
 pub mod outbox;

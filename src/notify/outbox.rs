@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::MailContext;
 use super::rules::{self, NewDelivery};
+use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::Page;
 
 /// Inserts the deliveries that `events` call for, in the caller's transaction. Returns how
 /// many new rows there are (a repeated dedupe key inserts nothing).
@@ -229,14 +229,7 @@ pub async fn list(
         .await?)
 }
 
-/// The shared queue at a glance, for metrics.
-#[derive(Debug, Default)]
-pub struct OutboxStats {
-    /// `(status, count)` for every status that has rows.
-    pub by_status: Vec<(String, i64)>,
-    /// When the oldest delivery still waiting to be sent was queued.
-    pub oldest_pending: Option<DateTime<Utc>>,
-}
+pub use crate::metrics::OutboxStats;
 
 /// Counts deliveries by status and finds the oldest pending one (two indexed aggregates).
 pub async fn stats(db: &impl ConnectionTrait) -> AppResult<OutboxStats> {

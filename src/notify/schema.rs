@@ -89,7 +89,10 @@ impl DeliveryQuery {
             &page,
         )
         .await?;
-        Ok(page.connection(rows.into_iter().map(|d| (d.id, Delivery(d))).collect()))
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|d| (d.id, Delivery(d))).collect(),
+        ))
     }
 }
 

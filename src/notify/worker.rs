@@ -17,38 +17,7 @@ use super::render::Renderer;
 use crate::error::AppResult;
 use crate::metrics::{FailureLabels, Metrics};
 
-/// How the worker paces itself.
-#[derive(Debug, Clone, Copy)]
-pub struct WorkerSettings {
-    /// Deliveries claimed per batch.
-    pub batch_size: u64,
-    /// How long a claim keeps other workers away; a worker that dies loses its claim after it.
-    pub lease: Duration,
-    /// Attempts before a temporarily failing delivery becomes dead.
-    pub max_attempts: i32,
-    /// First retry delay; each further attempt doubles it (with ±25 % jitter), up to six hours.
-    pub retry_base: Duration,
-    /// Fallback poll when nobody wakes the worker.
-    pub poll_interval: Duration,
-    /// Emails of a batch sent at once (and SMTP connections kept open for them).
-    pub concurrency: usize,
-    /// The longest one email's SMTP conversation may take; then it is retried later.
-    pub message_deadline: Duration,
-}
-
-impl Default for WorkerSettings {
-    fn default() -> Self {
-        Self {
-            batch_size: 20,
-            lease: Duration::from_secs(300),
-            max_attempts: 8,
-            retry_base: Duration::from_secs(30),
-            poll_interval: Duration::from_secs(30),
-            concurrency: 8,
-            message_deadline: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::config::WorkerSettings;
 
 /// Longest retry delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);

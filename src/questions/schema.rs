@@ -199,7 +199,10 @@ impl QuestionQuery {
         };
         let state = ctx.data::<AppState>()?;
         let rows = service::list_questions(&state.db, viewer, &filter, &page).await?;
-        Ok(page.connection(rows.into_iter().map(|q| (q.id, Question(q))).collect()))
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|q| (q.id, Question(q))).collect(),
+        ))
     }
 
     /// One question, or null when it does not exist or is not the caller's to read.

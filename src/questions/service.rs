@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use super::access;
 use crate::auth::Viewer;
+use crate::db::pagination::Page;
 use crate::directory::service::is_community;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
-use crate::graphql::pagination::Page;
 use crate::topics::service::existing_topics;
 
 /// A validated new question.

@@ -1,6 +1,6 @@
-//! Topic subscriptions, email digests and one-click unsubscribe.
+//! Topic subscriptions, digest settings and one-click unsubscribe (the digests themselves are
+//! sent by `notify::digests`).
 
-pub mod digests;
 pub mod schema;
 pub mod service;
 pub mod token;

@@ -113,7 +113,10 @@ impl TipQuery {
         let topic = topic.as_ref().map(|id| parse_id("topic", id)).transpose()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list(&state.db, search.as_deref(), topic, &page).await?;
-        Ok(page.connection(rows.into_iter().map(|t| (t.id, Tip(t))).collect()))
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|t| (t.id, Tip(t))).collect(),
+        ))
     }
 
     /// One tip, or null.

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::search;
 use crate::auth::Viewer;
+use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
-use crate::graphql::pagination::Page;
 use crate::inquiries::access::acts_for_inquirer;
 use crate::topics::service::existing_topics;
 

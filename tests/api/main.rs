@@ -7,6 +7,7 @@ mod helpers;
 mod proxy;
 mod smtp;
 
+mod architecture;
 mod attacks;
 mod auth;
 mod authorization;

@@ -213,7 +213,7 @@ async fn news_reaches_immediate_subscribers_and_digests() {
     for (who, frequency) in [("arts.staff", "IMMEDIATE"), ("science.staff", "DAILY")] {
         app.graphql("mutation($t: ID!, $f: Frequency!) { subscribeTopic(topicId: $t, frequency: $f) { frequency } }", json!({ "t": topic, "f": frequency }), ch.token(who)).await;
     }
-    digimentor::subscriptions::digests::run(&app.state.db, &app.state.mail, chrono::Utc::now())
+    digimentor::notify::digests::run(&app.state.db, &app.state.mail, chrono::Utc::now())
         .await
         .unwrap();
     publish(&app, &ch, "admin", "Monthly meeting report", json!([topic])).await;
@@ -226,7 +226,7 @@ async fn news_reaches_immediate_subscribers_and_digests() {
     );
 
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
-    let report = digimentor::subscriptions::digests::run(&app.state.db, &app.state.mail, tomorrow)
+    let report = digimentor::notify::digests::run(&app.state.db, &app.state.mail, tomorrow)
         .await
         .unwrap();
     assert_eq!(report.queued, 1);

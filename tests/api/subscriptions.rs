@@ -2,7 +2,7 @@
 //! unsubscribe.
 
 use chrono::{DateTime, Utc};
-use digimentor::subscriptions::digests;
+use digimentor::notify::digests;
 use entity::delivery;
 use entity::topic_subscription::{self, Frequency};
 use sea_orm::sea_query::Expr;

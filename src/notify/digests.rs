@@ -21,15 +21,15 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::token::Scope;
-use super::windows::{last_boundary, previous_boundary};
+use super::items::{Item, items_for};
+use super::rules::{NewDelivery, local_time, localized_name, topic_name};
+use super::{MailContext, Template, outbox};
 use crate::auth::Viewer;
 use crate::auth::service::grants_by_user;
 use crate::error::AppResult;
 use crate::events::{PublishedEvent, kinds};
-use crate::notify::items::{Item, items_for};
-use crate::notify::rules::{NewDelivery, local_time, localized_name, topic_name};
-use crate::notify::{MailContext, Template, outbox};
+use crate::subscriptions::token::Scope;
+use crate::subscriptions::windows::{last_boundary, previous_boundary};
 
 /// Digests committed per transaction.
 const DIGESTS_PER_TRANSACTION: usize = 500;

@@ -1,0 +1,132 @@
+//! Layers point down. Every file under `src/` belongs to a layer, and a file may import
+//! (`crate::…`) only from its own layer or those below:
+//!
+//! 0. values, config, error, telemetry — plain values and settings
+//! 1. db, metrics, events — storage, counters, the event log and bus
+//! 2. domain features (auth, directory, topics, inquiries, questions, news, tips, meetings, plans,
+//!    subscriptions): their services, loaders and access rules
+//! 3. notify — who gets which email, the outbox, the worker
+//! 4. GraphQL: `graphql/`, the shared `state`, and every feature's `schema.rs`
+//! 5. http — the API, WebSockets, feeds, pages
+//! 6. app, cli, commands, demo, scheduler — what runs it all
+//!
+//! The test reads the source as text, so it also sees imports inside functions.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Upward imports that exist today and are being removed (issue 14); the list may only shrink.
+/// Each entry is (file, the module it reaches up into).
+const KNOWN_UPWARD: &[(&str, &str)] = &[
+    ("src/auth/service.rs", "state"),
+    ("src/events/audience.rs", "auth"),
+    ("src/events/mod.rs", "auth"),
+];
+
+fn layer_of_module(top: &str) -> Option<usize> {
+    Some(match top {
+        "values" | "error" | "config" | "telemetry" => 0,
+        "db" | "metrics" | "events" => 1,
+        "auth" | "directory" | "topics" | "inquiries" | "questions" | "news" | "tips"
+        | "meetings" | "plans" | "subscriptions" => 2,
+        "notify" => 3,
+        "graphql" | "state" => 4,
+        "http" => 5,
+        "app" | "cli" | "commands" | "demo" | "scheduler" | "lib" | "main" => 6,
+        _ => return None,
+    })
+}
+
+/// A file's layer: its top module's, except that a feature's `schema.rs` is GraphQL.
+fn layer_of_file(relative: &Path) -> usize {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let top = parts[0].trim_end_matches(".rs");
+    if parts.len() > 1 && parts.last().is_some_and(|p| p == "schema.rs") {
+        return 4;
+    }
+    layer_of_module(top).unwrap_or_else(|| panic!("{relative:?}: add its module to a layer"))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The upward imports of the source tree: (file, the module it reaches up into).
+fn upward_imports(src: &Path) -> BTreeSet<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let mut found = BTreeSet::new();
+    for file in files {
+        let relative = file.strip_prefix(src).unwrap();
+        let layer = layer_of_file(relative);
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            for (at, _) in code.match_indices("crate::") {
+                let path: String = code[at + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut parts = path.split("::");
+                let top = parts.next().unwrap_or_default();
+                let Some(mut target) = layer_of_module(top) else {
+                    continue;
+                };
+                if parts.next() == Some("schema") {
+                    target = 4;
+                }
+                if target > layer {
+                    found.insert((format!("src/{}", relative.display()), top.to_owned()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_module_imports_from_a_layer_above_its_own() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = upward_imports(&src);
+    let known: BTreeSet<(String, String)> = KNOWN_UPWARD
+        .iter()
+        .map(|(f, m)| ((*f).to_owned(), (*m).to_owned()))
+        .collect();
+    let new: Vec<_> = found.difference(&known).collect();
+    assert!(
+        new.is_empty(),
+        "imports from a layer above (see the layers at the top of this file): {new:?}"
+    );
+    let gone: Vec<_> = known.difference(&found).collect();
+    assert!(
+        gone.is_empty(),
+        "these upward imports are gone: remove them from KNOWN_UPWARD: {gone:?}"
+    );
+}
+
+#[test]
+fn the_check_sees_an_upward_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values");
+    std::fs::create_dir_all(&values).unwrap();
+    std::fs::write(
+        values.join("mod.rs"),
+        "use crate::error::AppError;\n// use crate::http::serve;\nfn f() { crate::inquiries::service::load(); }\n",
+    )
+    .unwrap();
+    let found = upward_imports(dir.path());
+    assert_eq!(
+        found,
+        BTreeSet::from([("src/values/mod.rs".to_owned(), "inquiries".to_owned())])
+    );
+}
