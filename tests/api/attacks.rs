@@ -685,6 +685,8 @@ async fn an_open_websocket_loses_its_rights_with_its_token_and_its_memberships()
         .unwrap();
     revoked.subscribe("1", events, inquiry_events.clone()).await;
     other.subscribe("1", events, inquiry_events.clone()).await;
+    // Give the server a moment to start the subscriptions (as the other WebSocket tests do).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_ok(
         &app.graphql("mutation { logout }", json!({}), Some(&token))
             .await,
@@ -729,6 +731,7 @@ async fn an_open_websocket_loses_its_rights_with_its_token_and_its_memberships()
             json!({ "f": { "kinds": ["inquiry.published"] } }),
         )
         .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     app.published_inquiry(&ch, "Not yours any more", &["science"])
         .await;
     assert_eq!(
@@ -795,9 +798,22 @@ async fn sockets_per_address_and_subscriptions_per_socket_are_capped() {
         .unwrap();
     assert_eq!(refused.status(), 429);
     // Closing one frees its place.
-    drop(open.pop());
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    open.push(WsClient::connect(&app, json!({})).await.unwrap());
+    let mut closing = open.pop().unwrap();
+    closing.close().await;
+    // The place is free once the server's side of the connection has ended, a moment after
+    // its close frame.
+    let mut reopened = None;
+    for _ in 0..50 {
+        match WsClient::try_open(&app).await {
+            Ok(client) => {
+                reopened = Some(client);
+                break;
+            }
+            Err(status) => assert_eq!(status, 429),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    open.push(reopened.expect("the closed socket's place was freed"));
 
     let ws = &mut open[0];
     let events = "subscription { events { kind } }";
@@ -812,7 +828,14 @@ async fn sockets_per_address_and_subscriptions_per_socket_are_capped() {
     // Completing one subscription frees its place.
     ws.send_text(json!({ "id": "2", "type": "complete" }).to_string())
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server answers `complete` once it has dropped the subscription.
+    loop {
+        let frame = ws.next_frame(Duration::from_secs(5)).await.unwrap();
+        let text = frame.to_string();
+        if text.contains("\"complete\"") && text.contains("\"2\"") {
+            break;
+        }
+    }
     ws.subscribe("5", events, json!({})).await;
     while let Some(frame) = ws.next_frame(Duration::from_millis(300)).await {
         assert!(
@@ -840,7 +863,27 @@ async fn an_inquiry_update_is_read_once_however_many_subscribe_to_it() {
             ws.subscribe(&n.to_string(), updated, json!({ "id": id }))
                 .await;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Every subscription is running once it has seen an update: until each has, post a
+        // message on the thread, then drain what is left. Only then do the subscriptions'
+        // start-up reads lie before the measurement.
+        let mut ready = std::collections::HashSet::new();
+        while ready.len() < subscribers {
+            assert_ok(
+                &app.graphql(
+                    "mutation($t: ID!) { postInquiryMessage(input: { targetId: $t, body: \"ready?\" }) { id } }",
+                    json!({ "t": slots["science"] }),
+                    ch.token("science.mentor"),
+                )
+                .await,
+            );
+            while let Some(frame) = ws.next_frame(Duration::from_millis(500)).await {
+                if let Ok(message) = serde_json::from_str::<Value>(&frame.to_string())
+                    && message["type"] == "next"
+                {
+                    ready.insert(message["id"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
         let before = app.state.statements.get();
         assert_ok(
             &app.graphql(

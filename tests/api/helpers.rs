@@ -469,6 +469,13 @@ impl WsClient {
 
     /// Opens the WebSocket without sending `connection_init`.
     pub async fn open(app: &TestApp) -> Self {
+        Self::try_open(app)
+            .await
+            .unwrap_or_else(|status| panic!("the upgrade was refused with {status}"))
+    }
+
+    /// Opens the WebSocket, or the HTTP status that refused the upgrade.
+    pub async fn try_open(app: &TestApp) -> Result<Self, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
         let mut request = format!("ws://{}/graphql/ws", app.address)
@@ -478,12 +485,18 @@ impl WsClient {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
-        let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (stream, response) = match tokio_tungstenite::connect_async(request).await {
+            Ok(connected) => connected,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                return Err(response.status().as_u16());
+            }
+            Err(other) => panic!("{other}"),
+        };
         assert_eq!(
             response.headers().get("sec-websocket-protocol").unwrap(),
             "graphql-transport-ws"
         );
-        Self { stream }
+        Ok(Self { stream })
     }
 
     /// Starts a subscription with id `id`.
@@ -508,6 +521,16 @@ impl WsClient {
         assert_eq!(message["type"], "next", "{message}");
         assert!(message["payload"]["errors"].is_null(), "{message}");
         message["payload"]["data"].clone()
+    }
+
+    /// Closes the connection and waits until the server has seen the close (its answering
+    /// close frame, or the end of the stream).
+    pub async fn close(&mut self) {
+        use futures_util::StreamExt;
+        let _ = self.stream.close(None).await;
+        while let Ok(Some(Ok(_))) =
+            tokio::time::timeout(Duration::from_secs(5), self.stream.next()).await
+        {}
     }
 
     /// Sends one text message as it is.
