@@ -8,17 +8,13 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::error::AppResult;
 use crate::notify::MailContext;
 use crate::notify::render::markdown_to_safe_html;
+use crate::values::is_allowed_char;
 
-/// Text as XML 1.0 may carry it: characters it forbids (C0 controls but tab and line breaks,
-/// U+FFFE, U+FFFF) are dropped. Input refuses them already; this keeps the feed well-formed
-/// whatever older rows hold.
+/// Text as XML 1.0 may carry it: the characters that input refuses ([`is_allowed_char`]: C0
+/// controls but tab and line breaks, non-characters) are dropped, so rows written before that
+/// check cannot make the feed ill-formed.
 fn xml_text(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            matches!(c, '\t' | '\n' | '\r')
-                || !(c.is_ascii_control() || matches!(c, '\u{fffe}' | '\u{ffff}'))
-        })
-        .collect()
+    text.chars().filter(|c| is_allowed_char(*c)).collect()
 }
 
 /// How many posts the feed carries.

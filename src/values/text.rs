@@ -12,19 +12,21 @@ pub fn is_allowed_char(c: char) -> bool {
     !non_character
 }
 
+/// The refusal of the first character of `text` that [`is_allowed_char`] refuses.
+fn allowed_text(text: &str) -> Result<(), InvalidValue> {
+    match text.chars().find(|c| !is_allowed_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(InvalidValue(format!(
+            "contains the control or non-character U+{:04X}, which is not allowed",
+            c as u32
+        ))),
+    }
+}
+
 /// `BAD_USER_INPUT` naming `field` when `text` holds a character that [`is_allowed_char`]
 /// refuses.
 pub fn check_text(field: &str, text: &str) -> Result<(), AppError> {
-    match text.chars().find(|c| !is_allowed_char(*c)) {
-        None => Ok(()),
-        Some(c) => Err(AppError::bad_input(
-            field,
-            format!(
-                "contains the control or non-character U+{:04X}, which is not allowed",
-                c as u32
-            ),
-        )),
-    }
+    allowed_text(text).map_err(AppError::invalid(field))
 }
 
 /// Trimmed text that is neither empty nor longer than a limit (in characters).
@@ -34,12 +36,7 @@ pub struct NonEmptyText(String);
 impl NonEmptyText {
     pub fn parse(raw: &str, max_chars: usize) -> Result<Self, InvalidValue> {
         let trimmed = raw.trim();
-        if let Some(c) = trimmed.chars().find(|c| !is_allowed_char(*c)) {
-            return Err(InvalidValue(format!(
-                "contains the control or non-character U+{:04X}, which is not allowed",
-                c as u32
-            )));
-        }
+        allowed_text(trimmed)?;
         if trimmed.is_empty() {
             return Err(InvalidValue("must not be empty".into()));
         }
