@@ -72,7 +72,7 @@ impl Application {
             mailer,
             Arc::new(renderer),
             settings,
-            state.mail_wake.clone(),
+            state.changes.mail_wake().clone(),
             state.metrics.clone(),
         );
         let relay_stop = CancellationToken::new();
@@ -81,7 +81,7 @@ impl Application {
                 &state.config.database_url,
                 &format!("{}-listener-{}", db::APPLICATION_NAME, state.instance),
                 state.db.clone(),
-                state.events.clone(),
+                state.events().clone(),
                 state.metrics.clone(),
             )?
             .start(relay_stop.clone())
@@ -128,7 +128,7 @@ impl Application {
         };
         let app = router(http_state);
         let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
-            self.state.events.clone(),
+            self.state.events().clone(),
             websocket_slots,
             cancel.clone(),
         ))];

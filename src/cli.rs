@@ -35,6 +35,22 @@ pub enum Command {
     /// Load the demo network (organizations, people, topics) idempotently and print the demo
     /// admin's credentials.
     Demo,
+    /// Load data from a file.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Load a network file (TOML, the format of `demo/network.toml`): organizations, topics,
+    /// people with their roles, and optionally content. Idempotent; all or nothing, and an error
+    /// names the entry. New people get a generated password, printed once.
+    Network {
+        /// The network file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,15 +2,17 @@
 
 use std::io::BufRead;
 
-use anyhow::Context as _;
-use sea_orm::TransactionTrait;
-
 use crate::app::{Application, shutdown_signal};
-use crate::cli::{Command, UserCommand};
+use crate::changes::Changes;
+use crate::cli::{Command, ImportCommand, UserCommand};
 use crate::config::Config;
 use crate::directory::service::{NewUser, create_user};
+use crate::network::{self, ImportOptions, ImportReport};
+use crate::notify::MailContext;
+use crate::subscriptions::token::Signer;
 use crate::values::{Email, NonEmptyText, TimeZone, parse_locale};
 use crate::{db, demo};
+use anyhow::Context as _;
 
 /// Runs one command to completion.
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -18,7 +20,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { demo } => {
             let app = Application::build(config).await?;
             if demo {
-                let credentials = demo::load(&app.state().db).await?;
+                let credentials = demo::load(&app.state().changes).await?;
                 print_demo_credentials(&credentials);
             }
             app.run_until(shutdown_signal()).await
@@ -30,10 +32,25 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let db = db::connect(&config.database_url, &config.database).await?;
-            db::migrate(&db).await?;
-            let credentials = demo::load(&db).await?;
+            let changes = changes_for(&config).await?;
+            let credentials = demo::load(&changes).await?;
             print_demo_credentials(&credentials);
+            Ok(())
+        }
+        Command::Import {
+            command: ImportCommand::Network { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let network = network::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.client_message()))?;
+            let changes = changes_for(&config).await?;
+            let options = ImportOptions::default();
+            let report = changes
+                .run_exclusive(async |txn| network::import(txn, &network, &options).await)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.client_message()))?;
+            print_import_report(&report);
             Ok(())
         }
         Command::User {
@@ -66,11 +83,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 is_admin: admin,
                 password,
             };
-            let db = db::connect(&config.database_url, &config.database).await?;
-            db::migrate(&db).await?;
-            let txn = db.begin().await?;
-            let (created, event) = create_user(&txn, None, new).await?;
-            crate::events::ordering::commit(txn, &mut [event]).await?;
+            let changes = changes_for(&config).await?;
+            let created = changes
+                .run(async |txn| create_user(txn, None, new).await)
+                .await?;
             println!("created user {} ({})", created.user.email, created.user.id);
             if let Some(password) = created.generated_password {
                 println!("password (shown only now): {password}");
@@ -80,8 +96,45 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// Connects and migrates, for a command that changes data: its changes go through the same unit
+/// of work as the server's, so their events are logged and their emails queued (a running
+/// server's worker delivers them).
+async fn changes_for(config: &Config) -> anyhow::Result<Changes> {
+    let db = db::connect(&config.database_url, &config.database)
+        .await
+        .context("connecting to the database (DATABASE_URL)")?;
+    db::migrate(&db)
+        .await
+        .context("applying database migrations")?;
+    let signer = Signer::load(&db)
+        .await
+        .map_err(anyhow::Error::from)
+        .context("loading the unsubscribe signing key")?;
+    let mail = MailContext {
+        public_url: config.public_url.clone(),
+        signer,
+    };
+    Ok(Changes::new(db, mail))
+}
+
+fn print_import_report(report: &ImportReport) {
+    if report.is_unchanged() {
+        println!("nothing to add: everything in the file is already there");
+    }
+    for (section, count) in &report.added {
+        println!("added {count} {section}");
+    }
+    for (section, count) in &report.kept {
+        println!("already there: {count} {section}");
+    }
+    for (email, password) in &report.passwords {
+        println!("password for {email} (shown only now): {password}");
+    }
+}
+
 fn print_demo_credentials(credentials: &demo::Credentials) {
     println!("demo data loaded");
+    print_import_report(&credentials.report);
     println!(
         "  admin:    {} / {}",
         credentials.admin_email, credentials.password

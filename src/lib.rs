@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod inquiries;
 pub mod meetings;
 pub mod metrics;
+pub mod network;
 pub mod news;
 pub mod notify;
 pub mod plans;

@@ -9,7 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::notify::digests;
+use crate::changes::{Changes, Done};
+use crate::error::AppResult;
+use crate::notify::digests::{self, DigestReport};
 use crate::notify::reminders;
 use crate::state::AppState;
 
@@ -23,17 +25,19 @@ pub struct TickReport {
     pub digests: u64,
 }
 
-/// Queues due reminders and digests as of `now`, and wakes the delivery worker if it queued
-/// anything. A failure of one kind of work does not stop the other.
+/// Queues due reminders and digests as of `now`, each through the unit of work (which wakes
+/// the delivery worker when it queued anything). A failure of one kind of work does not stop
+/// the other.
+#[tracing::instrument(skip(state))]
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> TickReport {
     let lead =
         chrono::Duration::from_std(state.config.reminder_lead).unwrap_or(chrono::Duration::days(3));
     let mut report = TickReport::default();
-    match reminders::queue_due(&state.db, now, lead, state.mail.domain()).await {
+    match queue_reminders(&state.changes, now, lead).await {
         Ok(queued) => report.reminders = queued,
         Err(err) => err.log_if_internal(),
     }
-    match digests::run(&state.db, &state.mail, now).await {
+    match run_digests(&state.changes, now).await {
         Ok(run) => report.digests = run.queued,
         Err(err) => err.log_if_internal(),
     }
@@ -46,9 +50,48 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> TickReport {
             digests = report.digests,
             "scheduled emails queued"
         );
-        state.mail_wake.notify_one();
     }
     report
+}
+
+/// Queues the deadline reminders due at `now`; returns how many.
+pub async fn queue_reminders(
+    changes: &Changes,
+    now: DateTime<Utc>,
+    lead: chrono::Duration,
+) -> AppResult<u64> {
+    let domain = changes.mail().domain().to_owned();
+    changes
+        .run(async |txn| {
+            let queued = reminders::queue_due(txn, now, lead, &domain).await?;
+            Ok(Done {
+                value: queued,
+                events: Vec::new(),
+                queued,
+            })
+        })
+        .await
+}
+
+/// Builds and queues every digest due at `now`, a batch per unit of work.
+pub async fn run_digests(changes: &Changes, now: DateTime<Utc>) -> AppResult<DigestReport> {
+    let due = digests::due_at(changes.db(), changes.mail(), now).await?;
+    let mut report = DigestReport::default();
+    for index in 0..due.batches() {
+        let batch = changes
+            .run(async |txn| {
+                let batch = due.write_batch(txn, changes.mail(), index).await?;
+                Ok(Done {
+                    value: batch,
+                    events: Vec::new(),
+                    queued: batch.queued,
+                })
+            })
+            .await?;
+        report.queued += batch.queued;
+        report.empty += batch.empty;
+    }
+    Ok(report)
 }
 
 /// Ticks every minute until shutdown.

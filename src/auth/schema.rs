@@ -50,7 +50,15 @@ impl AuthMutation {
         ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
-        let outcome = service::login(state, &email, &password, ip).await?;
+        let outcome = service::login(
+            &state.db,
+            &state.login_throttle,
+            state.config.token_ttl,
+            &email,
+            &password,
+            ip,
+        )
+        .await?;
         Ok(LoginPayload {
             token: outcome.token,
             expires_at: outcome.expires_at,
@@ -70,8 +78,20 @@ impl AuthMutation {
         ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
-        let outcome =
-            service::change_password(state, viewer, &current_password, &new_password, ip).await?;
+        let change = service::verify_password_change(
+            &state.db,
+            &state.login_throttle,
+            viewer,
+            &current_password,
+            &new_password,
+            ip,
+        )
+        .await?;
+        let ttl = state.config.token_ttl;
+        let outcome = state
+            .changes
+            .run(async |txn| service::change_password(txn, viewer, change, ttl).await)
+            .await?;
         Ok(LoginPayload {
             token: outcome.token,
             expires_at: outcome.expires_at,
@@ -83,9 +103,10 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let viewer = require_viewer(ctx)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let event = service::logout(&txn, viewer).await?;
-        state.commit(txn, [event]).await?;
+        state
+            .changes
+            .run(async |txn| service::logout(txn, viewer).await)
+            .await?;
         Ok(true)
     }
 }

@@ -1,21 +1,25 @@
 //! Login, logout, password changes and token authentication.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{access_token, event, membership, organization, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 use uuid::Uuid;
 
 use super::password::{check_password_policy, hash_off_runtime, verify_off_runtime};
+use super::throttle::LoginThrottle;
 use super::token::{generate_token, hash_token};
 use super::{Grant, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds;
 use crate::events::service::{NewEvent, append_event};
-use crate::state::AppState;
 use crate::values::Email;
 
 /// A successful login: the token is shown to the client once and never stored.
@@ -26,25 +30,27 @@ pub struct LoginOutcome {
 }
 
 /// Checks a password and issues a token. Wrong email and wrong password fail identically, in
-/// the same time; repeated failures per email and per IP are throttled.
-#[tracing::instrument(skip(state, password), fields(email = %raw_email))]
+/// the same time; repeated failures per email and per IP are throttled. The token is stored
+/// directly: a login appends no event and plans no email.
+#[tracing::instrument(skip(db, throttle, password), fields(email = %raw_email))]
 pub async fn login(
-    state: &AppState,
+    db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    token_ttl: Duration,
     raw_email: &str,
     password: &str,
     client_ip: Option<IpAddr>,
 ) -> AppResult<LoginOutcome> {
     let throttle_key = raw_email.trim().to_lowercase();
-    let throttle = &state.login_throttle;
     let attempt = throttle
-        .begin_attempt(&state.db, &throttle_key, client_ip, Utc::now())
+        .begin_attempt(db, &throttle_key, client_ip, Utc::now())
         .await?;
 
     let found = match Email::parse(raw_email) {
         Ok(email) => {
             user::Entity::find()
                 .filter(user::Column::Email.eq(email.as_str()))
-                .one(&state.db)
+                .one(db)
                 .await?
         }
         Err(_) => None,
@@ -56,10 +62,8 @@ pub async fn login(
         // The reserved attempt stays counted as a failure.
         return Err(AppError::InvalidCredentials);
     };
-    throttle
-        .succeeded(&state.db, attempt, &throttle_key)
-        .await?;
-    let (token, expires_at) = issue_token(&state.db, state, user.id).await?;
+    throttle.succeeded(db, attempt, &throttle_key).await?;
+    let (token, expires_at) = issue_token(db, token_ttl, user.id).await?;
     Ok(LoginOutcome {
         token,
         expires_at,
@@ -70,12 +74,12 @@ pub async fn login(
 /// Stores a new token for `user` and returns it (shown once) with its expiry.
 async fn issue_token(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    ttl: Duration,
     user: Uuid,
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = generate_token();
     let now = Utc::now();
-    let ttl = chrono::Duration::from_std(state.config.token_ttl).map_err(AppError::internal)?;
+    let ttl = chrono::Duration::from_std(ttl).map_err(AppError::internal)?;
     let expires_at = now + ttl;
     access_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -90,49 +94,67 @@ async fn issue_token(
     Ok((token, expires_at))
 }
 
-/// Changes the caller's password after checking the current one, ends every session of the
-/// user (on every device, this one included) and returns a fresh token. Wrong current
-/// passwords count towards the login throttle like failed logins.
-pub async fn change_password(
-    state: &AppState,
+/// A verified request to change a password: the new hash, and the stored hash it replaces.
+pub struct PasswordChange {
+    stored: String,
+    hashed: String,
+}
+
+/// The first half of a password change, outside any transaction (hashing takes long): checks
+/// the policy and the current password and hashes the new one. Wrong current passwords count
+/// towards the login throttle like failed logins.
+pub async fn verify_password_change(
+    db: &DatabaseConnection,
+    throttle: &LoginThrottle,
     viewer: &Viewer,
     current: &str,
     new: &str,
     client_ip: Option<IpAddr>,
-) -> AppResult<LoginOutcome> {
+) -> AppResult<PasswordChange> {
     check_password_policy(new).map_err(|e| match e {
         AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
         other => other,
     })?;
     let throttle_key = viewer.user.email.clone();
-    let throttle = &state.login_throttle;
     let attempt = throttle
-        .begin_attempt(&state.db, &throttle_key, client_ip, Utc::now())
+        .begin_attempt(db, &throttle_key, client_ip, Utc::now())
         .await?;
     // Checked against the hash stored now, not the one read when the request began: a second
     // change in flight (another request, an alias) may have replaced it.
     let stored = user::Entity::find_by_id(viewer.id())
-        .one(&state.db)
+        .one(db)
         .await?
         .and_then(|u| u.password_hash);
     let verified = verify_off_runtime(current, stored.clone()).await?;
-    let wrong_password = || AppError::bad_input("currentPassword", "is not your current password");
     let Some(stored) = stored.filter(|_| verified) else {
         // The reserved attempt stays counted as a failure.
         return Err(wrong_password());
     };
-    throttle
-        .succeeded(&state.db, attempt, &throttle_key)
-        .await?;
+    throttle.succeeded(db, attempt, &throttle_key).await?;
     let hashed = hash_off_runtime(new).await?;
-    let txn = state.begin().await?;
+    Ok(PasswordChange { stored, hashed })
+}
+
+fn wrong_password() -> AppError {
+    AppError::bad_input("currentPassword", "is not your current password")
+}
+
+/// The second half, in the change's transaction: stores the new hash if the old one is still
+/// in place, ends every session of the user (on every device, this one included) and returns
+/// a fresh token.
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    change: PasswordChange,
+    token_ttl: Duration,
+) -> AppResult<(LoginOutcome, event::Model)> {
     let now = Utc::now();
     // Compare-and-set: only if the hash is still the one just verified.
     let changed = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(Some(hashed)))
+        .col_expr(user::Column::PasswordHash, Expr::value(Some(change.hashed)))
         .filter(user::Column::Id.eq(viewer.id()))
-        .filter(user::Column::PasswordHash.eq(stored))
-        .exec(&txn)
+        .filter(user::Column::PasswordHash.eq(change.stored))
+        .exec(db)
         .await?;
     if changed.rows_affected != 1 {
         return Err(wrong_password());
@@ -141,11 +163,11 @@ pub async fn change_password(
         .col_expr(access_token::Column::RevokedAt, Expr::value(Some(now)))
         .filter(access_token::Column::UserId.eq(viewer.id()))
         .filter(access_token::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(db)
         .await?;
-    let (token, expires_at) = issue_token(&txn, state, viewer.id()).await?;
+    let (token, expires_at) = issue_token(db, token_ttl, viewer.id()).await?;
     let event = append_event(
-        &txn,
+        db,
         NewEvent {
             kind: kinds::USER_PASSWORD_CHANGED,
             actor_id: Some(viewer.id()),
@@ -157,12 +179,12 @@ pub async fn change_password(
         },
     )
     .await?;
-    state.commit(txn, [event]).await?;
-    Ok(LoginOutcome {
+    let outcome = LoginOutcome {
         token,
         expires_at,
         user: viewer.user.clone(),
-    })
+    };
+    Ok((outcome, event))
 }
 
 /// Revokes the token the caller used. The event ends the connections opened with it, on every

@@ -403,9 +403,10 @@ impl DirectoryMutation {
             names: TranslatedNames::parse(&input.name_fi, &input.name_sv, &input.name_en)?,
         };
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (org, event) = service::create_organization(&txn, Some(actor.id()), new).await?;
-        state.commit(txn, [event]).await?;
+        let org = state
+            .changes
+            .run(async |txn| service::create_organization(txn, Some(actor.id()), new).await)
+            .await?;
         Ok(Organization(org))
     }
 
@@ -418,9 +419,10 @@ impl DirectoryMutation {
         let actor = require_admin(ctx)?;
         let new = new_user(input)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (created, event) = service::create_user(&txn, Some(actor.id()), new).await?;
-        state.commit(txn, [event]).await?;
+        let created = state
+            .changes
+            .run(async |txn| service::create_user(txn, Some(actor.id()), new).await)
+            .await?;
         Ok(CreateUserPayload {
             user: User(created.user),
             generated_password: created.generated_password,
@@ -437,16 +439,19 @@ impl DirectoryMutation {
         let user_id = parse_id("userId", &input.user_id)?;
         let organization_id = parse_id("organizationId", &input.organization_id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (membership, event) = service::add_membership(
-            &txn,
-            Some(actor.id()),
-            user_id,
-            organization_id,
-            input.role.into(),
-        )
-        .await?;
-        state.commit(txn, [event]).await?;
+        let membership = state
+            .changes
+            .run(async |txn| {
+                service::add_membership(
+                    txn,
+                    Some(actor.id()),
+                    user_id,
+                    organization_id,
+                    input.role.into(),
+                )
+                .await
+            })
+            .await?;
         Ok(Membership(membership))
     }
 
@@ -459,9 +464,10 @@ impl DirectoryMutation {
         let actor: &Viewer = require_admin(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (membership, event) = service::remove_membership(&txn, Some(actor.id()), id).await?;
-        state.commit(txn, [event]).await?;
+        let membership = state
+            .changes
+            .run(async |txn| service::remove_membership(txn, Some(actor.id()), id).await)
+            .await?;
         Ok(Membership(membership))
     }
 }

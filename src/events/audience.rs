@@ -6,7 +6,7 @@ use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Viewer;
+use crate::values::viewer::Viewer;
 
 /// One kind of reader. Administrators read every event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub fn admits(audience: &[Reader], viewer: Option<&Viewer>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Grant;
+    use crate::values::viewer::Grant;
     use entity::organization::OrganizationKind;
 
     fn viewer(grants: Vec<Grant>, is_admin: bool) -> Viewer {

@@ -20,7 +20,7 @@ use entity::event;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::auth::Viewer;
+use crate::values::viewer::Viewer;
 use audience::Reader;
 
 /// How many events a slow subscriber may fall behind before it is told it lagged.

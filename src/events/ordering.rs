@@ -14,10 +14,7 @@
 //! already commit order there.
 
 use entity::event;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 
 /// The `LISTEN`/`NOTIFY` channel that carries the seq of each committed event.
 pub const CHANNEL: &str = "digimentor_events";
@@ -25,31 +22,13 @@ pub const CHANNEL: &str = "digimentor_events";
 /// Advisory lock key that orders event commits ("digi" in ASCII).
 const COMMIT_LOCK_KEY: i64 = 0x6469_6769;
 
-/// For a bulk load that writes events without collecting them (the demo data): takes the
-/// commit-order lock for the whole transaction, so its events are numbered while no other
-/// change can commit, then commits and announces the end of the log. A second loader on
-/// another instance waits for the first.
-pub async fn commit_bulk<F, T, E>(db: &DatabaseConnection, load: F) -> Result<T, E>
-where
-    F: AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
-    E: From<DbErr>,
-{
-    let txn = db.begin().await?;
-    let postgres = txn.get_database_backend() == DbBackend::Postgres;
-    if postgres {
-        lock(&txn).await?;
+/// Takes the commit-order lock now, for a transaction that must not interleave with other
+/// changes (a bulk load run by several instances at once). Held until the commit.
+pub async fn lock_for_commit(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        lock(txn).await?;
     }
-    let loaded = load(&txn).await?;
-    if postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, coalesce(max(seq), 0)::text) FROM event",
-            [CHANNEL.into()],
-        ))
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(loaded)
+    Ok(())
 }
 
 async fn lock(txn: &DatabaseTransaction) -> Result<(), DbErr> {

@@ -117,7 +117,7 @@ pub async fn readable_events(
     state: &AppState,
     viewer: Option<Viewer>,
 ) -> AppResult<impl Stream<Item = Arc<PublishedEvent>> + use<>> {
-    let receiver = state.events.subscribe();
+    let receiver = state.events().subscribe();
     let start = service::log_end(&state.db).await?;
     Ok(BroadcastStream::new(receiver).filter_map(move |item| {
         let out = match item {

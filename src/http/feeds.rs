@@ -9,7 +9,7 @@ use super::news_feed::news_feed;
 
 /// The news column as Atom.
 pub async fn news(State(state): State<HttpState>) -> Response {
-    match news_feed(&state.app.db, &state.app.mail).await {
+    match news_feed(&state.app.db, state.app.mail()).await {
         Ok(xml) => (
             [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
             xml,
@@ -26,7 +26,7 @@ pub async fn news(State(state): State<HttpState>) -> Response {
 pub async fn meetings(State(state): State<HttpState>) -> Response {
     use entity::meeting;
     use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    let ctx = &state.app.mail;
+    let ctx = state.app.mail();
     let found = meeting::Entity::find()
         .order_by_desc(meeting::Column::StartsAt)
         .limit(500)

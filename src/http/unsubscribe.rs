@@ -80,7 +80,7 @@ async fn verify(state: &HttpState, token: &str) -> Result<(Unsubscribe, Locale),
         )
             .into_response()
     };
-    let Some(request) = state.app.mail.signer.verify(token) else {
+    let Some(request) = state.app.mail().signer.verify(token) else {
         return Err(invalid());
     };
     match user::Entity::find_by_id(request.user_id)

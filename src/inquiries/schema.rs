@@ -478,9 +478,10 @@ impl InquiryMutation {
         let viewer = require_viewer(ctx)?;
         let new = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (inquiry, event) = service::create_inquiry(&txn, viewer, new).await?;
-        state.commit(txn, [event]).await?;
+        let inquiry = state
+            .changes
+            .run(async |txn| service::create_inquiry(txn, viewer, new).await)
+            .await?;
         Ok(Inquiry::new(inquiry))
     }
 
@@ -489,9 +490,10 @@ impl InquiryMutation {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (inquiry, event) = service::publish_inquiry(&txn, viewer, id).await?;
-        state.commit(txn, [event]).await?;
+        let inquiry = state
+            .changes
+            .run(async |txn| service::publish_inquiry(txn, viewer, id).await)
+            .await?;
         Ok(Inquiry::new(inquiry))
     }
 
@@ -500,9 +502,10 @@ impl InquiryMutation {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (inquiry, event) = service::close_inquiry(&txn, viewer, id).await?;
-        state.commit(txn, [event]).await?;
+        let inquiry = state
+            .changes
+            .run(async |txn| service::close_inquiry(txn, viewer, id).await)
+            .await?;
         Ok(Inquiry::new(inquiry))
     }
 
@@ -548,9 +551,10 @@ impl InquiryMutation {
         let target = parse_id("targetId", &input.target_id)?;
         let body = NonEmptyText::input("body", &input.body, service::MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (message, event) = service::post_message(&txn, viewer, target, body).await?;
-        state.commit(txn, [event]).await?;
+        let message = state
+            .changes
+            .run(async |txn| service::post_message(txn, viewer, target, body).await)
+            .await?;
         Ok(InquiryMessage(message))
     }
 }
@@ -564,10 +568,12 @@ async fn respond(
     let viewer = require_viewer(ctx)?;
     let target = parse_id("targetId", target)?;
     let state = ctx.data::<AppState>()?;
-    let txn = state.begin().await?;
-    let (slot, inquiry, event) =
-        service::respond_to_inquiry(&txn, viewer, target, response, expected_version).await?;
-    state.commit(txn, [event]).await?;
+    let (slot, inquiry) = state
+        .changes
+        .run(async |txn| {
+            service::respond_to_inquiry(txn, viewer, target, response, expected_version).await
+        })
+        .await?;
     Ok(InquiryTarget { slot, inquiry })
 }
 

@@ -161,9 +161,10 @@ impl MeetingMutation {
         let input = input.parse()?;
         let count = u32::try_from(repeat_monthly).unwrap_or(0);
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (meetings, event) = service::schedule(&txn, viewer, input, count).await?;
-        state.commit(txn, [event]).await?;
+        let meetings = state
+            .changes
+            .run(async |txn| service::schedule(txn, viewer, input, count).await)
+            .await?;
         Ok(meetings.into_iter().map(Meeting).collect())
     }
 
@@ -178,9 +179,10 @@ impl MeetingMutation {
         let id = parse_id("id", &id)?;
         let input = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (meeting, event) = service::update(&txn, viewer, id, input).await?;
-        state.commit(txn, [event]).await?;
+        let meeting = state
+            .changes
+            .run(async |txn| service::update(txn, viewer, id, input).await)
+            .await?;
         Ok(Meeting(meeting))
     }
 
@@ -200,10 +202,10 @@ impl MeetingMutation {
             .await
             .map_err(AppError::from)?
             .ok_or_else(|| AppError::bad_input("meetingId", "no such meeting"))?;
-        let txn = state.begin().await?;
-        let (post, event) =
-            crate::news::service::publish(&txn, viewer, input, Some(meeting)).await?;
-        state.commit(txn, [event]).await?;
+        let post = state
+            .changes
+            .run(async |txn| crate::news::service::publish(txn, viewer, input, Some(meeting)).await)
+            .await?;
         Ok(NewsPost(post))
     }
 }

@@ -139,9 +139,10 @@ impl NewsMutation {
         let viewer = require_viewer(ctx)?;
         let input = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (post, event) = service::publish(&txn, viewer, input, None).await?;
-        state.commit(txn, [event]).await?;
+        let post = state
+            .changes
+            .run(async |txn| service::publish(txn, viewer, input, None).await)
+            .await?;
         Ok(NewsPost(post))
     }
 
@@ -156,9 +157,10 @@ impl NewsMutation {
         let id = parse_id("id", &id)?;
         let input = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (post, event) = service::update(&txn, viewer, id, input).await?;
-        state.commit(txn, [event]).await?;
+        let post = state
+            .changes
+            .run(async |txn| service::update(txn, viewer, id, input).await)
+            .await?;
         Ok(NewsPost(post))
     }
 
@@ -167,9 +169,10 @@ impl NewsMutation {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (post, event) = service::unpublish(&txn, viewer, id).await?;
-        state.commit(txn, [event]).await?;
+        let post = state
+            .changes
+            .run(async |txn| service::unpublish(txn, viewer, id).await)
+            .await?;
         Ok(NewsPost(post))
     }
 }

@@ -16,7 +16,6 @@ use entity::{event, organization, topic, user};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -24,8 +23,8 @@ use uuid::Uuid;
 use super::items::{Item, items_for};
 use super::rules::{NewDelivery, local_time, localized_name, topic_name};
 use super::{MailContext, Template, outbox};
-use crate::auth::Viewer;
 use crate::auth::service::grants_by_user;
+use crate::auth::{Grant, Viewer};
 use crate::error::AppResult;
 use crate::events::{PublishedEvent, kinds};
 use crate::subscriptions::token::Scope;
@@ -54,15 +53,39 @@ pub struct DigestReport {
     pub empty: u64,
 }
 
-/// Builds and queues every digest due at `now`.
-pub async fn run(
+/// A slot still waiting for its community's answer, with its inquiry and community.
+type WaitingSlot = (inquiry::Model, inquiry_target::Model, organization::Model);
+
+/// The digests due at one moment, with everything they are built from, read once. Written in
+/// batches ([`DueDigests::write_batch`]), each in its own unit of work: a batch's emails and
+/// window ends commit together, so a crash leaves every digest either queued with its window
+/// closed, or neither.
+pub struct DueDigests {
+    due: Vec<Due>,
+    published: Vec<PublishedEvent>,
+    items: HashMap<Uuid, Item>,
+    topics: HashMap<Uuid, topic::Model>,
+    grants: HashMap<Uuid, Vec<Grant>>,
+    waiting: Vec<WaitingSlot>,
+}
+
+/// Reads every digest due at `now`.
+#[tracing::instrument(skip(db, ctx))]
+pub async fn due_at(
     db: &DatabaseConnection,
     ctx: &MailContext,
     now: DateTime<Utc>,
-) -> AppResult<DigestReport> {
+) -> AppResult<DueDigests> {
     let due = due_digests(db, now).await?;
     if due.is_empty() {
-        return Ok(DigestReport::default());
+        return Ok(DueDigests {
+            due,
+            published: Vec::new(),
+            items: HashMap::new(),
+            topics: HashMap::new(),
+            grants: HashMap::new(),
+            waiting: Vec::new(),
+        });
     }
     let earliest = due.iter().map(|d| d.start).min().unwrap_or(now);
     let latest = due.iter().map(|d| d.end).max().unwrap_or(now);
@@ -86,23 +109,57 @@ pub async fn run(
         .map(|t| (t.id, t))
         .collect();
     let user_ids: Vec<Uuid> = due.iter().map(|d| d.user.id).collect();
-    let mut grants = grants_by_user(db, &user_ids).await?;
+    let grants = grants_by_user(db, &user_ids).await?;
     let waiting = waiting_slots(db).await?;
+    Ok(DueDigests {
+        due,
+        published,
+        items,
+        topics,
+        grants,
+        waiting,
+    })
+}
 
-    let mut report = DigestReport::default();
-    // Digests are written in batches: each batch's emails and window ends commit together, so a
-    // crash leaves every digest either queued with its window closed, or neither.
-    for batch in due.chunks(DIGESTS_PER_TRANSACTION) {
-        let txn = db.begin().await?;
+impl DueDigests {
+    /// How many batches [`DueDigests::write_batch`] takes.
+    pub fn batches(&self) -> usize {
+        self.due.len().div_ceil(DIGESTS_PER_TRANSACTION)
+    }
+
+    /// Queues batch `index`'s digests and closes their windows, in the caller's transaction.
+    pub async fn write_batch(
+        &self,
+        db: &impl ConnectionTrait,
+        ctx: &MailContext,
+        index: usize,
+    ) -> AppResult<DigestReport> {
+        let mut report = DigestReport::default();
+        let Some(batch) = self.due.chunks(DIGESTS_PER_TRANSACTION).nth(index) else {
+            return Ok(report);
+        };
         let mut planned = Vec::new();
         let mut covered = Vec::new();
         for digest in batch {
             let viewer = Viewer {
-                grants: grants.remove(&digest.user.id).unwrap_or_default(),
+                grants: self
+                    .grants
+                    .get(&digest.user.id)
+                    .cloned()
+                    .unwrap_or_default(),
                 user: digest.user.clone(),
                 token_id: Uuid::nil(),
             };
-            match plan(ctx, digest, &viewer, &published, &items, &topics, &waiting) {
+            let built = plan(
+                ctx,
+                digest,
+                &viewer,
+                &self.published,
+                &self.items,
+                &self.topics,
+                &self.waiting,
+            );
+            match built {
                 Some(delivery) => planned.push(delivery),
                 None => report.empty += 1,
             }
@@ -122,15 +179,14 @@ pub async fn run(
                     .update_column(digest_state::Column::CoveredUntil)
                     .to_owned(),
                 )
-                .exec_without_returning(&txn)
+                .exec_without_returning(db)
                 .await?;
         }
         for chunk in planned.chunks(INSERT_CHUNK) {
-            report.queued += outbox::insert(&txn, chunk.to_vec(), ctx.domain()).await?;
+            report.queued += outbox::insert(db, chunk.to_vec(), ctx.domain()).await?;
         }
-        txn.commit().await?;
+        Ok(report)
     }
-    Ok(report)
 }
 
 /// Every (subscriber, frequency) whose window has closed since its last digest.
@@ -184,9 +240,7 @@ async fn due_digests(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult
 }
 
 /// Open inquiries' pending slots with their community and deadline, nearest deadline first.
-async fn waiting_slots(
-    db: &impl ConnectionTrait,
-) -> AppResult<Vec<(inquiry::Model, inquiry_target::Model, organization::Model)>> {
+async fn waiting_slots(db: &impl ConnectionTrait) -> AppResult<Vec<WaitingSlot>> {
     let rows = inquiry_target::Entity::find()
         .filter(inquiry_target::Column::Status.eq(TargetStatus::Pending))
         .find_also_related(inquiry::Entity)
@@ -222,7 +276,7 @@ fn plan(
     events: &[PublishedEvent],
     items: &HashMap<Uuid, Item>,
     topics: &HashMap<Uuid, topic::Model>,
-    waiting: &[(inquiry::Model, inquiry_target::Model, organization::Model)],
+    waiting: &[WaitingSlot],
 ) -> Option<NewDelivery> {
     let user = &viewer.user;
     let locale = user.locale;

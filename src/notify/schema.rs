@@ -7,6 +7,7 @@ use entity::delivery;
 
 use super::outbox;
 use crate::auth::require_admin;
+use crate::changes::Done;
 use crate::graphql::pagination::Page;
 use crate::graphql::parse_id;
 use crate::state::AppState;
@@ -106,8 +107,17 @@ impl DeliveryMutation {
         require_admin(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        let delivery = outbox::retry(&state.db, id, Utc::now()).await?;
-        state.mail_wake.notify_one();
+        let delivery = state
+            .changes
+            .run(async |txn| {
+                let delivery = outbox::retry(txn, id, Utc::now()).await?;
+                Ok(Done {
+                    value: delivery,
+                    events: Vec::new(),
+                    queued: 1,
+                })
+            })
+            .await?;
         Ok(Delivery(delivery))
     }
 }

@@ -119,10 +119,12 @@ impl PlanMutation {
         let goals = NonEmptyText::input("goals", &goals, MAX_BODY)?;
         let activities = NonEmptyText::input("activities", &activities, MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (plan, event) =
-            service::set_plan(&txn, viewer, community, year, goals, activities).await?;
-        state.commit(txn, [event]).await?;
+        let plan = state
+            .changes
+            .run(async |txn| {
+                service::set_plan(txn, viewer, community, year, goals, activities).await
+            })
+            .await?;
         Ok(CommunityPlan(plan))
     }
 }

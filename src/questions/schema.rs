@@ -280,9 +280,10 @@ impl QuestionMutation {
                 .collect::<AppResult<_>>()?,
         };
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (q, event) = service::ask_question(&txn, viewer, new).await?;
-        state.commit(txn, [event]).await?;
+        let q = state
+            .changes
+            .run(async |txn| service::ask_question(txn, viewer, new).await)
+            .await?;
         Ok(Question(q))
     }
 
@@ -300,10 +301,12 @@ impl QuestionMutation {
             Some(note) => Some(NonEmptyText::input("note", note, MAX_BODY)?),
         };
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (q, event) =
-            service::forward_question(&txn, viewer, id, unit, note, input.hide_asker).await?;
-        state.commit(txn, [event]).await?;
+        let q = state
+            .changes
+            .run(async |txn| {
+                service::forward_question(txn, viewer, id, unit, note, input.hide_asker).await
+            })
+            .await?;
         Ok(Question(q))
     }
 
@@ -317,9 +320,10 @@ impl QuestionMutation {
         let id = parse_id("questionId", &input.question_id)?;
         let body = NonEmptyText::input("body", &input.body, MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (q, event) = service::answer_question(&txn, viewer, id, body).await?;
-        state.commit(txn, [event]).await?;
+        let q = state
+            .changes
+            .run(async |txn| service::answer_question(txn, viewer, id, body).await)
+            .await?;
         Ok(Question(q))
     }
 
@@ -338,9 +342,10 @@ impl QuestionMutation {
             .map(|d| parse_id("duplicateOf", d))
             .transpose()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (q, event) = service::close_question(&txn, viewer, id, reason, duplicate_of).await?;
-        state.commit(txn, [event]).await?;
+        let q = state
+            .changes
+            .run(async |txn| service::close_question(txn, viewer, id, reason, duplicate_of).await)
+            .await?;
         Ok(Question(q))
     }
 }

@@ -147,9 +147,10 @@ impl TipMutation {
         let organization = parse_id("organizationId", &organization_id)?;
         let input = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (tip, event) = service::create(&txn, viewer, organization, input).await?;
-        state.commit(txn, [event]).await?;
+        let tip = state
+            .changes
+            .run(async |txn| service::create(txn, viewer, organization, input).await)
+            .await?;
         Ok(Tip(tip))
     }
 
@@ -164,9 +165,10 @@ impl TipMutation {
         let id = parse_id("id", &id)?;
         let input = input.parse()?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (tip, event) = service::update(&txn, viewer, id, input).await?;
-        state.commit(txn, [event]).await?;
+        let tip = state
+            .changes
+            .run(async |txn| service::update(txn, viewer, id, input).await)
+            .await?;
         Ok(Tip(tip))
     }
 
@@ -179,9 +181,10 @@ impl TipMutation {
         let viewer = require_viewer(ctx)?;
         let target = parse_id("targetId", &target_id)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (tip, event) = service::promote_answer(&txn, viewer, target).await?;
-        state.commit(txn, [event]).await?;
+        let tip = state
+            .changes
+            .run(async |txn| service::promote_answer(txn, viewer, target).await)
+            .await?;
         Ok(Tip(tip))
     }
 }

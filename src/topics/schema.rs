@@ -74,9 +74,10 @@ impl TopicMutation {
         let slug = Slug::parse(input.slug.trim()).map_err(AppError::invalid("slug"))?;
         let names = TranslatedNames::parse(&input.name_fi, &input.name_sv, &input.name_en)?;
         let state = ctx.data::<AppState>()?;
-        let txn = state.begin().await?;
-        let (topic, event) = service::create_topic(&txn, Some(actor.id()), slug, names).await?;
-        state.commit(txn, [event]).await?;
+        let topic = state
+            .changes
+            .run(async |txn| service::create_topic(txn, Some(actor.id()), slug, names).await)
+            .await?;
         Ok(Topic(topic))
     }
 }

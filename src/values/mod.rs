@@ -5,6 +5,7 @@ mod locale;
 mod slug;
 mod text;
 mod time_zone;
+pub mod viewer;
 
 pub use email::Email;
 pub use locale::parse_locale;

@@ -296,6 +296,70 @@ async fn user_add_generates_a_password_once_or_reads_one_from_stdin() {
 }
 
 #[tokio::test]
+async fn a_network_file_loads_once_through_the_unit_of_work_and_a_bad_one_changes_nothing() {
+    let (_database, url) = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("network.toml");
+    let network = |extra_role: &str| {
+        format!(
+            "[[organizations]]\nslug = \"physics\"\nkind = \"faculty\"\n\
+             name = {{ fi = \"Fysiikka\", sv = \"Fysik\", en = \"Physics\" }}\n\n\
+             [[people]]\nemail = \"Maija@Uni.test\"\nname = \"Maija Meikäläinen\"\n\
+             roles = {{ physics = \"mentor\"{extra_role} }}\n"
+        )
+    };
+    let file_arg = file.to_str().unwrap();
+
+    // A reference to an organization that exists nowhere: refused, naming the entry, and the
+    // organization before it in the file is not written either.
+    std::fs::write(&file, network(", chemistry = \"mentor\"")).unwrap();
+    let refused = run_with_database(&url, &["import", "network", file_arg], None).await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr
+            .contains("people[0] (Maija@Uni.test): roles.chemistry: no organization \"chemistry\""),
+        "{stderr}"
+    );
+    let db = Database::connect(&url).await.unwrap();
+    assert_eq!(organization::Entity::find().count(&db).await.unwrap(), 0);
+
+    std::fs::write(&file, network("")).unwrap();
+    let loaded = run_with_database(&url, &["import", "network", file_arg], None).await;
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let stdout = String::from_utf8(loaded.stdout).unwrap();
+    assert!(stdout.contains("added 1 organizations"), "{stdout}");
+    assert!(stdout.contains("added 1 people"), "{stdout}");
+    assert!(
+        stdout.contains("password for maija@uni.test (shown only now): "),
+        "{stdout}"
+    );
+    // Every write went through the unit of work: its events are in the log.
+    let kinds: Vec<String> = entity::event::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["organization.created", "user.created", "membership.added"]
+    );
+
+    let again = run_with_database(&url, &["import", "network", file_arg], None).await;
+    assert!(again.status.success());
+    let stdout = String::from_utf8(again.stdout).unwrap();
+    assert!(stdout.contains("nothing to add"), "{stdout}");
+    assert_eq!(entity::event::Entity::find().count(&db).await.unwrap(), 3);
+    assert_eq!(membership::Entity::find().count(&db).await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing() {
     let (_database, url) = TestDatabase::create().await;
     let first = run_with_database(&url, &["demo"], None).await;

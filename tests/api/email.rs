@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use digimentor::notify::{outbox, reminders};
+use digimentor::notify::outbox;
+use digimentor::scheduler;
 use entity::delivery::{self, DeliveryStatus};
 use mail_parser::HeaderValue;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -33,16 +34,6 @@ async fn set_locale(app: &TestApp, email: &str, locale: entity::user::Locale) {
     .exec(&app.state.db)
     .await
     .unwrap();
-}
-
-/// Steps the worker until the queue is empty.
-async fn drain(app: &TestApp) {
-    for _ in 0..20 {
-        if app.worker.try_execute_step().await.unwrap().claimed() == 0 {
-            return;
-        }
-    }
-    panic!("the outbox did not drain");
 }
 
 fn to_of(m: &Received) -> String {
@@ -83,7 +74,7 @@ async fn publishing_an_inquiry_emails_each_mentor_once_in_their_language() {
     let (id, _) = app
         .published_inquiry(&ch, "Moodle exam practices", &["science", "arts"])
         .await;
-    drain(&app).await;
+    app.drain_mail().await;
 
     let messages = sink.messages();
     let mut recipients: Vec<String> = messages.iter().map(to_of).collect();
@@ -173,7 +164,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
     let (id, slots) = app
         .published_inquiry(&ch, "AI guidelines", &["science"])
         .await;
-    drain(&app).await;
+    app.drain_mail().await;
     let before = sink.messages().len();
 
     let answer = "mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"We need **training**.\", expectedVersion: 0 }) { id } }";
@@ -185,7 +176,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         )
         .await,
     );
-    drain(&app).await;
+    app.drain_mail().await;
     let messages = sink.messages()[before..].to_vec();
     assert_eq!(
         messages.iter().map(to_of).collect::<Vec<_>>(),
@@ -222,7 +213,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         )
         .await,
     );
-    drain(&app).await;
+    app.drain_mail().await;
     let to_mentors = sink.messages()[before + 1..].to_vec();
     let mut recipients: Vec<String> = to_mentors.iter().map(to_of).collect();
     recipients.sort();
@@ -250,7 +241,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         )
         .await,
     );
-    drain(&app).await;
+    app.drain_mail().await;
     let back = sink.messages()[before + 3..].to_vec();
     assert_eq!(
         back.iter().map(to_of).collect::<Vec<_>>(),
@@ -274,7 +265,7 @@ async fn questions_email_the_mentors_then_the_unit_then_the_asker() {
         .as_str()
         .unwrap()
         .to_owned();
-    drain(&app).await;
+    app.drain_mail().await;
     let mut first: Vec<String> = sink.messages().iter().map(to_of).collect();
     first.sort();
     assert_eq!(
@@ -292,7 +283,7 @@ async fn questions_email_the_mentors_then_the_unit_then_the_asker() {
         ch.token("science.mentor"),
     )
     .await;
-    drain(&app).await;
+    app.drain_mail().await;
     let forwarded = sink.messages()[2..].to_vec();
     assert_eq!(
         forwarded.iter().map(to_of).collect::<Vec<_>>(),
@@ -314,7 +305,7 @@ async fn questions_email_the_mentors_then_the_unit_then_the_asker() {
         ch.token("unit.contact"),
     )
     .await;
-    drain(&app).await;
+    app.drain_mail().await;
     let mut answered: Vec<String> = sink.messages()[3..].iter().map(to_of).collect();
     answered.sort();
     assert_eq!(
@@ -330,7 +321,7 @@ async fn a_person_in_several_notified_groups_gets_one_email() {
     let ch = app.seed_channel().await;
     // The lead is both the inquirer and a lead of the inquiring organization.
     let (_, slots) = app.published_inquiry(&ch, "Once", &["science"]).await;
-    drain(&app).await;
+    app.drain_mail().await;
     let before = sink.messages().len();
     app.graphql(
         "mutation($t: ID!) { declineInquiry(input: { targetId: $t, reason: \"No\", expectedVersion: 0 }) { id } }",
@@ -338,7 +329,7 @@ async fn a_person_in_several_notified_groups_gets_one_email() {
         ch.token("science.mentor"),
     )
     .await;
-    drain(&app).await;
+    app.drain_mail().await;
     assert_eq!(
         sink.messages()[before..]
             .iter()
@@ -399,7 +390,7 @@ async fn mail_waits_while_the_smtp_server_is_down_and_arrives_when_it_is_back() 
 
     sink.come_up().await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    drain(&app).await;
+    app.drain_mail().await;
     assert_eq!(sink.messages().len(), 1);
     let sent = delivery::Entity::find()
         .one(&app.state.db)
@@ -495,7 +486,7 @@ async fn a_permanent_refusal_makes_the_delivery_dead_visible_and_retryable() {
         retry["data"]["retryDelivery"],
         json!({ "status": "PENDING", "attempts": 0 })
     );
-    drain(&app).await;
+    app.drain_mail().await;
     assert_eq!(sink.messages().len(), 1);
     let again = app
         .graphql(
@@ -571,7 +562,7 @@ async fn a_connection_that_broke_mid_transaction_is_not_reused() {
     assert_eq!(app.worker.try_execute_step().await.unwrap().retrying, 1);
     sink.set_mode(Mode::Accept);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    drain(&app).await;
+    app.drain_mail().await;
     assert_eq!(sink.messages().len(), 1);
 }
 
@@ -639,7 +630,7 @@ async fn a_hung_smtp_conversation_is_cut_at_its_deadline_and_holds_back_no_other
         )
         .await,
     );
-    drain(&app).await;
+    app.drain_mail().await;
     assert!(
         sink.messages()
             .iter()
@@ -664,8 +655,8 @@ async fn a_worker_that_dies_after_sending_resends_once_with_the_same_message_id(
     // While its lease lasts nobody else sends it.
     assert_eq!(app.worker.try_execute_step().await.unwrap().claimed(), 0);
     tokio::time::sleep(Duration::from_millis(400)).await;
-    drain(&app).await;
-    drain(&app).await;
+    app.drain_mail().await;
+    app.drain_mail().await;
 
     let messages = sink.wait_for(2).await;
     assert_eq!(messages.len(), 2, "re-sent at most once");
@@ -689,7 +680,7 @@ async fn without_smtp_emails_are_written_as_eml_files() {
         spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Files(path)).await;
     let ch = app.seed_channel().await;
     app.published_inquiry(&ch, "Files", &["arts"]).await;
-    drain(&app).await;
+    app.drain_mail().await;
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -782,14 +773,12 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
         .unwrap()["id"]
         .clone();
     assert_ok(&app.graphql("mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"done\", expectedVersion: 0 }) { id } }", json!({ "t": arts_slot }), ch.token("arts.mentor")).await);
-    drain(&app).await;
+    app.drain_mail().await;
     let before = sink.messages().len();
 
     let lead = chrono::Duration::days(3);
-    let domain = "digimentor.test";
-    let db = &app.state.db;
     assert_eq!(
-        reminders::queue_due(db, Utc::now(), lead, domain)
+        scheduler::queue_reminders(&app.state.changes, Utc::now(), lead)
             .await
             .unwrap(),
         0,
@@ -798,8 +787,8 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     let near = deadline - chrono::Duration::days(2);
     // Two instances (or a restart) at the same moment queue each reminder once.
     let (a, b) = tokio::join!(
-        reminders::queue_due(db, near, lead, domain),
-        reminders::queue_due(db, near, lead, domain)
+        scheduler::queue_reminders(&app.state.changes, near, lead),
+        scheduler::queue_reminders(&app.state.changes, near, lead)
     );
     assert_eq!(
         a.unwrap() + b.unwrap(),
@@ -807,12 +796,12 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
         "one per pending community's mentor"
     );
     assert_eq!(
-        reminders::queue_due(db, near + chrono::Duration::hours(1), lead, domain)
+        scheduler::queue_reminders(&app.state.changes, near + chrono::Duration::hours(1), lead)
             .await
             .unwrap(),
         0
     );
-    drain(&app).await;
+    app.drain_mail().await;
     let reminded = sink.messages()[before..].to_vec();
     let mut recipients: Vec<String> = reminded.iter().map(to_of).collect();
     recipients.sort();
@@ -838,14 +827,18 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     // On the deadline day (in Helsinki) the second reminder goes out, once.
     let day = deadline - chrono::Duration::minutes(30);
     assert_eq!(
-        reminders::queue_due(db, day, lead, domain).await.unwrap(),
+        scheduler::queue_reminders(&app.state.changes, day, lead)
+            .await
+            .unwrap(),
         2
     );
     assert_eq!(
-        reminders::queue_due(db, day, lead, domain).await.unwrap(),
+        scheduler::queue_reminders(&app.state.changes, day, lead)
+            .await
+            .unwrap(),
         0
     );
-    drain(&app).await;
+    app.drain_mail().await;
     let all = sink.messages();
     let last = all.last().unwrap().parsed();
     assert!(
@@ -855,9 +848,13 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     );
     // After the deadline nothing more.
     assert_eq!(
-        reminders::queue_due(db, deadline + chrono::Duration::hours(1), lead, domain)
-            .await
-            .unwrap(),
+        scheduler::queue_reminders(
+            &app.state.changes,
+            deadline + chrono::Duration::hours(1),
+            lead
+        )
+        .await
+        .unwrap(),
         0
     );
 }
@@ -882,7 +879,7 @@ async fn markdown_from_users_is_sanitized_in_the_html_part() {
         ch.token("lead"),
     )
     .await;
-    drain(&app).await;
+    app.drain_mail().await;
     let messages = sink.messages();
     let message = messages[0].parsed();
     let html = message.body_html(0).unwrap();

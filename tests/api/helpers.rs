@@ -15,7 +15,7 @@ use digimentor::values::{Email, Slug, TimeZone, TranslatedNames};
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
 use entity::user::Locale;
-use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -269,7 +269,6 @@ impl TestApp {
 
     /// Creates a user directly through the service layer and returns its id.
     pub async fn create_user(&self, email: &str, is_admin: bool) -> Uuid {
-        let txn = self.state.db.begin().await.unwrap();
         let new = NewUser {
             email: Email::parse(email).unwrap(),
             display_name: email.split('@').next().unwrap().replace('.', " "),
@@ -278,13 +277,16 @@ impl TestApp {
             is_admin,
             password: Some(PASSWORD.to_owned()),
         };
-        let (created, event) = create_user(&txn, None, new).await.unwrap();
-        self.state.commit(txn, [event]).await.unwrap();
+        let created = self
+            .state
+            .changes
+            .run(async |txn| create_user(txn, None, new).await)
+            .await
+            .unwrap();
         created.user.id
     }
 
     pub async fn create_organization(&self, slug: &str, kind: OrganizationKind) -> Uuid {
-        let txn = self.state.db.begin().await.unwrap();
         let names = TranslatedNames::parse(
             &format!("{slug} fi"),
             &format!("{slug} sv"),
@@ -296,18 +298,41 @@ impl TestApp {
             kind,
             names,
         };
-        let (org, event) = create_organization(&txn, None, new).await.unwrap();
-        self.state.commit(txn, [event]).await.unwrap();
+        let org = self
+            .state
+            .changes
+            .run(async |txn| create_organization(txn, None, new).await)
+            .await
+            .unwrap();
         org.id
     }
 
     pub async fn add_role(&self, user: Uuid, organization: Uuid, role: Role) -> Uuid {
-        let txn = self.state.db.begin().await.unwrap();
-        let (m, event) = add_membership(&txn, None, user, organization, role)
+        let m = self
+            .state
+            .changes
+            .run(async |txn| add_membership(txn, None, user, organization, role).await)
             .await
             .unwrap();
-        self.state.commit(txn, [event]).await.unwrap();
         m.id
+    }
+
+    /// Delivers every queued email by stepping the worker until the queue is empty.
+    pub async fn drain_mail(&self) {
+        for _ in 0..50 {
+            if self.worker.try_execute_step().await.unwrap().claimed() == 0 {
+                return;
+            }
+        }
+        panic!("the outbox did not drain");
+    }
+
+    /// Builds and queues the digests due at `at`, as the scheduler does.
+    pub async fn run_digests(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> digimentor::error::AppResult<digimentor::notify::digests::DigestReport> {
+        digimentor::scheduler::run_digests(&self.state.changes, at).await
     }
 
     /// Stops the server gracefully and waits for it; the database stays until the app drops.

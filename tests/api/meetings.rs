@@ -196,7 +196,7 @@ async fn every_mentor_is_invited_with_an_ics_attachment() {
         )
         .await,
     );
-    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    app.drain_mail().await;
     let messages = sink.messages();
     let mut to: Vec<String> = messages
         .iter()
@@ -316,7 +316,7 @@ async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
         .as_str()
         .unwrap()
         .to_owned();
-    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    app.drain_mail().await;
     let to_staff: Vec<_> = sink
         .messages()
         .into_iter()
@@ -350,7 +350,7 @@ async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
         )
         .await,
     );
-    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    app.drain_mail().await;
     let again = sink.messages()[before..].to_vec();
     assert_eq!(again.len(), 4, "every mentor is told about the change");
     let message = again[0].parsed();

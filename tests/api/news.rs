@@ -213,11 +213,9 @@ async fn news_reaches_immediate_subscribers_and_digests() {
     for (who, frequency) in [("arts.staff", "IMMEDIATE"), ("science.staff", "DAILY")] {
         app.graphql("mutation($t: ID!, $f: Frequency!) { subscribeTopic(topicId: $t, frequency: $f) { frequency } }", json!({ "t": topic, "f": frequency }), ch.token(who)).await;
     }
-    digimentor::notify::digests::run(&app.state.db, &app.state.mail, chrono::Utc::now())
-        .await
-        .unwrap();
+    app.run_digests(chrono::Utc::now()).await.unwrap();
     publish(&app, &ch, "admin", "Monthly meeting report", json!([topic])).await;
-    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
+    app.drain_mail().await;
     let messages = sink.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(
@@ -226,8 +224,6 @@ async fn news_reaches_immediate_subscribers_and_digests() {
     );
 
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
-    let report = digimentor::notify::digests::run(&app.state.db, &app.state.mail, tomorrow)
-        .await
-        .unwrap();
+    let report = app.run_digests(tomorrow).await.unwrap();
     assert_eq!(report.queued, 1);
 }

@@ -149,23 +149,38 @@ async fn an_event_written_early_but_committed_late_is_not_skipped() {
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    // The slow transaction writes its event first, so it draws the lower number…
-    let slow = a.state.begin().await.unwrap();
-    let slow_event = append_event(&slow, public_event("topic.created"))
-        .await
-        .unwrap();
+    // The slow change writes its event first, so it draws the lower number…
+    let (drawn_tx, drawn_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let changes = a.state.changes.clone();
+    let slow = tokio::spawn(async move {
+        changes
+            .run(async move |txn| {
+                let event = append_event(txn, public_event("topic.created")).await?;
+                let _ = drawn_tx.send(event.clone());
+                let _ = go_rx.await;
+                Ok(((), event))
+            })
+            .await
+    });
+    let slow_event = drawn_rx.await.unwrap();
     // …but a quick one commits first and is relayed.
-    let quick = a.state.begin().await.unwrap();
-    let quick_event = append_event(&quick, public_event("topic.created"))
+    let quick_event = a
+        .state
+        .changes
+        .run(async |txn| {
+            let event = append_event(txn, public_event("topic.created")).await?;
+            Ok((event.clone(), event))
+        })
         .await
         .unwrap();
     assert!(slow_event.seq < quick_event.seq);
-    a.state.commit(quick, [quick_event.clone()]).await.unwrap();
     let (first, first_seq) = next_topic(&mut on_b).await;
     assert_eq!(first, quick_event.subject_id.to_string());
 
     // Committed later, the slow event is numbered after the quick one and still arrives.
-    a.state.commit(slow, [slow_event.clone()]).await.unwrap();
+    go_tx.send(()).unwrap();
+    slow.await.unwrap().unwrap();
     let (second, second_seq) = next_topic(&mut on_b).await;
     assert_eq!(second, slow_event.subject_id.to_string());
     assert!(second_seq > first_seq);
@@ -574,13 +589,15 @@ async fn instances_starting_together_on_a_fresh_database_migrate_it_and_load_the
     // `serve --demo` on every instance at once.
     let loads = apps
         .iter()
-        .map(|app| digimentor::demo::load(&app.state().db));
+        .map(|app| digimentor::demo::load(&app.state().changes));
     for loaded in futures_util::future::join_all(loads).await {
         assert!(loaded.is_ok(), "{:?}", loaded.err());
     }
     let db = &apps[0].state().db;
     let users = entity::user::Entity::find().count(db).await.unwrap();
-    digimentor::demo::load(db).await.unwrap();
+    digimentor::demo::load(&apps[0].state().changes)
+        .await
+        .unwrap();
     assert_eq!(entity::user::Entity::find().count(db).await.unwrap(), users);
     assert!(users > 30, "the demo network, once");
 }

@@ -2,7 +2,6 @@
 //! unsubscribe.
 
 use chrono::{DateTime, Utc};
-use digimentor::notify::digests;
 use entity::delivery;
 use entity::topic_subscription::{self, Frequency};
 use sea_orm::sea_query::Expr;
@@ -210,10 +209,6 @@ fn header(message: &mail_parser::Message<'_>, name: &str) -> String {
     }
 }
 
-async fn drain(app: &TestApp) {
-    while app.worker.try_execute_step().await.unwrap().claimed() > 0 {}
-}
-
 #[tokio::test]
 async fn immediate_subscribers_who_may_read_get_one_topic_email_with_one_click_unsubscribe() {
     let sink = SmtpSink::start().await;
@@ -227,7 +222,7 @@ async fn immediate_subscribers_who_may_read_get_one_topic_email_with_one_click_u
     }
     subscribe(&app, &ch, "arts.staff", &ai, "DAILY").await;
     published_at(&app, &ch, "Exams in Moodle", &["arts"], &moodle, None).await;
-    drain(&app).await;
+    app.drain_mail().await;
 
     let messages = sink.messages();
     let mut recipients: Vec<String> = messages.iter().map(to_of).collect();
@@ -341,8 +336,6 @@ async fn daily_windows_are_exact_across_the_march_dst_change_and_items_land_once
     let ch = app.seed_channel().await;
     let moodle = topic(&app, &ch, "moodle").await;
     subscribe(&app, &ch, "science.staff", &moodle, "DAILY").await;
-    let ctx = &app.state.mail;
-    let db = &app.state.db;
     // Helsinki springs forward on 28 March 2027: 07:00 local is 05:00 UTC before, 04:00 after.
     published_at(
         &app,
@@ -373,13 +366,11 @@ async fn daily_windows_are_exact_across_the_march_dst_change_and_items_land_once
     .await;
 
     // The first window (Friday 07:00 → Saturday 07:00) is empty: nothing is sent.
-    let first = digests::run(db, ctx, at("2027-03-27T06:00:00Z"))
-        .await
-        .unwrap();
+    let first = app.run_digests(at("2027-03-27T06:00:00Z")).await.unwrap();
     assert_eq!((first.queued, first.empty), (0, 1));
     // Saturday 07:00 EET → Sunday 07:00 EEST, 23 hours.
     assert_eq!(
-        digests::run(db, ctx, at("2027-03-28T04:30:00Z"))
+        app.run_digests(at("2027-03-28T04:30:00Z"))
             .await
             .unwrap()
             .queued,
@@ -403,14 +394,14 @@ async fn daily_windows_are_exact_across_the_march_dst_change_and_items_land_once
     );
     // The item published exactly at the boundary is in the next digest, and only there.
     assert_eq!(
-        digests::run(db, ctx, at("2027-03-28T04:30:00Z"))
+        app.run_digests(at("2027-03-28T04:30:00Z"))
             .await
             .unwrap()
             .queued,
         0
     );
     assert_eq!(
-        digests::run(db, ctx, at("2027-03-29T04:00:00Z"))
+        app.run_digests(at("2027-03-29T04:00:00Z"))
             .await
             .unwrap()
             .queued,
@@ -430,11 +421,8 @@ async fn the_daily_window_is_25_hours_when_the_clocks_go_back_in_october() {
     let ch = app.seed_channel().await;
     let moodle = topic(&app, &ch, "moodle").await;
     subscribe(&app, &ch, "science.staff", &moodle, "DAILY").await;
-    let (db, ctx) = (&app.state.db, &app.state.mail);
     // Helsinki falls back on 31 October 2027: 07:00 local is 04:00 UTC before, 05:00 after.
-    digests::run(db, ctx, at("2027-10-30T04:30:00Z"))
-        .await
-        .unwrap();
+    app.run_digests(at("2027-10-30T04:30:00Z")).await.unwrap();
     published_at(
         &app,
         &ch,
@@ -455,14 +443,14 @@ async fn the_daily_window_is_25_hours_when_the_clocks_go_back_in_october() {
     .await;
     // 04:30 UTC on the 31st is 06:30 local: the window has not closed yet.
     assert_eq!(
-        digests::run(db, ctx, at("2027-10-31T04:45:00Z"))
+        app.run_digests(at("2027-10-31T04:45:00Z"))
             .await
             .unwrap()
             .queued,
         0
     );
     assert_eq!(
-        digests::run(db, ctx, at("2027-10-31T05:00:00Z"))
+        app.run_digests(at("2027-10-31T05:00:00Z"))
             .await
             .unwrap()
             .queued,
@@ -492,10 +480,9 @@ async fn weekly_digests_come_on_the_chosen_weekday_in_the_users_zone() {
         ch.token("arts.staff"),
     )
     .await;
-    let (db, ctx) = (&app.state.db, &app.state.mail);
     // Friday 8 January 2027, 09:00 in New York is 14:00 UTC.
     assert_eq!(
-        digests::run(db, ctx, at("2027-01-08T14:30:00Z"))
+        app.run_digests(at("2027-01-08T14:30:00Z"))
             .await
             .unwrap()
             .queued,
@@ -512,21 +499,21 @@ async fn weekly_digests_come_on_the_chosen_weekday_in_the_users_zone() {
     .await;
     // Not on Wednesday or on Friday before 09:00 local.
     assert_eq!(
-        digests::run(db, ctx, at("2027-01-13T15:00:00Z"))
+        app.run_digests(at("2027-01-13T15:00:00Z"))
             .await
             .unwrap()
             .queued,
         0
     );
     assert_eq!(
-        digests::run(db, ctx, at("2027-01-15T13:59:00Z"))
+        app.run_digests(at("2027-01-15T13:59:00Z"))
             .await
             .unwrap()
             .queued,
         0
     );
     assert_eq!(
-        digests::run(db, ctx, at("2027-01-15T14:00:00Z"))
+        app.run_digests(at("2027-01-15T14:00:00Z"))
             .await
             .unwrap()
             .queued,
@@ -543,10 +530,7 @@ async fn after_downtime_one_digest_covers_the_whole_gap() {
     let ch = app.seed_channel().await;
     let moodle = topic(&app, &ch, "moodle").await;
     subscribe(&app, &ch, "science.staff", &moodle, "DAILY").await;
-    let (db, ctx) = (&app.state.db, &app.state.mail);
-    digests::run(db, ctx, at("2027-02-01T06:00:00Z"))
-        .await
-        .unwrap();
+    app.run_digests(at("2027-02-01T06:00:00Z")).await.unwrap();
     for (day, title) in [("02", "Tuesday"), ("03", "Wednesday"), ("04", "Thursday")] {
         published_at(
             &app,
@@ -560,14 +544,14 @@ async fn after_downtime_one_digest_covers_the_whole_gap() {
     }
     // The service was down until Friday noon.
     assert_eq!(
-        digests::run(db, ctx, at("2027-02-05T10:00:00Z"))
+        app.run_digests(at("2027-02-05T10:00:00Z"))
             .await
             .unwrap()
             .queued,
         1
     );
     assert_eq!(
-        digests::run(db, ctx, at("2027-02-05T11:00:00Z"))
+        app.run_digests(at("2027-02-05T11:00:00Z"))
             .await
             .unwrap()
             .queued,
@@ -591,10 +575,7 @@ async fn digests_hold_only_what_the_recipient_may_read_and_mentors_see_what_wait
     for who in ["science.mentor", "arts.staff", "library.contact"] {
         subscribe(&app, &ch, who, &moodle, "DAILY").await;
     }
-    let (db, ctx) = (&app.state.db, &app.state.mail);
-    digests::run(db, ctx, at("2027-02-01T06:00:00Z"))
-        .await
-        .unwrap();
+    app.run_digests(at("2027-02-01T06:00:00Z")).await.unwrap();
     published_at(
         &app,
         &ch,
@@ -604,9 +585,7 @@ async fn digests_hold_only_what_the_recipient_may_read_and_mentors_see_what_wait
         Some(at("2027-02-01T10:00:00Z")),
     )
     .await;
-    let report = digests::run(db, ctx, at("2027-02-02T06:00:00Z"))
-        .await
-        .unwrap();
+    let report = app.run_digests(at("2027-02-02T06:00:00Z")).await.unwrap();
     assert_eq!(report.queued, 1, "{report:?}");
     assert!(
         digests_for(&app, "arts.staff@uni.test").await.is_empty(),
@@ -648,10 +627,7 @@ async fn two_digest_runs_at_once_send_one_email() {
     let ch = app.seed_channel().await;
     let moodle = topic(&app, &ch, "moodle").await;
     subscribe(&app, &ch, "science.staff", &moodle, "DAILY").await;
-    let (db, ctx) = (&app.state.db, &app.state.mail);
-    digests::run(db, ctx, at("2027-02-01T06:00:00Z"))
-        .await
-        .unwrap();
+    app.run_digests(at("2027-02-01T06:00:00Z")).await.unwrap();
     published_at(
         &app,
         &ch,
@@ -662,7 +638,7 @@ async fn two_digest_runs_at_once_send_one_email() {
     )
     .await;
     let now = at("2027-02-02T06:00:00Z");
-    let (a, b) = tokio::join!(digests::run(db, ctx, now), digests::run(db, ctx, now));
+    let (a, b) = tokio::join!(app.run_digests(now), app.run_digests(now));
     assert_eq!(a.unwrap().queued + b.unwrap().queued, 1);
     assert_eq!(digests_for(&app, "science.staff@uni.test").await.len(), 1);
 }

@@ -189,7 +189,7 @@ async fn a_client_that_does_not_read_is_disconnected_instead_of_buffered() {
     while app.state.metrics.websocket_connections.get() > 0 && published < 2_000_000 {
         for _ in 0..500 {
             seq += 1;
-            app.state.events.publish(entity::event::Model {
+            app.state.events().publish(entity::event::Model {
                 seq,
                 ..template.clone()
             });
