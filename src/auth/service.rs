@@ -18,7 +18,7 @@ use super::token::{generate_token, hash_token};
 use super::{Grant, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::Email;
 
@@ -169,7 +169,7 @@ pub async fn change_password(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::USER_PASSWORD_CHANGED,
+            kind: EventKind::UserPasswordChanged,
             actor_id: Some(viewer.id()),
             subject_id: viewer.id(),
             object_id: None,
@@ -200,7 +200,7 @@ pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<eve
     append_event(
         db,
         NewEvent {
-            kind: kinds::USER_LOGGED_OUT,
+            kind: EventKind::UserLoggedOut,
             actor_id: Some(viewer.id()),
             subject_id: viewer.id(),
             object_id: Some(viewer.token_id),

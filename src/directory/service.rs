@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::password::{check_password_policy, generate_password, hash_off_runtime};
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::{Email, Slug, TimeZone, TranslatedNames};
 
@@ -143,7 +143,7 @@ pub async fn create_organization(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::ORGANIZATION_CREATED,
+            kind: EventKind::OrganizationCreated,
             actor_id: actor,
             subject_id: org.id,
             object_id: None,
@@ -212,7 +212,7 @@ pub async fn create_user(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::USER_CREATED,
+            kind: EventKind::UserCreated,
             actor_id: actor,
             subject_id: user.id,
             object_id: None,
@@ -287,7 +287,7 @@ pub async fn add_membership(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::MEMBERSHIP_ADDED,
+            kind: EventKind::MembershipAdded,
             actor_id: actor,
             subject_id: user.id,
             object_id: None,
@@ -314,7 +314,7 @@ pub async fn remove_membership(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::MEMBERSHIP_REMOVED,
+            kind: EventKind::MembershipRemoved,
             actor_id: actor,
             subject_id: membership.user_id,
             object_id: None,

@@ -1,44 +1,189 @@
-//! The names of event kinds, in one place.
+//! Every kind of event, in one exhaustive enum: adding a kind does not compile until its emails
+//! are decided (`notify::rules::emails_for`) and whether topic subscribers follow it
+//! ([`EventKind::followed_by_topic`]); its audience is decided where it is appended, since
+//! [`NewEvent`](super::service::NewEvent) requires one. The log stores [`EventKind::as_str`].
 
-pub const ORGANIZATION_CREATED: &str = "organization.created";
-pub const USER_CREATED: &str = "user.created";
-pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
-/// A token was revoked by logging out (`object_id` is the token).
-pub const USER_LOGGED_OUT: &str = "user.logged_out";
-pub const MEMBERSHIP_ADDED: &str = "membership.added";
-pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
-pub const TOPIC_CREATED: &str = "topic.created";
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    OrganizationCreated,
+    UserCreated,
+    UserPasswordChanged,
+    /// A token was revoked by logging out (`object_id` is the token).
+    UserLoggedOut,
+    MembershipAdded,
+    MembershipRemoved,
+    TopicCreated,
+    InquiryCreated,
+    InquiryPublished,
+    InquiryClosed,
+    InquiryAnswered,
+    InquiryDeclined,
+    InquiryMessagePosted,
+    QuestionSubmitted,
+    QuestionForwarded,
+    QuestionAnswered,
+    QuestionClosed,
+    NewsPublished,
+    NewsUpdated,
+    NewsUnpublished,
+    TipCreated,
+    TipUpdated,
+    CommunityPlanSet,
+    MeetingScheduled,
+    MeetingUpdated,
+}
 
-pub const INQUIRY_CREATED: &str = "inquiry.created";
-pub const INQUIRY_PUBLISHED: &str = "inquiry.published";
-pub const INQUIRY_CLOSED: &str = "inquiry.closed";
-pub const INQUIRY_ANSWERED: &str = "inquiry.answered";
-pub const INQUIRY_DECLINED: &str = "inquiry.declined";
-pub const INQUIRY_MESSAGE_POSTED: &str = "inquiry.message_posted";
+impl EventKind {
+    pub const ALL: [Self; 25] = [
+        Self::OrganizationCreated,
+        Self::UserCreated,
+        Self::UserPasswordChanged,
+        Self::UserLoggedOut,
+        Self::MembershipAdded,
+        Self::MembershipRemoved,
+        Self::TopicCreated,
+        Self::InquiryCreated,
+        Self::InquiryPublished,
+        Self::InquiryClosed,
+        Self::InquiryAnswered,
+        Self::InquiryDeclined,
+        Self::InquiryMessagePosted,
+        Self::QuestionSubmitted,
+        Self::QuestionForwarded,
+        Self::QuestionAnswered,
+        Self::QuestionClosed,
+        Self::NewsPublished,
+        Self::NewsUpdated,
+        Self::NewsUnpublished,
+        Self::TipCreated,
+        Self::TipUpdated,
+        Self::CommunityPlanSet,
+        Self::MeetingScheduled,
+        Self::MeetingUpdated,
+    ];
 
-pub const QUESTION_SUBMITTED: &str = "question.submitted";
-pub const QUESTION_FORWARDED: &str = "question.forwarded";
-pub const QUESTION_ANSWERED: &str = "question.answered";
-pub const QUESTION_CLOSED: &str = "question.closed";
+    /// The name stored in the log and shown in the API (`inquiry.published`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OrganizationCreated => "organization.created",
+            Self::UserCreated => "user.created",
+            Self::UserPasswordChanged => "user.password_changed",
+            Self::UserLoggedOut => "user.logged_out",
+            Self::MembershipAdded => "membership.added",
+            Self::MembershipRemoved => "membership.removed",
+            Self::TopicCreated => "topic.created",
+            Self::InquiryCreated => "inquiry.created",
+            Self::InquiryPublished => "inquiry.published",
+            Self::InquiryClosed => "inquiry.closed",
+            Self::InquiryAnswered => "inquiry.answered",
+            Self::InquiryDeclined => "inquiry.declined",
+            Self::InquiryMessagePosted => "inquiry.message_posted",
+            Self::QuestionSubmitted => "question.submitted",
+            Self::QuestionForwarded => "question.forwarded",
+            Self::QuestionAnswered => "question.answered",
+            Self::QuestionClosed => "question.closed",
+            Self::NewsPublished => "news.published",
+            Self::NewsUpdated => "news.updated",
+            Self::NewsUnpublished => "news.unpublished",
+            Self::TipCreated => "tip.created",
+            Self::TipUpdated => "tip.updated",
+            Self::CommunityPlanSet => "community_plan.set",
+            Self::MeetingScheduled => "meeting.scheduled",
+            Self::MeetingUpdated => "meeting.updated",
+        }
+    }
 
-pub const NEWS_PUBLISHED: &str = "news.published";
-pub const NEWS_UPDATED: &str = "news.updated";
-pub const NEWS_UNPUBLISHED: &str = "news.unpublished";
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 
-pub const TIP_CREATED: &str = "tip.created";
-pub const TIP_UPDATED: &str = "tip.updated";
+    /// Whether topic subscribers hear about it (immediately or in digests). Each such event
+    /// carries the topics of the thing it is about.
+    pub const fn followed_by_topic(self) -> bool {
+        match self {
+            Self::InquiryPublished
+            | Self::InquiryAnswered
+            | Self::NewsPublished
+            | Self::TipCreated
+            | Self::MeetingScheduled => true,
+            Self::OrganizationCreated
+            | Self::UserCreated
+            | Self::UserPasswordChanged
+            | Self::UserLoggedOut
+            | Self::MembershipAdded
+            | Self::MembershipRemoved
+            | Self::TopicCreated
+            | Self::InquiryCreated
+            | Self::InquiryClosed
+            | Self::InquiryDeclined
+            | Self::InquiryMessagePosted
+            | Self::QuestionSubmitted
+            | Self::QuestionForwarded
+            | Self::QuestionAnswered
+            | Self::QuestionClosed
+            | Self::NewsUpdated
+            | Self::NewsUnpublished
+            | Self::TipUpdated
+            | Self::CommunityPlanSet
+            | Self::MeetingUpdated => false,
+        }
+    }
+}
 
-pub const COMMUNITY_PLAN_SET: &str = "community_plan.set";
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
-pub const MEETING_SCHEDULED: &str = "meeting.scheduled";
-pub const MEETING_UPDATED: &str = "meeting.updated";
+// The stored names, for comparing with an event row's `kind`.
+pub const ORGANIZATION_CREATED: &str = EventKind::OrganizationCreated.as_str();
+pub const USER_CREATED: &str = EventKind::UserCreated.as_str();
+pub const USER_PASSWORD_CHANGED: &str = EventKind::UserPasswordChanged.as_str();
+pub const USER_LOGGED_OUT: &str = EventKind::UserLoggedOut.as_str();
+pub const MEMBERSHIP_ADDED: &str = EventKind::MembershipAdded.as_str();
+pub const MEMBERSHIP_REMOVED: &str = EventKind::MembershipRemoved.as_str();
+pub const TOPIC_CREATED: &str = EventKind::TopicCreated.as_str();
+pub const INQUIRY_CREATED: &str = EventKind::InquiryCreated.as_str();
+pub const INQUIRY_PUBLISHED: &str = EventKind::InquiryPublished.as_str();
+pub const INQUIRY_CLOSED: &str = EventKind::InquiryClosed.as_str();
+pub const INQUIRY_ANSWERED: &str = EventKind::InquiryAnswered.as_str();
+pub const INQUIRY_DECLINED: &str = EventKind::InquiryDeclined.as_str();
+pub const INQUIRY_MESSAGE_POSTED: &str = EventKind::InquiryMessagePosted.as_str();
+pub const QUESTION_SUBMITTED: &str = EventKind::QuestionSubmitted.as_str();
+pub const QUESTION_FORWARDED: &str = EventKind::QuestionForwarded.as_str();
+pub const QUESTION_ANSWERED: &str = EventKind::QuestionAnswered.as_str();
+pub const QUESTION_CLOSED: &str = EventKind::QuestionClosed.as_str();
+pub const NEWS_PUBLISHED: &str = EventKind::NewsPublished.as_str();
+pub const NEWS_UPDATED: &str = EventKind::NewsUpdated.as_str();
+pub const NEWS_UNPUBLISHED: &str = EventKind::NewsUnpublished.as_str();
+pub const TIP_CREATED: &str = EventKind::TipCreated.as_str();
+pub const TIP_UPDATED: &str = EventKind::TipUpdated.as_str();
+pub const COMMUNITY_PLAN_SET: &str = EventKind::CommunityPlanSet.as_str();
+pub const MEETING_SCHEDULED: &str = EventKind::MeetingScheduled.as_str();
+pub const MEETING_UPDATED: &str = EventKind::MeetingUpdated.as_str();
 
-/// Kinds that topic subscribers hear about (immediately or in digests). Each carries the topics
-/// of the thing it is about.
-pub const FOLLOWED_BY_TOPIC: &[&str] = &[
-    INQUIRY_PUBLISHED,
-    INQUIRY_ANSWERED,
-    NEWS_PUBLISHED,
-    TIP_CREATED,
-    MEETING_SCHEDULED,
-];
+/// The names of the kinds that topic subscribers follow.
+pub fn followed_by_topic() -> Vec<&'static str> {
+    EventKind::ALL
+        .into_iter()
+        .filter(|k| k.followed_by_topic())
+        .map(EventKind::as_str)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_read_back() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        let names: std::collections::HashSet<_> =
+            EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len());
+    }
+}

@@ -8,12 +8,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audience::Reader;
+use super::kinds::EventKind;
 use crate::error::{AppError, AppResult};
 
 /// What a change says about itself.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub actor_id: Option<Uuid>,
     pub subject_id: Uuid,
     /// The specific part of the subject (a slot, a message), if any.
@@ -29,7 +30,7 @@ pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult
     let model = event::ActiveModel {
         seq: NotSet,
         id: Set(Uuid::now_v7()),
-        kind: Set(new.kind.to_owned()),
+        kind: Set(new.kind.as_str().to_owned()),
         actor_id: Set(new.actor_id),
         subject_id: Set(new.subject_id),
         object_id: Set(new.object_id),

@@ -19,7 +19,7 @@ use crate::db::pagination::Page;
 use crate::directory::service::is_community;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::topics::service::existing_topics;
 
@@ -65,7 +65,7 @@ impl LoadedInquiry {
     fn inquiry_event(
         &self,
         topics: Vec<Uuid>,
-        kind: &'static str,
+        kind: EventKind,
         actor: Uuid,
         audience: Vec<Reader>,
     ) -> NewEvent {
@@ -216,7 +216,7 @@ pub async fn create_inquiry(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::INQUIRY_CREATED,
+            kind: EventKind::InquiryCreated,
             actor_id: Some(viewer.id()),
             subject_id: inquiry.id,
             object_id: None,
@@ -311,7 +311,7 @@ pub async fn publish_inquiry(
         updated_at: Set(now),
         ..Default::default()
     };
-    transition(db, &loaded, change, kinds::INQUIRY_PUBLISHED, viewer).await
+    transition(db, &loaded, change, EventKind::InquiryPublished, viewer).await
 }
 
 /// Ends an open inquiry: no more answers.
@@ -336,7 +336,7 @@ pub async fn close_inquiry(
         updated_at: Set(now),
         ..Default::default()
     };
-    transition(db, &loaded, change, kinds::INQUIRY_CLOSED, viewer).await
+    transition(db, &loaded, change, EventKind::InquiryClosed, viewer).await
 }
 
 /// Saves a status change and appends its inquiry-wide event.
@@ -344,7 +344,7 @@ async fn transition(
     db: &impl ConnectionTrait,
     loaded: &LoadedInquiry,
     change: inquiry::ActiveModel,
-    kind: &'static str,
+    kind: EventKind,
     viewer: &Viewer,
 ) -> AppResult<(inquiry::Model, event::Model)> {
     let inquiry = change.update(db).await?;
@@ -425,13 +425,13 @@ pub async fn respond_to_inquiry(
             TargetStatus::Answered,
             Some(text),
             None,
-            kinds::INQUIRY_ANSWERED,
+            EventKind::InquiryAnswered,
         ),
         SlotResponse::Decline(text) => (
             TargetStatus::Declined,
             None,
             Some(text),
-            kinds::INQUIRY_DECLINED,
+            EventKind::InquiryDeclined,
         ),
     };
     let now = Utc::now();
@@ -550,7 +550,7 @@ pub async fn post_message(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::INQUIRY_MESSAGE_POSTED,
+            kind: EventKind::InquiryMessagePosted,
             actor_id: Some(viewer.id()),
             subject_id: loaded.inquiry.id,
             object_id: Some(message.id),

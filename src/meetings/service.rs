@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::topics::service::existing_topics;
 
@@ -106,7 +106,7 @@ async fn set_topics(
 async fn record(
     db: &impl ConnectionTrait,
     first: &meeting::Model,
-    kind: &'static str,
+    kind: EventKind,
     actor: Uuid,
     topic_ids: Vec<Uuid>,
 ) -> AppResult<event::Model> {
@@ -178,7 +178,7 @@ pub async fn schedule(
     let event = record(
         db,
         &meetings[0],
-        kinds::MEETING_SCHEDULED,
+        EventKind::MeetingScheduled,
         viewer.id(),
         topics,
     )
@@ -216,7 +216,7 @@ pub async fn update(
     }
     .update(db)
     .await?;
-    let event = record(db, &meeting, kinds::MEETING_UPDATED, viewer.id(), topics).await?;
+    let event = record(db, &meeting, EventKind::MeetingUpdated, viewer.id(), topics).await?;
     Ok((meeting, event))
 }
 

@@ -13,7 +13,7 @@ use crate::auth::Viewer;
 use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::topics::service::existing_topics;
 
@@ -57,7 +57,7 @@ async fn record(
     db: &impl ConnectionTrait,
     post: &news_post::Model,
     topics: Vec<Uuid>,
-    kind: &'static str,
+    kind: EventKind,
     actor: Uuid,
 ) -> AppResult<event::Model> {
     append_event(
@@ -102,7 +102,7 @@ pub async fn publish(
     .insert(db)
     .await?;
     set_topics(db, post.id, &topics).await?;
-    let event = record(db, &post, topics, kinds::NEWS_PUBLISHED, viewer.id()).await?;
+    let event = record(db, &post, topics, EventKind::NewsPublished, viewer.id()).await?;
     Ok((post, event))
 }
 
@@ -142,7 +142,7 @@ pub async fn update(
     .update(db)
     .await?;
     set_topics(db, id, &topics).await?;
-    let event = record(db, &post, topics, kinds::NEWS_UPDATED, viewer.id()).await?;
+    let event = record(db, &post, topics, EventKind::NewsUpdated, viewer.id()).await?;
     Ok((post, event))
 }
 
@@ -164,7 +164,7 @@ pub async fn unpublish(
     }
     .update(db)
     .await?;
-    let event = record(db, &post, vec![], kinds::NEWS_UNPUBLISHED, viewer.id()).await?;
+    let event = record(db, &post, vec![], EventKind::NewsUnpublished, viewer.id()).await?;
     Ok((post, event))
 }
 

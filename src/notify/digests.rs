@@ -17,10 +17,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::items::{Item, items_for};
+use super::payloads::{DigestGroup, DigestMail, ItemLine, ListHeaders, WaitingTarget, to_payload};
 use super::rules::{NewDelivery, local_time, localized_name, topic_name};
 use super::{MailContext, Template, outbox};
 use crate::auth::service::grants_by_user;
@@ -90,7 +90,7 @@ pub async fn due_at(
     let earliest = due.iter().map(|d| d.start).min().unwrap_or(now);
     let latest = due.iter().map(|d| d.end).max().unwrap_or(now);
     let events = event::Entity::find()
-        .filter(event::Column::Kind.is_in(kinds::FOLLOWED_BY_TOPIC.iter().copied()))
+        .filter(event::Column::Kind.is_in(kinds::followed_by_topic()))
         .filter(event::Column::CreatedAt.gte(earliest))
         .filter(event::Column::CreatedAt.lt(latest))
         .order_by_desc(event::Column::Seq)
@@ -286,39 +286,34 @@ fn plan(
         let Some(topic) = topics.get(topic_id) else {
             continue;
         };
-        let entries: Vec<Value> = events
+        let entries: Vec<ItemLine> = events
             .iter()
             .filter(|e| e.model.created_at >= digest.start && e.model.created_at < digest.end)
             .filter(|e| e.topic_ids.contains(topic_id))
             .filter(|e| e.readable_by(Some(viewer)))
             .filter_map(|e| items.get(&e.model.id))
-            .map(|item| {
-                json!({
-                    "headline": item.headline(locale),
-                    "link": item.link,
-                    "when": local_time(item.at, &user.time_zone),
-                })
-            })
+            .map(|item| item.line(locale, Some(local_time(item.at, &user.time_zone))))
             .collect();
         if !entries.is_empty() {
             count += entries.len();
-            groups.push(json!({ "topic": topic_name(topic, locale), "items": entries }));
+            groups.push(DigestGroup {
+                topic: topic_name(topic, locale).to_owned(),
+                items: entries,
+            });
         }
     }
     if count == 0 {
         return None;
     }
     let mentor_of: Vec<Uuid> = viewer.organizations_with(Role::Mentor);
-    let waiting: Vec<Value> = waiting
+    let waiting: Vec<WaitingTarget> = waiting
         .iter()
         .filter(|(_, slot, _)| mentor_of.contains(&slot.community_id))
-        .map(|(inquiry, _, community)| {
-            json!({
-                "title": inquiry.title,
-                "community": localized_name(community, locale),
-                "deadline": inquiry.deadline.map(|d| local_time(d, &user.time_zone)),
-                "link": ctx.link(&format!("inquiries/{}", inquiry.id)),
-            })
+        .map(|(inquiry, _, community)| WaitingTarget {
+            title: inquiry.title.clone(),
+            community: localized_name(community, locale).to_owned(),
+            deadline: inquiry.deadline.map(|d| local_time(d, &user.time_zone)),
+            link: ctx.link(&format!("inquiries/{}", inquiry.id)),
         })
         .collect();
     let frequency = match digest.frequency {
@@ -327,15 +322,17 @@ fn plan(
     };
     Some(NewDelivery {
         dedupe_key: format!("digest:{}:{frequency}:{}", user.id, digest.end.timestamp()),
-        payload: json!({
-            "frequency": frequency,
-            "count": count,
-            "groups": groups,
-            "waiting": waiting,
-            "window_start": digest.start,
-            "window_end": digest.end,
-            "list_id": format!("{frequency}-digest.{}", ctx.domain()),
-            "unsubscribe_url": ctx.unsubscribe_url(user.id, Scope::AllDigests),
+        payload: to_payload(&DigestMail {
+            frequency: frequency.to_owned(),
+            count,
+            groups,
+            waiting,
+            window_start: digest.start,
+            window_end: digest.end,
+            list: ListHeaders {
+                list_id: format!("{frequency}-digest.{}", ctx.domain()),
+                unsubscribe_url: ctx.unsubscribe_url(user.id, Scope::AllDigests),
+            },
         }),
         recipient: user.clone(),
         template: Template::Digest,

@@ -10,9 +10,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::MailContext;
+use super::payloads::ItemLine;
 use super::rules::localized_name;
 use crate::error::AppResult;
-use crate::events::kinds;
+use crate::events::kinds::{self, EventKind};
 
 /// One item of a topic email or digest.
 #[derive(Debug, Clone)]
@@ -27,31 +28,17 @@ pub struct Item {
 }
 
 impl Item {
-    /// "New inquiry from Faculty of Science: …" in the reader's language.
-    pub fn headline(&self, locale: Locale) -> String {
-        let org = self
-            .organization
-            .as_ref()
-            .map(|o| localized_name(o, locale))
-            .unwrap_or_default();
-        let title = &self.title;
-        match (self.kind.as_str(), locale) {
-            (kinds::INQUIRY_PUBLISHED, Locale::Fi) => format!("Uusi kysely ({org}): {title}"),
-            (kinds::INQUIRY_PUBLISHED, Locale::Sv) => format!("Ny förfrågan från {org}: {title}"),
-            (kinds::INQUIRY_PUBLISHED, Locale::En) => format!("New inquiry from {org}: {title}"),
-            (kinds::INQUIRY_ANSWERED, Locale::Fi) => format!("{org} vastasi: {title}"),
-            (kinds::INQUIRY_ANSWERED, Locale::Sv) => format!("{org} svarade: {title}"),
-            (kinds::INQUIRY_ANSWERED, Locale::En) => format!("{org} answered: {title}"),
-            (kinds::NEWS_PUBLISHED, Locale::Fi) => format!("Uutinen: {title}"),
-            (kinds::NEWS_PUBLISHED, Locale::Sv) => format!("Nyhet: {title}"),
-            (kinds::NEWS_PUBLISHED, Locale::En) => format!("News: {title}"),
-            (kinds::TIP_CREATED, Locale::Fi) => format!("Uusi vinkki ({org}): {title}"),
-            (kinds::TIP_CREATED, Locale::Sv) => format!("Nytt tips från {org}: {title}"),
-            (kinds::TIP_CREATED, Locale::En) => format!("New tip from {org}: {title}"),
-            (kinds::MEETING_SCHEDULED, Locale::Fi) => format!("Verkostotapaaminen: {title}"),
-            (kinds::MEETING_SCHEDULED, Locale::Sv) => format!("Nätverksmöte: {title}"),
-            (kinds::MEETING_SCHEDULED, Locale::En) => format!("Network meeting: {title}"),
-            _ => title.clone(),
+    /// The item as an email line in the reader's language; the template words the headline.
+    pub fn line(&self, locale: Locale, when: Option<String>) -> ItemLine {
+        ItemLine {
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            organization: self
+                .organization
+                .as_ref()
+                .map(|o| localized_name(o, locale).to_owned()),
+            link: self.link.clone(),
+            when,
         }
     }
 }
@@ -65,7 +52,7 @@ pub async fn items_for(
 ) -> AppResult<Vec<Item>> {
     let followed: Vec<&event::Model> = events
         .iter()
-        .filter(|e| kinds::FOLLOWED_BY_TOPIC.contains(&e.kind.as_str()))
+        .filter(|e| EventKind::parse(&e.kind).is_some_and(EventKind::followed_by_topic))
         .collect();
     let inquiry_ids: Vec<Uuid> = followed.iter().map(|e| e.subject_id).collect();
     let inquiries: HashMap<Uuid, inquiry::Model> = inquiry::Entity::find()

@@ -2,7 +2,7 @@
 //!
 //! [`rules`] turns each committed event into the deliveries the notification rules call for;
 //! they are inserted in the same transaction as the change ([`outbox::enqueue`], called from
-//! [`AppState::commit`](crate::state::AppState::commit)). The [`worker`] claims due deliveries,
+//! [`Changes::run`](crate::changes::Changes::run)). The [`worker`] claims due deliveries,
 //! [`render`]s them from their template folder and sends them through the [`mailer`];
 //! [`reminders`] adds deadline reminders on a schedule.
 
@@ -10,6 +10,7 @@ pub mod digests;
 pub mod items;
 pub mod mailer;
 pub mod outbox;
+pub mod payloads;
 pub mod reminders;
 pub mod render;
 pub mod rules;
@@ -110,22 +111,47 @@ impl Template {
         Self::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// The path segment of links to what the email is about.
-    pub fn link_segment(self) -> &'static str {
-        match self.thread_prefix() {
-            "question" => "questions",
-            "meeting" => "meetings",
-            _ => "inquiries",
+    /// The one thing the email is about; topic emails and digests are about many.
+    fn about(self) -> Option<About> {
+        match self {
+            Self::InquiryPublished
+            | Self::InquiryAnswered
+            | Self::InquiryDeclined
+            | Self::InquiryMessage
+            | Self::InquiryReminder => Some(About::Inquiry),
+            Self::QuestionSubmitted | Self::QuestionForwarded | Self::QuestionAnswered => {
+                Some(About::Question)
+            }
+            Self::MeetingInvitation => Some(About::Meeting),
+            Self::TopicItem | Self::Digest => None,
         }
     }
 
-    /// Emails about inquiries thread under the inquiry, the others under the question.
-    pub fn thread_prefix(self) -> &'static str {
-        match self {
-            Self::QuestionSubmitted | Self::QuestionForwarded | Self::QuestionAnswered => {
-                "question"
-            }
-            _ => "inquiry",
-        }
+    /// The path segment of links to what the email is about; topic emails and digests link to
+    /// each item instead.
+    pub fn link_segment(self) -> Option<&'static str> {
+        Some(match self.about()? {
+            About::Inquiry => "inquiries",
+            About::Question => "questions",
+            About::Meeting => "meetings",
+        })
     }
+
+    /// The thread an email belongs to (`<prefix>-<id>@domain`): emails about an inquiry thread
+    /// under the inquiry, about a question under the question, about meetings under the first
+    /// meeting of the series. Topic emails and digests stand alone.
+    pub fn thread_prefix(self) -> Option<&'static str> {
+        Some(match self.about()? {
+            About::Inquiry => "inquiry",
+            About::Question => "question",
+            About::Meeting => "meeting",
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum About {
+    Inquiry,
+    Question,
+    Meeting,
 }

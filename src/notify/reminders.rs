@@ -2,12 +2,12 @@
 //! mentor's time zone), to the mentors of communities whose slot is still pending. Each
 //! (slot, mentor, stage) has one dedupe key, so several instances or a restart send it once.
 
+use super::payloads::{InquiryMail, to_payload};
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use entity::inquiry::{self, InquiryStatus};
 use entity::inquiry_target::{self, TargetStatus};
 use entity::membership::Role;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 
 use super::Template;
 use super::outbox;
@@ -73,10 +73,11 @@ pub async fn queue_due(
                 let Some(stage) = stage(deadline, now, lead, &mentor.time_zone) else {
                     continue;
                 };
-                let mut payload = letter.payload_for(&mentor);
-                if let serde_json::Value::Object(map) = &mut payload {
-                    map.insert("stage".into(), json!(stage));
-                }
+                let payload = letter.inquiry_for(&mentor).map(|mail| InquiryMail {
+                    stage: Some(stage.to_owned()),
+                    ..mail
+                });
+                let payload = to_payload(&payload);
                 planned.push(NewDelivery {
                     dedupe_key: format!("reminder:{}:{stage}:{}", slot.id, mentor.id),
                     recipient: mentor,

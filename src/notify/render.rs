@@ -13,6 +13,7 @@ use url::Url;
 
 use super::Template;
 use super::mailer::SendError;
+use super::payloads::{Headers, ItemLine};
 
 /// Subject and bodies of one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +41,6 @@ macro_rules! templates {
     };
 }
 
-const UNSUBSCRIBE: [(&str, &str); 3] = [
-    ("fi", "Peru tilaus yhdellä napsautuksella"),
-    ("sv", "Avsluta prenumerationen med ett klick"),
-    ("en", "Unsubscribe with one click"),
-];
-
-const FOOTERS: [(&str, &str); 3] = [
-    (
-        "fi",
-        "Tämän viestin lähetti Digimentor-verkosto ({url}), koska olet mukana tässä asiassa.",
-    ),
-    (
-        "sv",
-        "Detta meddelande skickades av digimentornätverket ({url}) eftersom du deltar i ärendet.",
-    ),
-    (
-        "en",
-        "This email was sent by the digimentor network ({url}) because you take part in this matter.",
-    ),
-];
-
 impl Renderer {
     pub fn new(public_url: Url, mail_from: Mailbox) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
@@ -79,6 +59,8 @@ impl Renderer {
             "meeting_invitation"
         );
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
+        env.add_template("strings.jinja", include_str!("templates/strings.jinja"))?;
+        env.add_template("footer.txt", include_str!("templates/footer.txt"))?;
         let domain = public_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
             env,
@@ -93,10 +75,11 @@ impl Renderer {
         &self.domain
     }
 
-    /// The link to the thing an email is about.
-    pub fn link(&self, template: Template, thread_id: uuid::Uuid) -> String {
+    /// The link to the thing an email is about, for the kinds that are about one thing.
+    pub fn link(&self, template: Template, thread_id: uuid::Uuid) -> Option<String> {
         let base = self.public_url.as_str().trim_end_matches('/');
-        format!("{base}/{}/{thread_id}", template.link_segment())
+        let segment = template.link_segment()?;
+        Some(format!("{base}/{segment}/{thread_id}"))
     }
 
     /// Renders subject, text and sanitized HTML.
@@ -114,7 +97,10 @@ impl Renderer {
         };
         let mut context = payload.clone();
         if let Value::Object(map) = &mut context {
-            map.insert("link".into(), Value::String(self.link(template, thread_id)));
+            if let Some(link) = self.link(template, thread_id) {
+                map.insert("link".into(), Value::String(link));
+            }
+            map.insert("lang".into(), Value::String(locale.to_owned()));
         }
         let source = self
             .env
@@ -129,33 +115,25 @@ impl Renderer {
                     .map(|s| (s.trim(), rest.trim()))
             })
             .ok_or_else(|| format!("template {} has no Subject line", template.name()))?;
-        let pick = |table: &[(&str, &str); 3]| {
-            table
-                .iter()
-                .find(|(lang, _)| *lang == locale)
-                .map(|(_, t)| (*t).to_owned())
-                .unwrap_or_default()
+        let headers = Headers::of(payload);
+        let footer_context = minijinja::context! {
+            lang => locale,
+            url => self.public_url.as_str(),
+            unsubscribe_url => headers.unsubscribe_url,
         };
-        let mut footer = pick(&FOOTERS).replace("{url}", self.public_url.as_str());
-        let mut footer_html = minijinja::HtmlEscape(&footer).to_string();
-        if let Some(url) = payload.get("unsubscribe_url").and_then(Value::as_str) {
-            let label = pick(&UNSUBSCRIBE);
-            footer.push_str(&format!("\n{label}: {url}"));
-            footer_html.push_str(&format!(
-                "<br><a href=\"{}\">{}</a>",
-                minijinja::HtmlEscape(url),
-                minijinja::HtmlEscape(&label)
-            ));
-        }
+        let footer = self
+            .env
+            .get_template("footer.txt")
+            .and_then(|t| t.render(&footer_context))
+            .map_err(|e| format!("rendering the footer: {e}"))?;
         let html = self
             .env
             .get_template("layout.html")
             .and_then(|t| {
                 t.render(minijinja::context! {
-                    lang => locale,
                     subject => subject,
                     content => markdown_to_safe_html(markdown),
-                    footer => footer_html,
+                    ..footer_context
                 })
             })
             .map_err(|e| format!("rendering the HTML layout: {e}"))?;
@@ -164,6 +142,24 @@ impl Renderer {
             text: format!("{markdown}\n\n-- \n{footer}\n"),
             html,
         })
+    }
+
+    /// The headline of a published thing, as topic emails and digests word it.
+    pub fn headline(&self, item: &ItemLine, locale: &str) -> Result<String, String> {
+        let strings = self
+            .env
+            .get_template("strings.jinja")
+            .map_err(|e| e.to_string())?;
+        let captured = strings
+            .render_captured(minijinja::context! {})
+            .map_err(|e| e.to_string())?;
+        captured
+            .state()
+            .call_macro(
+                "headline",
+                &[minijinja::Value::from_serialize(item), locale.into()],
+            )
+            .map_err(|e| e.to_string())
     }
 
     /// The complete message for a delivery.
@@ -184,14 +180,15 @@ impl Renderer {
             .subject(rendered.subject)
             .message_id(Some(delivery.message_id.clone()))
             .header(AutoSubmitted);
-        if delivery.thread_id.is_some() {
-            let root = format!("<{}-{thread}@{}>", template.thread_prefix(), self.domain);
+        if let (Some(_), Some(prefix)) = (delivery.thread_id, template.thread_prefix()) {
+            let root = format!("<{prefix}-{thread}@{}>", self.domain);
             builder = builder.in_reply_to(root.clone()).references(root);
         }
-        if let Some(list) = payload.get("list_id").and_then(Value::as_str) {
+        let headers = Headers::of(payload);
+        if let Some(list) = &headers.list_id {
             builder = builder.header(ListId(format!("<{list}>")));
         }
-        if let Some(url) = payload.get("unsubscribe_url").and_then(Value::as_str) {
+        if let Some(url) = &headers.unsubscribe_url {
             builder = builder
                 .header(ListUnsubscribe(format!("<{url}>")))
                 .header(ListUnsubscribePost);
@@ -212,7 +209,7 @@ impl Renderer {
                     .header(ContentType::TEXT_HTML)
                     .body(rendered.html),
             );
-        let body = match payload.get("ics").and_then(Value::as_str) {
+        let body = match headers.ics.as_deref() {
             Some(ics) => {
                 let calendar =
                     ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
@@ -345,22 +342,112 @@ mod tests {
         assert!(html.contains("href=\"https://e.example\""));
     }
 
+    /// A typed payload for each kind of email, as planning writes it.
+    fn sample(template: Template) -> Value {
+        use super::super::payloads::*;
+        let item = ItemLine {
+            kind: "inquiry.published".into(),
+            title: "Moodle exams".into(),
+            organization: Some("Management".into()),
+            link: "https://digimentor.example.edu/inquiries/1".into(),
+            when: Some("2027-01-30 12:00".into()),
+        };
+        let list = ListHeaders {
+            list_id: "moodle.topics.digimentor.example.edu".into(),
+            unsubscribe_url: "https://digimentor.example.edu/unsubscribe/a.b".into(),
+        };
+        match template {
+            Template::InquiryPublished
+            | Template::InquiryAnswered
+            | Template::InquiryDeclined
+            | Template::InquiryMessage
+            | Template::InquiryReminder => to_payload(&InquiryMail {
+                title: "Moodle exams".into(),
+                body: "Body *text*".into(),
+                author: "A".into(),
+                inquirer: "Management".into(),
+                community: Some("Science".into()),
+                answer: Some("Yes".into()),
+                reason: Some("No time".into()),
+                answered_by: Some("M".into()),
+                deadline: Some("2027-01-31 12:00".into()),
+                message: Some("Hi".into()),
+                message_author: Some("B".into()),
+                stage: Some("near".into()),
+                ..InquiryMail::default()
+            }),
+            Template::QuestionSubmitted
+            | Template::QuestionForwarded
+            | Template::QuestionAnswered => to_payload(&QuestionMail {
+                title: "Moodle exams".into(),
+                body: "Body".into(),
+                note: Some("n".into()),
+                answer: Some("Yes".into()),
+                asker: Some("S".into()),
+                answered_by: Some("M".into()),
+                community: "Science".into(),
+                service_unit: Some("IT".into()),
+            }),
+            Template::MeetingInvitation => to_payload(&MeetingMail {
+                title: "Moodle exams".into(),
+                agenda: "1. News".into(),
+                place: Some("Hall 12".into()),
+                online_url: None,
+                count: 2,
+                updated: false,
+                starts: "2027-01-31 12:00".into(),
+                ics: "BEGIN:VCALENDAR".into(),
+            }),
+            Template::TopicItem => to_payload(&TopicItemMail {
+                topic: "Moodle".into(),
+                item,
+                list,
+            }),
+            Template::Digest => to_payload(&DigestMail {
+                frequency: "daily".into(),
+                count: 1,
+                groups: vec![DigestGroup {
+                    topic: "Moodle".into(),
+                    items: vec![item],
+                }],
+                list,
+                ..DigestMail::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn the_footer_is_escaped_once_and_unsubscribing_is_a_link() {
+        let r = renderer();
+        for template in [Template::TopicItem, Template::Digest] {
+            let out = r
+                .render(template, "fi", &sample(template), uuid::Uuid::nil())
+                .unwrap();
+            assert!(
+                out.html.contains(
+                    "<a href=\"https:&#x2f;&#x2f;digimentor.example.edu&#x2f;unsubscribe&#x2f;a.b\">Peru tilaus yhdellä napsautuksella</a>"
+                ),
+                "{}",
+                out.html
+            );
+            assert!(!out.html.contains("&amp;#x2f;"), "{}", out.html);
+            assert!(!out.html.contains("&lt;"), "{}", out.html);
+            assert!(
+                out.text.contains("Peru tilaus yhdellä napsautuksella: https://digimentor.example.edu/unsubscribe/a.b"),
+                "{}",
+                out.text
+            );
+            assert!(out.text.contains("Uusi kysely (Management): Moodle exams"));
+        }
+    }
+
     #[test]
     fn every_template_renders_in_every_language() {
         let r = renderer();
-        let payload = serde_json::json!({
-            "title": "Moodle exams", "body": "Body *text*", "author": "A", "inquirer": "Management",
-            "community": "Science", "answer": "Yes", "reason": "No time", "answered_by": "M",
-            "message": "Hi", "asker": "S", "service_unit": "IT", "note": "n", "deadline": "2027-01-31 12:00", "stage": "near",
-            "topic": "Moodle", "headline": "New inquiry: Moodle exams", "item_link": "https://digimentor.example.edu/inquiries/1",
-            "frequency": "daily", "count": 1,
-            "groups": [{ "topic": "Moodle", "items": [{ "headline": "Moodle exams", "link": "https://digimentor.example.edu/inquiries/1", "when": "2027-01-30" }] }],
-            "waiting": [],
-        });
         for template in Template::ALL {
             for locale in ["fi", "sv", "en"] {
                 let out = r
-                    .render(template, locale, &payload, uuid::Uuid::nil())
+                    .render(template, locale, &sample(template), uuid::Uuid::nil())
                     .unwrap();
                 assert!(
                     out.subject.starts_with("[Digimentor]"),

@@ -23,33 +23,55 @@ use entity::{
     event, inquiry, inquiry_message, inquiry_target, membership, organization, question, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::items::items_for;
+use super::payloads::{
+    InquiryMail, ListHeaders, MeetingMail, QuestionMail, TopicItemMail, to_payload,
+};
 use super::{MailContext, Template};
 use crate::auth::Viewer;
 use crate::auth::service::grants_by_user;
 use crate::error::{AppError, AppResult};
 use crate::events::PublishedEvent;
-use crate::events::kinds;
+use crate::events::kinds::{self, EventKind};
 use crate::subscriptions::token::Scope;
 use entity::topic;
 use entity::topic_subscription::{self, Frequency};
 
-/// The rules table: which event kind sends which template. The recipients of each are worked
-/// out in [`plan`].
-pub const RULES: &[(&str, Template)] = &[
-    (kinds::INQUIRY_PUBLISHED, Template::InquiryPublished),
-    (kinds::INQUIRY_ANSWERED, Template::InquiryAnswered),
-    (kinds::INQUIRY_DECLINED, Template::InquiryDeclined),
-    (kinds::INQUIRY_MESSAGE_POSTED, Template::InquiryMessage),
-    (kinds::QUESTION_SUBMITTED, Template::QuestionSubmitted),
-    (kinds::QUESTION_FORWARDED, Template::QuestionForwarded),
-    (kinds::QUESTION_ANSWERED, Template::QuestionAnswered),
-    (kinds::MEETING_SCHEDULED, Template::MeetingInvitation),
-    (kinds::MEETING_UPDATED, Template::MeetingInvitation),
-];
+/// Which email each kind of event sends to the people its rule names (the recipients are worked
+/// out in [`by_rule`]); `None` sends nothing by rule (topic subscribers may still hear of it).
+/// Exhaustive: a new kind does not compile until its emails are decided here.
+pub fn emails_for(kind: EventKind) -> Option<Template> {
+    use EventKind as K;
+    match kind {
+        K::InquiryPublished => Some(Template::InquiryPublished),
+        K::InquiryAnswered => Some(Template::InquiryAnswered),
+        K::InquiryDeclined => Some(Template::InquiryDeclined),
+        K::InquiryMessagePosted => Some(Template::InquiryMessage),
+        K::QuestionSubmitted => Some(Template::QuestionSubmitted),
+        K::QuestionForwarded => Some(Template::QuestionForwarded),
+        K::QuestionAnswered => Some(Template::QuestionAnswered),
+        K::MeetingScheduled | K::MeetingUpdated => Some(Template::MeetingInvitation),
+        K::OrganizationCreated
+        | K::UserCreated
+        | K::UserPasswordChanged
+        | K::UserLoggedOut
+        | K::MembershipAdded
+        | K::MembershipRemoved
+        | K::TopicCreated
+        | K::InquiryCreated
+        | K::InquiryClosed
+        | K::QuestionClosed
+        | K::NewsPublished
+        | K::NewsUpdated
+        | K::NewsUnpublished
+        | K::TipCreated
+        | K::TipUpdated
+        | K::CommunityPlanSet => None,
+    }
+}
 
 /// One email to insert into the outbox.
 #[derive(Debug, Clone)]
@@ -68,34 +90,74 @@ pub struct NewDelivery {
 pub struct Letter {
     pub template: Template,
     pub thread_id: Uuid,
-    /// Plain values shared by every language.
-    pub fields: Value,
-    /// Organization names to localize: placeholder → the organization.
-    pub names: Vec<(&'static str, organization::Model)>,
-    /// When a deadline is mentioned, shown in the recipient's time zone.
-    pub deadline: Option<DateTime<Utc>>,
+    pub facts: Facts,
     pub reply_to: Option<String>,
 }
 
+/// The typed payload of each email kind planned by rule, with what is localized per recipient:
+/// organization names in their language, times in their zone.
+pub enum Facts {
+    Inquiry {
+        mail: InquiryMail,
+        inquirer: organization::Model,
+        community: Option<organization::Model>,
+        deadline: Option<DateTime<Utc>>,
+    },
+    Question {
+        mail: QuestionMail,
+        community: organization::Model,
+        service_unit: Option<organization::Model>,
+    },
+    Meeting {
+        mail: MeetingMail,
+        starts_at: DateTime<Utc>,
+    },
+}
+
 impl Letter {
+    /// An inquiry email's payload for one recipient (reminders add their stage to it).
+    pub fn inquiry_for(&self, recipient: &user::Model) -> Option<InquiryMail> {
+        let Facts::Inquiry {
+            mail,
+            inquirer,
+            community,
+            deadline,
+        } = &self.facts
+        else {
+            return None;
+        };
+        let locale = recipient.locale;
+        Some(InquiryMail {
+            inquirer: localized_name(inquirer, locale).to_owned(),
+            community: community
+                .as_ref()
+                .map(|c| localized_name(c, locale).to_owned()),
+            deadline: deadline.map(|d| local_time(d, &recipient.time_zone)),
+            ..mail.clone()
+        })
+    }
+
     /// The template data for one recipient: localized names and times.
     pub fn payload_for(&self, recipient: &user::Model) -> Value {
-        let mut payload = self.fields.clone();
-        if let Value::Object(map) = &mut payload {
-            for (key, org) in &self.names {
-                map.insert(
-                    (*key).to_owned(),
-                    json!(localized_name(org, recipient.locale)),
-                );
-            }
-            if let Some(deadline) = self.deadline {
-                map.insert(
-                    "deadline".into(),
-                    json!(local_time(deadline, &recipient.time_zone)),
-                );
-            }
+        let locale = recipient.locale;
+        match &self.facts {
+            Facts::Inquiry { .. } => to_payload(&self.inquiry_for(recipient)),
+            Facts::Question {
+                mail,
+                community,
+                service_unit,
+            } => to_payload(&QuestionMail {
+                community: localized_name(community, locale).to_owned(),
+                service_unit: service_unit
+                    .as_ref()
+                    .map(|u| localized_name(u, locale).to_owned()),
+                ..mail.clone()
+            }),
+            Facts::Meeting { mail, starts_at } => to_payload(&MeetingMail {
+                starts: local_time(*starts_at, &recipient.time_zone),
+                ..mail.clone()
+            }),
         }
-        payload
     }
 
     /// Deliveries of this letter to each recipient once, skipping the actor.
@@ -164,7 +226,8 @@ async fn immediate_subscribers(
     event: &event::Model,
 ) -> AppResult<Vec<NewDelivery>> {
     let topics = crate::events::service::ids(&event.topic_ids);
-    if topics.is_empty() || !kinds::FOLLOWED_BY_TOPIC.contains(&event.kind.as_str()) {
+    if topics.is_empty() || !EventKind::parse(&event.kind).is_some_and(EventKind::followed_by_topic)
+    {
         return Ok(Vec::new());
     }
     let subscriptions = topic_subscription::Entity::find()
@@ -213,13 +276,13 @@ async fn immediate_subscribers(
         let user = viewer.user;
         out.push(NewDelivery {
             dedupe_key: format!("event:{}:{}", event.id, user.id),
-            payload: json!({
-                "topic": topic_name(topic, user.locale),
-                "headline": item.headline(user.locale),
-                "title": item.title,
-                "item_link": item.link,
-                "list_id": format!("{}.topics.{}", topic.slug, ctx.domain()),
-                "unsubscribe_url": ctx.unsubscribe_url(user.id, Scope::Topic(topic.id)),
+            payload: to_payload(&TopicItemMail {
+                topic: topic_name(topic, user.locale).to_owned(),
+                item: item.line(user.locale, None),
+                list: ListHeaders {
+                    list_id: format!("{}.topics.{}", topic.slug, ctx.domain()),
+                    unsubscribe_url: ctx.unsubscribe_url(user.id, Scope::Topic(topic.id)),
+                },
             }),
             recipient: user,
             template: Template::TopicItem,
@@ -240,13 +303,13 @@ pub fn topic_name(topic: &topic::Model, locale: entity::user::Locale) -> &str {
     }
 }
 
-/// The deliveries of the event's rule in [`RULES`].
+/// The deliveries of the event's rule ([`emails_for`]).
 async fn by_rule(
     db: &impl ConnectionTrait,
     ctx: &MailContext,
     event: &event::Model,
 ) -> AppResult<Vec<NewDelivery>> {
-    let Some(&(_, template)) = RULES.iter().find(|(kind, _)| *kind == event.kind) else {
+    let Some(template) = EventKind::parse(&event.kind).and_then(emails_for) else {
         return Ok(Vec::new());
     };
     let actor = event.actor_id;
@@ -282,10 +345,10 @@ async fn by_rule(
             let slot = find_slot(db, Some(message.target_id)).await?;
             let author = find_user(db, message.author_id).await?;
             let mut letter = inquiry_letter(db, template, &inquiry, Some(&slot)).await?;
-            merge(
-                &mut letter.fields,
-                json!({ "message": message.body, "author": author.display_name }),
-            );
+            if let Facts::Inquiry { mail, .. } = &mut letter.facts {
+                mail.message = Some(message.body.clone());
+                mail.message_author = Some(author.display_name.clone());
+            }
             letter.reply_to = Some(author.email.clone());
             let other_side = if message.organization_id == inquiry.organization_id {
                 people_with(db, &[slot.community_id], &[Role::Mentor]).await?
@@ -312,17 +375,19 @@ async fn by_rule(
             let letter = Letter {
                 template,
                 thread_id: first.id,
-                fields: json!({
-                    "title": first.title,
-                    "agenda": first.agenda,
-                    "place": first.place,
-                    "online_url": first.online_url,
-                    "count": meetings.len(),
-                    "updated": event.kind == kinds::MEETING_UPDATED,
-                    "ics": ics,
-                }),
-                names: vec![],
-                deadline: Some(first.starts_at),
+                facts: Facts::Meeting {
+                    mail: MeetingMail {
+                        title: first.title.clone(),
+                        agenda: first.agenda.clone(),
+                        place: first.place.clone(),
+                        online_url: first.online_url.clone(),
+                        count: meetings.len(),
+                        updated: event.kind == kinds::MEETING_UPDATED,
+                        starts: String::new(),
+                        ics,
+                    },
+                    starts_at: first.starts_at,
+                },
                 reply_to: None,
             };
             let mentors = membership::Entity::find()
@@ -347,17 +412,19 @@ async fn question_plan(
 ) -> AppResult<(Letter, Vec<user::Model>)> {
     let asker = find_user(db, q.asker_id).await?;
     let community = find_org(db, q.community_id).await?;
-    let mut names = vec![("community", community)];
-    if let Some(unit) = q.service_unit_id {
-        names.push(("service_unit", find_org(db, unit).await?));
-    }
-    let mut fields = json!({
-        "title": q.title,
-        "body": q.body,
-        "note": q.forward_note,
-        "answer": q.answer,
-        "asker": if q.hide_asker && template == Template::QuestionForwarded { Value::Null } else { json!(asker.display_name) },
-    });
+    let service_unit = match q.service_unit_id {
+        Some(unit) => Some(find_org(db, unit).await?),
+        None => None,
+    };
+    let hide_asker = q.hide_asker && template == Template::QuestionForwarded;
+    let mut mail = QuestionMail {
+        title: q.title.clone(),
+        body: q.body.clone(),
+        note: q.forward_note.clone(),
+        answer: q.answer.clone(),
+        asker: (!hide_asker).then(|| asker.display_name.clone()),
+        ..QuestionMail::default()
+    };
     let (recipients, reply_to) = match template {
         Template::QuestionSubmitted => (
             people_with(db, &[q.community_id], &[Role::Mentor]).await?,
@@ -373,7 +440,7 @@ async fn question_plan(
         }
         _ => {
             let answerer = find_user(db, q.answered_by.unwrap_or_default()).await?;
-            merge(&mut fields, json!({ "answered_by": answerer.display_name }));
+            mail.answered_by = Some(answerer.display_name.clone());
             let mut recipients = vec![asker.clone()];
             if let Some(mentor) = q.forwarded_by {
                 recipients.push(find_user(db, mentor).await?);
@@ -384,9 +451,11 @@ async fn question_plan(
     let letter = Letter {
         template,
         thread_id: q.id,
-        fields,
-        names,
-        deadline: None,
+        facts: Facts::Question {
+            mail,
+            community,
+            service_unit,
+        },
         reply_to,
     };
     Ok((letter, recipients))
@@ -400,40 +469,34 @@ pub async fn inquiry_letter(
     slot: Option<&inquiry_target::Model>,
 ) -> AppResult<Letter> {
     let author = find_user(db, inquiry.author_id).await?;
-    let mut names = vec![("inquirer", find_org(db, inquiry.organization_id).await?)];
-    let mut fields = json!({
-        "title": inquiry.title,
-        "body": inquiry.body,
-        "author": author.display_name,
-        "inquiry_id": inquiry.id,
-    });
+    let inquirer = find_org(db, inquiry.organization_id).await?;
+    let mut mail = InquiryMail {
+        title: inquiry.title.clone(),
+        body: inquiry.body.clone(),
+        author: author.display_name.clone(),
+        inquiry_id: inquiry.id,
+        ..InquiryMail::default()
+    };
+    let mut community = None;
     if let Some(slot) = slot {
-        names.push(("community", find_org(db, slot.community_id).await?));
-        merge(
-            &mut fields,
-            json!({ "answer": slot.answer, "reason": slot.decline_reason }),
-        );
+        community = Some(find_org(db, slot.community_id).await?);
+        mail.answer = slot.answer.clone();
+        mail.reason = slot.decline_reason.clone();
         if let Some(by) = slot.answered_by {
-            merge(
-                &mut fields,
-                json!({ "answered_by": find_user(db, by).await?.display_name }),
-            );
+            mail.answered_by = Some(find_user(db, by).await?.display_name);
         }
     }
     Ok(Letter {
         template,
         thread_id: inquiry.id,
-        fields,
-        names,
-        deadline: inquiry.deadline,
+        facts: Facts::Inquiry {
+            mail,
+            inquirer,
+            community,
+            deadline: inquiry.deadline,
+        },
         reply_to: Some(author.email),
     })
-}
-
-fn merge(target: &mut Value, more: Value) {
-    if let (Value::Object(target), Value::Object(more)) = (target, more) {
-        target.extend(more);
-    }
 }
 
 fn emails(people: &[user::Model]) -> Option<String> {

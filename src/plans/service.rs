@@ -12,7 +12,7 @@ use crate::auth::Viewer;
 use crate::directory::service::is_community;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 
 /// Plans may be written for last year up to five years ahead.
@@ -94,7 +94,7 @@ pub async fn set_plan(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::COMMUNITY_PLAN_SET,
+            kind: EventKind::CommunityPlanSet,
             actor_id: Some(viewer.id()),
             subject_id: plan.id,
             object_id: None,

@@ -17,7 +17,7 @@ use crate::db::pagination::Page;
 use crate::directory::service::is_community;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::topics::service::existing_topics;
 
@@ -67,7 +67,7 @@ fn readers(q: &question::Model) -> Vec<Reader> {
 async fn record(
     db: &impl ConnectionTrait,
     q: &question::Model,
-    kind: &'static str,
+    kind: EventKind,
     actor: Uuid,
 ) -> AppResult<event::Model> {
     let mut organization_ids = vec![q.community_id];
@@ -137,7 +137,7 @@ pub async fn ask_question(
         .exec(db)
         .await?;
     }
-    let event = record(db, &q, kinds::QUESTION_SUBMITTED, viewer.id()).await?;
+    let event = record(db, &q, EventKind::QuestionSubmitted, viewer.id()).await?;
     Ok((q, event))
 }
 
@@ -202,7 +202,7 @@ pub async fn forward_question(
     }
     .update(db)
     .await?;
-    let event = record(db, &q, kinds::QUESTION_FORWARDED, viewer.id()).await?;
+    let event = record(db, &q, EventKind::QuestionForwarded, viewer.id()).await?;
     Ok((q, event))
 }
 
@@ -242,7 +242,7 @@ pub async fn answer_question(
     }
     .update(db)
     .await?;
-    let event = record(db, &q, kinds::QUESTION_ANSWERED, viewer.id()).await?;
+    let event = record(db, &q, EventKind::QuestionAnswered, viewer.id()).await?;
     Ok((q, event))
 }
 
@@ -285,7 +285,7 @@ pub async fn close_question(
     }
     .update(db)
     .await?;
-    let event = record(db, &q, kinds::QUESTION_CLOSED, viewer.id()).await?;
+    let event = record(db, &q, EventKind::QuestionClosed, viewer.id()).await?;
     Ok((q, event))
 }
 

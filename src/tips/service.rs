@@ -15,7 +15,7 @@ use crate::auth::Viewer;
 use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::inquiries::access::acts_for_inquirer;
 use crate::topics::service::existing_topics;
@@ -52,7 +52,7 @@ async fn record(
     db: &impl ConnectionTrait,
     tip: &tip::Model,
     topics: Vec<Uuid>,
-    kind: &'static str,
+    kind: EventKind,
     actor: Uuid,
 ) -> AppResult<event::Model> {
     append_event(
@@ -96,7 +96,7 @@ async fn insert(
     ))?;
     let topics = save_topics(db, tip.id, input.topic_ids).await?;
     search::index(db, tip.id, &tip.title, &tip.body).await?;
-    let event = record(db, &tip, topics, kinds::TIP_CREATED, viewer.id()).await?;
+    let event = record(db, &tip, topics, EventKind::TipCreated, viewer.id()).await?;
     Ok((tip, event))
 }
 
@@ -145,7 +145,7 @@ pub async fn update(
     .await?;
     let topics = save_topics(db, id, input.topic_ids).await?;
     search::index(db, tip.id, &tip.title, &tip.body).await?;
-    let event = record(db, &tip, topics, kinds::TIP_UPDATED, viewer.id()).await?;
+    let event = record(db, &tip, topics, EventKind::TipUpdated, viewer.id()).await?;
     Ok((tip, event))
 }
 

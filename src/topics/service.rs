@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
-use crate::events::kinds;
+use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::values::{Slug, TranslatedNames};
 
@@ -67,7 +67,7 @@ pub async fn create_topic(
     let event = append_event(
         db,
         NewEvent {
-            kind: kinds::TOPIC_CREATED,
+            kind: EventKind::TopicCreated,
             actor_id: actor,
             subject_id: topic.id,
             object_id: None,

@@ -188,14 +188,18 @@ async fn every_mentor_is_invited_with_an_ics_attachment() {
     let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
     let ch = app.seed_channel().await;
     let start = Utc::now() + Duration::days(10);
-    assert_ok(
-        &app.graphql(
+    let scheduled = app
+        .graphql(
             SCHEDULE,
             json!({ "i": input(start), "n": 2 }),
             ch.token("admin"),
         )
-        .await,
-    );
+        .await;
+    assert_ok(&scheduled);
+    let first = scheduled["data"]["scheduleMeeting"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.drain_mail().await;
     let messages = sink.messages();
     let mut to: Vec<String> = messages
@@ -221,6 +225,16 @@ async fn every_mentor_is_invited_with_an_ics_attachment() {
         "{:?}",
         message.subject()
     );
+    // The meeting's own link and thread, not an inquiry's.
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains(&format!("http://digimentor.test/meetings/{first}")),
+        "{text}"
+    );
+    assert!(!text.contains("/inquiries/"), "{text}");
+    let thread = format!("meeting-{first}@digimentor.test");
+    assert_eq!(message.references().as_text(), Some(thread.as_str()));
+    assert_eq!(message.in_reply_to().as_text(), Some(thread.as_str()));
     assert_eq!(message.attachment_count(), 1);
     let attachment = message.attachment(0).unwrap();
     let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use digimentor::app::Application;
 use digimentor::error::{AppError, ErrorCode};
 use digimentor::events::audience::Reader;
+use digimentor::events::kinds::EventKind;
 use digimentor::events::service::{NewEvent, append_event};
 use digimentor::scheduler;
 use entity::delivery::{self, DeliveryStatus};
@@ -122,7 +123,7 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_on_the_others_in
     assert!(on_c.stays_quiet(Duration::from_millis(500)).await);
 }
 
-fn public_event(kind: &'static str) -> NewEvent {
+fn public_event(kind: EventKind) -> NewEvent {
     NewEvent {
         kind,
         actor_id: None,
@@ -156,7 +157,7 @@ async fn an_event_written_early_but_committed_late_is_not_skipped() {
     let slow = tokio::spawn(async move {
         changes
             .run(async move |txn| {
-                let event = append_event(txn, public_event("topic.created")).await?;
+                let event = append_event(txn, public_event(EventKind::TopicCreated)).await?;
                 let _ = drawn_tx.send(event.clone());
                 let _ = go_rx.await;
                 Ok(((), event))
@@ -169,7 +170,7 @@ async fn an_event_written_early_but_committed_late_is_not_skipped() {
         .state
         .changes
         .run(async |txn| {
-            let event = append_event(txn, public_event("topic.created")).await?;
+            let event = append_event(txn, public_event(EventKind::TopicCreated)).await?;
             Ok((event.clone(), event))
         })
         .await

@@ -2,6 +2,8 @@
 //! unsubscribe.
 
 use chrono::{DateTime, Utc};
+use digimentor::notify::payloads::DigestMail;
+use digimentor::notify::render::Renderer;
 use entity::delivery;
 use entity::topic_subscription::{self, Frequency};
 use sea_orm::sea_query::Expr;
@@ -90,18 +92,19 @@ async fn digests_for(app: &TestApp, email: &str) -> Vec<delivery::Model> {
         .unwrap()
 }
 
+/// A digest's headlines, worded by the email templates in the recipient's language.
 fn headlines(d: &delivery::Model) -> Vec<String> {
-    d.payload["groups"]
-        .as_array()
-        .unwrap()
+    let renderer = Renderer::new(
+        "http://digimentor.test".parse().unwrap(),
+        "Digimentor <digimentor@digimentor.test>".parse().unwrap(),
+    )
+    .unwrap();
+    let digest: DigestMail = serde_json::from_value(d.payload.clone()).unwrap();
+    digest
+        .groups
         .iter()
-        .flat_map(|g| {
-            g["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["headline"].as_str().unwrap().to_owned())
-        })
+        .flat_map(|g| g.items.iter())
+        .map(|item| renderer.headline(item, &d.locale).unwrap())
         .collect()
 }
 

@@ -1,0 +1,145 @@
+//! What each kind of email carries, typed. A delivery stores its payload as JSON (so a queued
+//! email renders the same after a restart or on another instance); it is written from these
+//! types when planned and read back into [`Headers`] when sent. Templates read the fields by
+//! name; the words around them live in the templates (`templates/strings.jinja` holds the
+//! phrases several templates share).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// An email about an inquiry: published, answered, declined, a message in a target's thread,
+/// a deadline reminder. Names and times are already in the recipient's language and zone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InquiryMail {
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub inquiry_id: Uuid,
+    /// The inquiring organization's name.
+    pub inquirer: String,
+    /// The community the email is about (answers, declines, messages, reminders).
+    pub community: Option<String>,
+    pub answer: Option<String>,
+    pub reason: Option<String>,
+    pub answered_by: Option<String>,
+    pub deadline: Option<String>,
+    /// A message in the target's thread, and who wrote it.
+    pub message: Option<String>,
+    pub message_author: Option<String>,
+    /// Reminders: `near` (the deadline is within the lead time) or `day` (it is today).
+    pub stage: Option<String>,
+}
+
+/// An email about a staff question: submitted to the mentors, forwarded to a service unit,
+/// answered.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QuestionMail {
+    pub title: String,
+    pub body: String,
+    pub note: Option<String>,
+    pub answer: Option<String>,
+    /// The asker's name; none when they asked the service unit not to see it.
+    pub asker: Option<String>,
+    pub answered_by: Option<String>,
+    pub community: String,
+    pub service_unit: Option<String>,
+}
+
+/// An invitation to a network meeting or a monthly series, with its calendar.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MeetingMail {
+    pub title: String,
+    pub agenda: String,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+    /// How many meetings the series has.
+    pub count: usize,
+    /// Whether this is a change to meetings already announced.
+    pub updated: bool,
+    /// The first meeting's start, in the recipient's zone.
+    pub starts: String,
+    /// The `invite.ics` attachment.
+    pub ics: String,
+}
+
+/// One published thing, for topic emails and digests: the template words its headline from
+/// the kind (`templates/strings.jinja`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ItemLine {
+    /// The event kind, e.g. `inquiry.published`.
+    pub kind: String,
+    pub title: String,
+    /// The organization the headline names (the inquirer, the answering community).
+    pub organization: Option<String>,
+    pub link: String,
+    /// When it happened, in the recipient's zone (digests).
+    pub when: Option<String>,
+}
+
+/// One item for an `immediate` subscriber of a topic.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TopicItemMail {
+    pub topic: String,
+    pub item: ItemLine,
+    #[serde(flatten)]
+    pub list: ListHeaders,
+}
+
+/// A daily or weekly digest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DigestMail {
+    /// `daily` or `weekly`.
+    pub frequency: String,
+    pub count: usize,
+    pub groups: Vec<DigestGroup>,
+    /// Targets still waiting for the answer of a community the reader is a mentor of.
+    pub waiting: Vec<WaitingTarget>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    #[serde(flatten)]
+    pub list: ListHeaders,
+}
+
+/// A digest's items under one topic.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DigestGroup {
+    pub topic: String,
+    pub items: Vec<ItemLine>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WaitingTarget {
+    pub title: String,
+    pub community: String,
+    pub deadline: Option<String>,
+    pub link: String,
+}
+
+/// The mailing-list headers of topic emails and digests (RFC 2919, RFC 8058).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ListHeaders {
+    pub list_id: String,
+    pub unsubscribe_url: String,
+}
+
+/// What the sender reads from any stored payload besides the template's fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Headers {
+    pub list_id: Option<String>,
+    pub unsubscribe_url: Option<String>,
+    /// A calendar to attach as `invite.ics`.
+    pub ics: Option<String>,
+}
+
+impl Headers {
+    pub fn of(payload: &Value) -> Self {
+        Self::deserialize(payload).unwrap_or_default()
+    }
+}
+
+/// The JSON stored in the delivery row.
+pub fn to_payload(mail: &impl Serialize) -> Value {
+    serde_json::to_value(mail).unwrap_or(Value::Null)
+}
