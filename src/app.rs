@@ -14,12 +14,12 @@ use crate::config::Config;
 use crate::db;
 use crate::db::single_instance::InstanceLock;
 use crate::events::relay::Relay;
-use crate::graphql::build_schema;
 use crate::http::{HttpState, router};
 use crate::notify::mailer::Mailer;
 use crate::notify::render::Renderer;
 use crate::notify::worker::Worker;
 use crate::scheduler;
+use crate::schema::build_schema;
 use crate::state::AppState;
 use crate::subscriptions::token::Signer;
 

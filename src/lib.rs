@@ -24,6 +24,7 @@ pub mod notify;
 pub mod plans;
 pub mod questions;
 pub mod scheduler;
+pub mod schema;
 pub mod state;
 pub mod subscriptions;
 pub mod telemetry;

@@ -18,8 +18,8 @@ use super::responses::{app_error_response, error_response};
 use crate::auth::schema::ClientIp;
 use crate::auth::service::authenticate;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::request_loaders;
 use crate::graphql::{MAX_NESTING, text_nesting};
+use crate::schema::request_loaders;
 
 /// GraphiQL, wired to the subscription endpoint (see [`super::graphiql`]); not served when
 /// introspection is off, since it could not show the schema.

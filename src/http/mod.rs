@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::graphql::AppSchema;
+use crate::schema::AppSchema;
 use crate::state::AppState;
 
 /// What the HTTP handlers share.

@@ -37,8 +37,9 @@ use crate::auth::service::authenticate_until;
 use crate::config::WebSocketLimits;
 use crate::error::{AppError, ErrorCode};
 use crate::events::kinds;
-use crate::graphql::{SubscriptionBudget, request_loaders};
+use crate::graphql::SubscriptionBudget;
 use crate::metrics::Metrics;
+use crate::schema::request_loaders;
 
 /// Messages waiting for a client before the GraphQL side has to wait too.
 const OUTGOING_QUEUE: usize = 32;

@@ -4,7 +4,7 @@
 #[test]
 fn schema_graphql_matches_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
-    let current = digimentor::graphql::sdl();
+    let current = digimentor::schema::sdl();
     if std::env::var("UPDATE_SCHEMA").is_ok() {
         std::fs::write(&path, &current).unwrap();
     }
