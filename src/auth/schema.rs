@@ -18,8 +18,11 @@ pub struct ClientIp(pub Option<IpAddr>);
 /// WebSocket `connection_init` payload.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
+    /// The bearer token, shown only now.
     pub token: String,
+    /// When the token stops working.
     pub expires_at: DateTime<Utc>,
+    /// Who logged in.
     pub user: User,
 }
 
@@ -44,8 +47,8 @@ impl AuthMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
+        #[graphql(desc = "Your email address.")] email: String,
+        #[graphql(desc = "Your password.")] password: String,
     ) -> async_graphql::Result<LoginPayload> {
         ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
@@ -71,8 +74,8 @@ impl AuthMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        #[graphql(desc = "The password you have now.")] current_password: String,
+        #[graphql(desc = "The new password (at least 12 characters).")] new_password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let viewer = require_viewer(ctx)?;
         ctx.data::<PasswordChecks>()?.claim()?;

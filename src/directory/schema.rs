@@ -16,9 +16,13 @@ use crate::values::{Email, NonEmptyText, Slug, TimeZone, TranslatedNames};
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::organization::OrganizationKind")]
 pub enum OrganizationKind {
+    /// A faculty: a community with digimentors.
     Faculty,
+    /// An education unit: a community with digimentors.
     EducationUnit,
+    /// A service unit, with contact persons.
     ServiceUnit,
+    /// The university's management.
     Management,
 }
 
@@ -40,16 +44,22 @@ pub enum Role {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::user::Locale")]
 pub enum Locale {
+    /// Finnish.
     Fi,
+    /// Swedish.
     Sv,
+    /// English.
     En,
 }
 
 /// A name in the three languages of the university.
 #[derive(SimpleObject, Clone)]
 pub struct TranslatedName {
+    /// In Finnish.
     pub fi: String,
+    /// In Swedish.
     pub sv: String,
+    /// In English.
     pub en: String,
 }
 
@@ -82,8 +92,10 @@ pub fn display_locale(ctx: &Context<'_>, requested: Option<Locale>) -> entity::u
 /// A faculty, education unit, service unit or the management organization.
 pub struct Organization(pub organization::Model);
 
+/// A faculty, an education unit, a service unit or the university's management.
 #[Object]
 impl Organization {
+    /// The organization's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -91,6 +103,7 @@ impl Organization {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// What kind of unit it is.
     async fn kind(&self) -> OrganizationKind {
         self.0.kind.into()
     }
@@ -103,7 +116,11 @@ impl Organization {
         TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
     }
     /// The name in `locale`, or in the caller's locale.
-    async fn name(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language; defaults to Finnish.")] locale: Option<Locale>,
+    ) -> String {
         TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
             .pick(display_locale(ctx, locale))
             .to_owned()
@@ -114,7 +131,7 @@ impl Organization {
     async fn members(
         &self,
         ctx: &Context<'_>,
-        role: Option<Role>,
+        #[graphql(desc = "Only members with this role.")] role: Option<Role>,
     ) -> async_graphql::Result<Vec<Member>> {
         let may_see_staff =
             viewer(ctx).is_some_and(|v| v.has_role(self.0.id, entity::membership::Role::Mentor));
@@ -137,6 +154,7 @@ impl Organization {
             })
             .collect())
     }
+    /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -169,11 +187,14 @@ impl Person {
     }
 }
 
+/// Someone as other users see them.
 #[Object]
 impl Person {
+    /// The person's user id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Their name.
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
@@ -202,24 +223,31 @@ impl Person {
 /// A person in a role of one organization.
 #[derive(SimpleObject)]
 pub struct Member {
+    /// The member's role in the organization.
     pub role: Role,
+    /// The member.
     pub person: Person,
 }
 
 /// A user as they (or an administrator) see themselves.
 pub struct User(pub user::Model);
 
+/// A user account (yourself, or anyone for an administrator).
 #[Object]
 impl User {
+    /// The user's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The user's email address.
     async fn email(&self) -> &str {
         &self.0.email
     }
+    /// The name other users see.
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
+    /// The language of the user's emails.
     async fn locale(&self) -> Locale {
         self.0.locale.into()
     }
@@ -227,6 +255,7 @@ impl User {
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
     }
+    /// Whether the user administers the service.
     async fn is_admin(&self) -> bool {
         self.0.is_admin
     }
@@ -248,6 +277,7 @@ impl User {
             .map(Membership)
             .collect())
     }
+    /// When the account was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -256,20 +286,25 @@ impl User {
 /// A user's role in an organization.
 pub struct Membership(pub membership::Model);
 
+/// A user's role in an organization.
 #[Object]
 impl Membership {
+    /// The membership's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The role.
     async fn role(&self) -> Role {
         self.0.role.into()
     }
+    /// The organization the role is in.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
         load_one::<OrganizationById>(ctx, self.0.organization_id)
             .await?
             .map(Organization)
             .ok_or_else(|| AppError::NotFound("organization").into())
     }
+    /// Who holds the role.
     async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Person> {
         load_one::<UserById>(ctx, self.0.user_id)
             .await?
@@ -282,6 +317,7 @@ impl Membership {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct CommunityContact {
+    /// The faculty or education unit.
     pub community: Organization,
     /// The community's digimentors (at most three).
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
@@ -306,7 +342,7 @@ impl DirectoryQuery {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        kind: Option<OrganizationKind>,
+        #[graphql(desc = "Only organizations of this kind.")] kind: Option<OrganizationKind>,
     ) -> async_graphql::Result<Vec<Organization>> {
         let state = ctx.data::<AppState>()?;
         Ok(service::list_organizations(&state.db, kind.map(Into::into))
@@ -320,7 +356,7 @@ impl DirectoryQuery {
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        slug: String,
+        #[graphql(desc = "The organization's slug, e.g. `science`.")] slug: String,
     ) -> async_graphql::Result<Option<Organization>> {
         let state = ctx.data::<AppState>()?;
         Ok(service::find_organization_by_slug(&state.db, &slug)
@@ -348,22 +384,30 @@ impl DirectoryQuery {
 pub struct CreateOrganizationInput {
     /// 2–64 lower-case letters, digits and single hyphens.
     pub slug: String,
+    /// What kind of unit it is.
     pub kind: OrganizationKind,
+    /// The name in Finnish.
     pub name_fi: String,
+    /// The name in Swedish.
     pub name_sv: String,
+    /// The name in English.
     pub name_en: String,
 }
 
 /// A new user.
 #[derive(InputObject)]
 pub struct CreateUserInput {
+    /// The user's email address (unique, case-insensitive).
     pub email: String,
+    /// The name other users see.
     pub display_name: String,
+    /// The language of the user's emails.
     #[graphql(default_with = "Locale::Fi")]
     pub locale: Locale,
     /// IANA time zone.
     #[graphql(default_with = "String::from(\"Europe/Helsinki\")")]
     pub time_zone: String,
+    /// Whether the user administers the service.
     #[graphql(default)]
     pub is_admin: bool,
     /// At least 12 characters. Leave out to have a strong one generated and returned once.
@@ -373,15 +417,20 @@ pub struct CreateUserInput {
 /// The created user; `generatedPassword` is shown only in this response.
 #[derive(SimpleObject)]
 pub struct CreateUserPayload {
+    /// The new user.
     pub user: User,
+    /// The generated password, shown only now; null when one was given.
     pub generated_password: Option<String>,
 }
 
 /// A role to give.
 #[derive(InputObject)]
 pub struct AddMembershipInput {
+    /// The user who gets the role.
     pub user_id: ID,
+    /// The organization the role is in.
     pub organization_id: ID,
+    /// The role to give.
     pub role: Role,
 }
 
@@ -394,7 +443,7 @@ impl DirectoryMutation {
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganizationInput,
+        #[graphql(desc = "The new organization.")] input: CreateOrganizationInput,
     ) -> async_graphql::Result<Organization> {
         let actor = require_admin(ctx)?;
         let new = NewOrganization {
@@ -414,7 +463,7 @@ impl DirectoryMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        input: CreateUserInput,
+        #[graphql(desc = "The new user.")] input: CreateUserInput,
     ) -> async_graphql::Result<CreateUserPayload> {
         let actor = require_admin(ctx)?;
         let new = new_user(input)?;
@@ -433,7 +482,7 @@ impl DirectoryMutation {
     async fn add_membership(
         &self,
         ctx: &Context<'_>,
-        input: AddMembershipInput,
+        #[graphql(desc = "Who gets which role where.")] input: AddMembershipInput,
     ) -> async_graphql::Result<Membership> {
         let actor = require_admin(ctx)?;
         let user_id = parse_id("userId", &input.user_id)?;
@@ -459,7 +508,7 @@ impl DirectoryMutation {
     async fn remove_membership(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The membership to remove.")] id: ID,
     ) -> async_graphql::Result<Membership> {
         let actor: &Viewer = require_admin(ctx)?;
         let id = parse_id("id", &id)?;

@@ -18,6 +18,7 @@ use crate::state::AppState;
 /// Something that happened in the network.
 pub struct Event(pub Arc<PublishedEvent>);
 
+/// Something that happened: one entry of the event log.
 #[Object]
 impl Event {
     /// Unique id of the event.
@@ -143,7 +144,9 @@ impl EventSubscription {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        filter: Option<EventFilter>,
+        #[graphql(desc = "Which events; without it, every event you may read.")] filter: Option<
+            EventFilter,
+        >,
     ) -> async_graphql::Result<impl Stream<Item = Event>> {
         let state = ctx.data::<AppState>()?;
         let filter = filter.unwrap_or_default().compile()?;

@@ -40,8 +40,11 @@ pub enum InquiryStatus {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::inquiry_target::TargetStatus")]
 pub enum TargetStatus {
+    /// The community has not responded yet.
     Pending,
+    /// The community answered.
     Answered,
+    /// The community declined, with a reason.
     Declined,
 }
 
@@ -60,8 +63,11 @@ impl Inquiry {
 pub struct Coverage {
     /// Addressed communities.
     pub targets: i32,
+    /// Communities that answered.
     pub answered: i32,
+    /// Communities that declined, with a reason.
     pub declined: i32,
+    /// Communities that have not responded yet.
     pub pending: i32,
     /// Pending targets whose deadline has passed.
     pub overdue: i32,
@@ -102,8 +108,10 @@ async fn targets_of(
         .unwrap_or_default())
 }
 
+/// An inquiry from management or a service unit to the communities, answered by each community's mentors.
 #[Object]
 impl Inquiry {
+    /// The inquiry's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -114,11 +122,13 @@ impl Inquiry {
             .map(Organization)
             .ok_or_else(|| AppError::NotFound("organization").into())
     }
+    /// Who wrote it; null when their account is gone.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
             .map(Person::participant))
     }
+    /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -126,9 +136,11 @@ impl Inquiry {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// When answers are due, if there is a deadline.
     async fn deadline(&self) -> Option<DateTime<Utc>> {
         self.0.deadline
     }
+    /// Draft, open or closed.
     async fn status(&self) -> InquiryStatus {
         self.0.status.into()
     }
@@ -140,6 +152,7 @@ impl Inquiry {
     async fn answers_shared(&self) -> bool {
         self.0.answers_shared
     }
+    /// Topics the inquiry is about.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByInquiry>(ctx, self.0.id)
@@ -172,12 +185,15 @@ impl Inquiry {
             Utc::now(),
         ))
     }
+    /// When it was sent to the communities.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
     }
+    /// When it was closed.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
+    /// When the draft was saved.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -189,17 +205,21 @@ pub struct InquiryTarget {
     inquiry: inquiry::Model,
 }
 
+/// One addressed community's part of an inquiry: its answer or decline.
 #[Object]
 impl InquiryTarget {
+    /// The target's id.
     async fn id(&self) -> ID {
         ID(self.slot.id.to_string())
     }
+    /// The addressed community.
     async fn community(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
         load_one::<OrganizationById>(ctx, self.slot.community_id)
             .await?
             .map(Organization)
             .ok_or_else(|| AppError::NotFound("organization").into())
     }
+    /// Pending, answered or declined.
     async fn status(&self) -> TargetStatus {
         self.slot.status.into()
     }
@@ -207,6 +227,7 @@ impl InquiryTarget {
     async fn answer(&self) -> Option<&str> {
         self.slot.answer.as_deref()
     }
+    /// Why the community declined, if it did.
     async fn decline_reason(&self) -> Option<&str> {
         self.slot.decline_reason.as_deref()
     }
@@ -223,6 +244,7 @@ impl InquiryTarget {
             None => Ok(None),
         }
     }
+    /// When it was answered or declined.
     async fn answered_at(&self) -> Option<DateTime<Utc>> {
         self.slot.answered_at
     }
@@ -259,20 +281,26 @@ impl InquiryTarget {
 /// A superseded version of a slot's answer.
 pub struct AnswerRevision(inquiry_answer_revision::Model);
 
+/// An earlier state of a community's answer, kept when it changed.
 #[Object]
 impl AnswerRevision {
+    /// The target's version this state had.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Whether it was answered or declined.
     async fn status(&self) -> TargetStatus {
         self.0.status.into()
     }
+    /// The answer as it was, if answered.
     async fn answer(&self) -> Option<&str> {
         self.0.answer.as_deref()
     }
+    /// The reason given, if declined.
     async fn decline_reason(&self) -> Option<&str> {
         self.0.decline_reason.as_deref()
     }
+    /// Who wrote this state.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         match self.0.author_id {
             Some(id) => Ok(load_one::<UserById>(ctx, id)
@@ -290,11 +318,14 @@ impl AnswerRevision {
 /// A message in a slot's follow-up thread.
 pub struct InquiryMessage(pub inquiry_message::Model);
 
+/// A message in the follow-up thread of one community's target.
 #[Object]
 impl InquiryMessage {
+    /// The message's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
@@ -310,6 +341,7 @@ impl InquiryMessage {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -318,6 +350,7 @@ impl InquiryMessage {
 /// Narrows the inquiry list.
 #[derive(InputObject, Default)]
 pub struct InquiryFilterInput {
+    /// Only inquiries in this state.
     pub status: Option<InquiryStatus>,
     /// Only inquiries carrying this topic.
     pub topic_id: Option<ID>,
@@ -357,9 +390,9 @@ impl InquiryQuery {
     async fn inquiries(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        filter: Option<InquiryFilterInput>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
+        #[graphql(desc = "Which inquiries.")] filter: Option<InquiryFilterInput>,
     ) -> async_graphql::Result<Connection<String, Inquiry>> {
         let viewer = require_viewer(ctx)?;
         let page = Page::new(first, after)?;
@@ -373,7 +406,11 @@ impl InquiryQuery {
     }
 
     /// One inquiry, or null when it does not exist or is not the caller's to read.
-    async fn inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Inquiry>> {
+    async fn inquiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The inquiry's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Inquiry>> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
@@ -391,9 +428,11 @@ pub struct CreateInquiryInput {
     /// The organization the inquiry is posted for: management (leads) or a service unit
     /// (contacts).
     pub organization_id: ID,
+    /// A short title.
     pub title: String,
     /// Markdown.
     pub body: String,
+    /// Topics the inquiry is about; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
     /// Optional; must be in the future.
@@ -401,6 +440,7 @@ pub struct CreateInquiryInput {
     /// The addressed communities; leave empty with `allCommunities: true`.
     #[graphql(default)]
     pub community_ids: Vec<ID>,
+    /// Address every faculty and education unit (leave communityIds empty).
     #[graphql(default)]
     pub all_communities: bool,
     /// Let communities read each other's answers before the inquiry closes.
@@ -423,14 +463,18 @@ pub struct AnswerInquiryInput {
 /// A community declines to answer.
 #[derive(InputObject)]
 pub struct DeclineInquiryInput {
+    /// Your community's target of the inquiry.
     pub target_id: ID,
+    /// Why the community does not answer.
     pub reason: String,
+    /// The target's version you saw; a co-mentor's newer change is a CONFLICT.
     pub expected_version: i32,
 }
 
 /// A follow-up message on a target.
 #[derive(InputObject)]
 pub struct PostInquiryMessageInput {
+    /// The target whose thread the message belongs to.
     pub target_id: ID,
     /// Markdown.
     pub body: String,
@@ -473,7 +517,7 @@ impl InquiryMutation {
     async fn create_inquiry(
         &self,
         ctx: &Context<'_>,
-        input: CreateInquiryInput,
+        #[graphql(desc = "The draft.")] input: CreateInquiryInput,
     ) -> async_graphql::Result<Inquiry> {
         let viewer = require_viewer(ctx)?;
         let new = input.parse()?;
@@ -486,7 +530,11 @@ impl InquiryMutation {
     }
 
     /// The inquiring organization: publish a draft to its communities.
-    async fn publish_inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Inquiry> {
+    async fn publish_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft to publish.")] id: ID,
+    ) -> async_graphql::Result<Inquiry> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
@@ -498,7 +546,11 @@ impl InquiryMutation {
     }
 
     /// The inquiring organization: close the inquiry; answers can no longer change.
-    async fn close_inquiry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Inquiry> {
+    async fn close_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The inquiry to close.")] id: ID,
+    ) -> async_graphql::Result<Inquiry> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
@@ -513,7 +565,7 @@ impl InquiryMutation {
     async fn answer_inquiry(
         &self,
         ctx: &Context<'_>,
-        input: AnswerInquiryInput,
+        #[graphql(desc = "Your community's answer.")] input: AnswerInquiryInput,
     ) -> async_graphql::Result<InquiryTarget> {
         let body = NonEmptyText::input("body", &input.body, service::MAX_BODY)?;
         respond(
@@ -529,7 +581,7 @@ impl InquiryMutation {
     async fn decline_inquiry(
         &self,
         ctx: &Context<'_>,
-        input: DeclineInquiryInput,
+        #[graphql(desc = "Your community's decline.")] input: DeclineInquiryInput,
     ) -> async_graphql::Result<InquiryTarget> {
         let reason = NonEmptyText::input("reason", &input.reason, service::MAX_BODY)?;
         respond(
@@ -545,7 +597,7 @@ impl InquiryMutation {
     async fn post_inquiry_message(
         &self,
         ctx: &Context<'_>,
-        input: PostInquiryMessageInput,
+        #[graphql(desc = "The message and its target.")] input: PostInquiryMessageInput,
     ) -> async_graphql::Result<InquiryMessage> {
         let viewer = require_viewer(ctx)?;
         let target = parse_id("targetId", &input.target_id)?;
@@ -587,7 +639,7 @@ impl InquirySubscription {
     async fn inquiry_updated(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The inquiry to follow.")] id: ID,
     ) -> async_graphql::Result<impl Stream<Item = Inquiry>> {
         let viewer: Viewer = viewer(ctx).cloned().ok_or(AppError::Unauthenticated)?;
         let id = parse_id("id", &id)?;

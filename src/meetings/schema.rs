@@ -29,23 +29,30 @@ pub enum MeetingTime {
 /// A network meeting.
 pub struct Meeting(pub meeting::Model);
 
+/// A network meeting.
 #[Object]
 impl Meeting {
+    /// The meeting's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// What the meeting is called.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// When it starts.
     async fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at
     }
+    /// When it ends.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
+    /// Where it is held, if somewhere.
     async fn place(&self) -> Option<&str> {
         self.0.place.as_deref()
     }
+    /// The link to join online, if any.
     async fn online_url(&self) -> Option<&str> {
         self.0.online_url.as_deref()
     }
@@ -57,6 +64,7 @@ impl Meeting {
     async fn sequence(&self) -> i32 {
         self.0.sequence
     }
+    /// Topics on the agenda.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByMeeting>(ctx, self.0.id)
@@ -78,13 +86,20 @@ impl Meeting {
 #[derive(InputObject)]
 #[graphql(name = "MeetingInput")]
 pub struct MeetingInputObject {
+    /// What the meeting is called.
     pub title: String,
+    /// When it starts.
     pub starts_at: DateTime<Utc>,
+    /// When it ends; after the start.
     pub ends_at: DateTime<Utc>,
+    /// Where it is held; a place or an online link is needed.
     pub place: Option<String>,
+    /// An https link to join online.
     pub online_url: Option<String>,
+    /// The agenda (Markdown).
     #[graphql(default)]
     pub agenda: String,
+    /// Topics on the agenda; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -126,8 +141,8 @@ impl MeetingQuery {
     async fn meetings(
         &self,
         ctx: &Context<'_>,
-        when: MeetingTime,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "Upcoming or past meetings.")] when: MeetingTime,
+        #[graphql(default = 20, desc = "How many to return.")] first: i32,
     ) -> async_graphql::Result<Vec<Meeting>> {
         if !(1..=100).contains(&first) {
             return Err(AppError::bad_input("first", "must be between 1 and 100").into());
@@ -154,8 +169,12 @@ impl MeetingMutation {
     async fn schedule_meeting(
         &self,
         ctx: &Context<'_>,
-        input: MeetingInputObject,
-        #[graphql(default = 1)] repeat_monthly: i32,
+        #[graphql(desc = "The meeting, or the first of the series.")] input: MeetingInputObject,
+        #[graphql(
+            default = 1,
+            desc = "How many monthly meetings at the same local time (1–12)."
+        )]
+        repeat_monthly: i32,
     ) -> async_graphql::Result<Vec<Meeting>> {
         let viewer = require_viewer(ctx)?;
         let input = input.parse()?;
@@ -172,8 +191,8 @@ impl MeetingMutation {
     async fn update_meeting(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: MeetingInputObject,
+        #[graphql(desc = "The meeting to change.")] id: ID,
+        #[graphql(desc = "Its new details.")] input: MeetingInputObject,
     ) -> async_graphql::Result<Meeting> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
@@ -190,8 +209,8 @@ impl MeetingMutation {
     async fn publish_meeting_report(
         &self,
         ctx: &Context<'_>,
-        meeting_id: ID,
-        input: NewsInputObject,
+        #[graphql(desc = "The meeting the report is about.")] meeting_id: ID,
+        #[graphql(desc = "The report.")] input: NewsInputObject,
     ) -> async_graphql::Result<NewsPost> {
         let viewer = require_viewer(ctx)?;
         let meeting = parse_id("meetingId", &meeting_id)?;

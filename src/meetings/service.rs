@@ -21,12 +21,19 @@ pub const MAX_SERIES: u32 = 12;
 /// A validated meeting.
 #[derive(Debug, Clone)]
 pub struct MeetingInput {
+    /// What the meeting is called.
     pub title: String,
+    /// When it starts.
     pub starts_at: DateTime<Utc>,
+    /// When it ends; after the start.
     pub ends_at: DateTime<Utc>,
+    /// Where it is held; a place or an online link is needed.
     pub place: Option<String>,
+    /// An https link to join online.
     pub online_url: Option<String>,
+    /// The agenda (Markdown).
     pub agenda: String,
+    /// Topics on the agenda; their subscribers hear of it.
     pub topic_ids: Vec<Uuid>,
 }
 

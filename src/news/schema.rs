@@ -21,11 +21,14 @@ use crate::values::NonEmptyText;
 /// A post in the news column (a meeting report when linked to a meeting).
 pub struct NewsPost(pub news_post::Model);
 
+/// A post in the network's news column (a meeting report or other news); public.
 #[Object]
 impl NewsPost {
+    /// The post's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -33,11 +36,13 @@ impl NewsPost {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// Who wrote it; null when their account is gone.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
             .map(Person::author))
     }
+    /// Topics the post is about.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByNews>(ctx, self.0.id)
@@ -55,6 +60,7 @@ impl NewsPost {
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
     }
+    /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -64,8 +70,11 @@ impl NewsPost {
 #[derive(InputObject)]
 #[graphql(name = "NewsInput")]
 pub struct NewsInputObject {
+    /// A short title.
     pub title: String,
+    /// The text (Markdown).
     pub body: String,
+    /// Topics the post is about; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -94,9 +103,9 @@ impl NewsQuery {
     async fn news(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        topic_id: Option<ID>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
+        #[graphql(desc = "Only posts about this topic.")] topic_id: Option<ID>,
     ) -> async_graphql::Result<Connection<String, NewsPost>> {
         let page = Page::new(first, after)?;
         let topic = topic_id
@@ -115,7 +124,7 @@ impl NewsQuery {
     async fn news_post(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The post's id.")] id: ID,
     ) -> async_graphql::Result<Option<NewsPost>> {
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
@@ -134,7 +143,7 @@ impl NewsMutation {
     async fn publish_news(
         &self,
         ctx: &Context<'_>,
-        input: NewsInputObject,
+        #[graphql(desc = "The post.")] input: NewsInputObject,
     ) -> async_graphql::Result<NewsPost> {
         let viewer = require_viewer(ctx)?;
         let input = input.parse()?;
@@ -150,8 +159,8 @@ impl NewsMutation {
     async fn update_news(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: NewsInputObject,
+        #[graphql(desc = "The post to change.")] id: ID,
+        #[graphql(desc = "Its new title, text and topics.")] input: NewsInputObject,
     ) -> async_graphql::Result<NewsPost> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
@@ -165,7 +174,11 @@ impl NewsMutation {
     }
 
     /// The author or an admin: withdraw a post from the column and the feed.
-    async fn unpublish_news(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<NewsPost> {
+    async fn unpublish_news(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post to take down.")] id: ID,
+    ) -> async_graphql::Result<NewsPost> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;

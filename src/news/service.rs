@@ -19,8 +19,11 @@ use crate::topics::service::existing_topics;
 
 /// A validated post.
 pub struct NewsInput {
+    /// A short title.
     pub title: String,
+    /// The text (Markdown).
     pub body: String,
+    /// Topics the post is about; their subscribers hear of it.
     pub topic_ids: Vec<Uuid>,
 }
 

@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub enum DeliveryStatus {
     /// Waiting to be sent (or to be retried).
     Pending,
+    /// Accepted by the SMTP server.
     Sent,
     /// Failed permanently or too many times; an admin may retry it.
     Dead,
@@ -26,11 +27,14 @@ pub enum DeliveryStatus {
 /// One email to one recipient.
 pub struct Delivery(pub delivery::Model);
 
+/// One queued or sent email (administrators only).
 #[Object]
 impl Delivery {
+    /// The delivery's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Where it is sent.
     async fn recipient_email(&self) -> &str {
         &self.0.recipient_email
     }
@@ -38,15 +42,19 @@ impl Delivery {
     async fn kind(&self) -> &str {
         &self.0.kind
     }
+    /// The language it is written in.
     async fn locale(&self) -> &str {
         &self.0.locale
     }
+    /// Pending, sent or dead.
     async fn status(&self) -> DeliveryStatus {
         self.0.status.into()
     }
+    /// How many times sending was tried.
     async fn attempts(&self) -> i32 {
         self.0.attempts
     }
+    /// When the next try is due.
     async fn next_attempt_at(&self) -> DateTime<Utc> {
         self.0.next_attempt_at
     }
@@ -54,12 +62,15 @@ impl Delivery {
     async fn last_error(&self) -> Option<&str> {
         self.0.last_error.as_deref()
     }
+    /// The Message-ID header it is sent with.
     async fn message_id(&self) -> &str {
         &self.0.message_id
     }
+    /// When the SMTP server accepted it.
     async fn sent_at(&self) -> Option<DateTime<Utc>> {
         self.0.sent_at
     }
+    /// When it was queued.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -75,10 +86,10 @@ impl DeliveryQuery {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        status: Option<DeliveryStatus>,
-        recipient: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Only deliveries in this state.")] status: Option<DeliveryStatus>,
+        #[graphql(desc = "Only deliveries to this address.")] recipient: Option<String>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Delivery>> {
         require_admin(ctx)?;
         let page = Page::new(first, after)?;
@@ -103,7 +114,11 @@ pub struct DeliveryMutation;
 #[Object]
 impl DeliveryMutation {
     /// Admin: send a dead or pending email again now, with a fresh attempt budget.
-    async fn retry_delivery(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Delivery> {
+    async fn retry_delivery(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The delivery to send again.")] id: ID,
+    ) -> async_graphql::Result<Delivery> {
         require_admin(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;

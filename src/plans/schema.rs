@@ -17,13 +17,16 @@ use crate::values::NonEmptyText;
 /// A community's goals and forms of activity for one year.
 pub struct CommunityPlan(community_plan::Model);
 
+/// A community's plan for a year: its goals and forms of activity.
 #[Object]
 impl CommunityPlan {
+    /// The community whose plan it is.
     async fn community(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         Ok(load_one::<OrganizationById>(ctx, self.0.community_id)
             .await?
             .map(Organization))
     }
+    /// The year the plan is for.
     async fn year(&self) -> i32 {
         self.0.year
     }
@@ -35,6 +38,7 @@ impl CommunityPlan {
     async fn activities(&self) -> &str {
         &self.0.activities
     }
+    /// Increases with each revision.
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -44,6 +48,7 @@ impl CommunityPlan {
             .await?
             .map(Person::author))
     }
+    /// When the current text was written.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -62,17 +67,22 @@ impl CommunityPlan {
 /// A superseded version of a plan.
 pub struct PlanRevision(community_plan_revision::Model);
 
+/// An earlier text of a community plan.
 #[Object]
 impl PlanRevision {
+    /// The plan's version this text had.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// The goals as they were.
     async fn goals(&self) -> &str {
         &self.0.goals
     }
+    /// The forms of activity as they were.
     async fn activities(&self) -> &str {
         &self.0.activities
     }
+    /// When this text was written.
     async fn written_at(&self) -> DateTime<Utc> {
         self.0.written_at
     }
@@ -87,8 +97,8 @@ impl PlanQuery {
     async fn community_plan(
         &self,
         ctx: &Context<'_>,
-        community: String,
-        year: i32,
+        #[graphql(desc = "The community.")] community: String,
+        #[graphql(desc = "The year; defaults to this year.")] year: i32,
     ) -> async_graphql::Result<Option<CommunityPlan>> {
         let state = ctx.data::<AppState>()?;
         let Some(org) = find_organization_by_slug(&state.db, &community).await? else {
@@ -109,10 +119,10 @@ impl PlanMutation {
     async fn set_community_plan(
         &self,
         ctx: &Context<'_>,
-        community_id: ID,
-        year: i32,
-        goals: String,
-        activities: String,
+        #[graphql(desc = "Your community.")] community_id: ID,
+        #[graphql(desc = "The year the plan is for.")] year: i32,
+        #[graphql(desc = "The year's goals (Markdown).")] goals: String,
+        #[graphql(desc = "The forms of activity (Markdown).")] activities: String,
     ) -> async_graphql::Result<CommunityPlan> {
         let viewer = require_viewer(ctx)?;
         let community = parse_id("communityId", &community_id)?;

@@ -27,7 +27,9 @@ pub enum QuestionStatus {
     Submitted,
     /// With a service unit.
     Forwarded,
+    /// Answered by a mentor or the service unit.
     Answered,
+    /// Closed without an answer (for example a duplicate).
     Closed,
 }
 
@@ -73,8 +75,10 @@ async fn organization(
     }
 }
 
+/// A staff member's question, sent up through the community's mentors to the right service unit.
 #[Object]
 impl Question {
+    /// The question's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -95,6 +99,7 @@ impl Question {
     async fn asker_hidden(&self) -> bool {
         self.0.hide_asker
     }
+    /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -102,6 +107,7 @@ impl Question {
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// Topics the question is about.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByQuestion>(ctx, self.0.id)
@@ -111,6 +117,7 @@ impl Question {
             .map(Topic)
             .collect())
     }
+    /// Where the question is now.
     async fn status(&self) -> QuestionStatus {
         self.0.status.into()
     }
@@ -122,6 +129,7 @@ impl Question {
     async fn forward_note(&self) -> Option<&str> {
         self.0.forward_note.as_deref()
     }
+    /// The mentor who forwarded it.
     async fn forwarded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         person(ctx, self.0.forwarded_by).await
     }
@@ -129,9 +137,11 @@ impl Question {
     async fn answer(&self) -> Option<&str> {
         self.0.answer.as_deref()
     }
+    /// Who answered it.
     async fn answered_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         person(ctx, self.0.answered_by).await
     }
+    /// Why it was closed, if it was.
     async fn close_reason(&self) -> Option<&str> {
         self.0.close_reason.as_deref()
     }
@@ -139,15 +149,19 @@ impl Question {
     async fn duplicate_of(&self) -> Option<ID> {
         self.0.duplicate_of.map(|id| ID(id.to_string()))
     }
+    /// When it was asked.
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it was forwarded.
     async fn forwarded_at(&self) -> Option<DateTime<Utc>> {
         self.0.forwarded_at
     }
+    /// When it was answered.
     async fn answered_at(&self) -> Option<DateTime<Utc>> {
         self.0.answered_at
     }
+    /// When it was closed.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
@@ -167,8 +181,11 @@ impl Question {
 /// Narrows the question list.
 #[derive(InputObject, Default)]
 pub struct QuestionFilterInput {
+    /// Only questions in this state.
     pub status: Option<QuestionStatus>,
+    /// Only questions asked in this community.
     pub community_id: Option<ID>,
+    /// Only questions forwarded to this service unit.
     pub service_unit_id: Option<ID>,
 }
 
@@ -183,9 +200,9 @@ impl QuestionQuery {
     async fn questions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        filter: Option<QuestionFilterInput>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
+        #[graphql(desc = "Which questions.")] filter: Option<QuestionFilterInput>,
     ) -> async_graphql::Result<Connection<String, Question>> {
         let viewer = require_viewer(ctx)?;
         let page = Page::new(first, after)?;
@@ -206,7 +223,11 @@ impl QuestionQuery {
     }
 
     /// One question, or null when it does not exist or is not the caller's to read.
-    async fn question(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Question>> {
+    async fn question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Question>> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
@@ -223,9 +244,11 @@ impl QuestionQuery {
 pub struct AskQuestionInput {
     /// Your community.
     pub community_id: ID,
+    /// A short title for the question.
     pub title: String,
     /// Markdown.
     pub body: String,
+    /// Topics the question is about.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -233,7 +256,9 @@ pub struct AskQuestionInput {
 /// Hand a question to a service unit.
 #[derive(InputObject)]
 pub struct ForwardQuestionInput {
+    /// The question to forward.
     pub question_id: ID,
+    /// The service unit that should answer.
     pub service_unit_id: ID,
     /// A note for the service unit's contacts.
     pub note: Option<String>,
@@ -242,16 +267,21 @@ pub struct ForwardQuestionInput {
     pub hide_asker: bool,
 }
 
+/// A mentor's or a service unit contact's answer to a question.
 #[derive(InputObject)]
 pub struct AnswerQuestionInput {
+    /// The question to answer.
     pub question_id: ID,
     /// Markdown.
     pub body: String,
 }
 
+/// A mentor closes a question without forwarding it.
 #[derive(InputObject)]
 pub struct CloseQuestionInput {
+    /// The question to close.
     pub question_id: ID,
+    /// Why it is closed; the asker sees it.
     pub reason: String,
     /// When closing as a duplicate: the question it duplicates (same community).
     pub duplicate_of: Option<ID>,
@@ -266,7 +296,7 @@ impl QuestionMutation {
     async fn ask_question(
         &self,
         ctx: &Context<'_>,
-        input: AskQuestionInput,
+        #[graphql(desc = "The question.")] input: AskQuestionInput,
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let new = NewQuestion {
@@ -291,7 +321,7 @@ impl QuestionMutation {
     async fn forward_question(
         &self,
         ctx: &Context<'_>,
-        input: ForwardQuestionInput,
+        #[graphql(desc = "The question and where it goes.")] input: ForwardQuestionInput,
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("questionId", &input.question_id)?;
@@ -314,7 +344,7 @@ impl QuestionMutation {
     async fn answer_question(
         &self,
         ctx: &Context<'_>,
-        input: AnswerQuestionInput,
+        #[graphql(desc = "The answer.")] input: AnswerQuestionInput,
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("questionId", &input.question_id)?;
@@ -331,7 +361,7 @@ impl QuestionMutation {
     async fn close_question(
         &self,
         ctx: &Context<'_>,
-        input: CloseQuestionInput,
+        #[graphql(desc = "The question and why it is closed.")] input: CloseQuestionInput,
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("questionId", &input.question_id)?;

@@ -28,14 +28,18 @@ pub enum Frequency {
 /// A subscription to one topic.
 pub struct TopicSubscription(topic_subscription::Model, entity::topic::Model);
 
+/// Your subscription to a topic.
 #[Object]
 impl TopicSubscription {
+    /// The topic you follow.
     async fn topic(&self) -> Topic {
         Topic(self.1.clone())
     }
+    /// Immediately, or in a daily or weekly digest.
     async fn frequency(&self) -> Frequency {
         self.0.frequency.into()
     }
+    /// Since when.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -71,6 +75,7 @@ pub struct NotificationSettingsInput {
     pub digest_weekday: Option<i32>,
     /// IANA time zone (default `Europe/Helsinki`).
     pub time_zone: Option<String>,
+    /// The language of your emails.
     pub locale: Option<Locale>,
 }
 
@@ -83,8 +88,8 @@ impl SubscriptionMutation {
     async fn subscribe_topic(
         &self,
         ctx: &Context<'_>,
-        topic_id: ID,
-        frequency: Frequency,
+        #[graphql(desc = "The topic to follow.")] topic_id: ID,
+        #[graphql(desc = "Immediately, or in a daily or weekly digest.")] frequency: Frequency,
     ) -> async_graphql::Result<TopicSubscription> {
         let viewer = require_viewer(ctx)?;
         let topic = parse_id("topicId", &topic_id)?;
@@ -102,7 +107,7 @@ impl SubscriptionMutation {
     async fn unsubscribe_topic(
         &self,
         ctx: &Context<'_>,
-        topic_id: ID,
+        #[graphql(desc = "The topic to stop following.")] topic_id: ID,
     ) -> async_graphql::Result<bool> {
         let viewer = require_viewer(ctx)?;
         let topic = parse_id("topicId", &topic_id)?;
@@ -114,7 +119,7 @@ impl SubscriptionMutation {
     async fn update_notification_settings(
         &self,
         ctx: &Context<'_>,
-        input: NotificationSettingsInput,
+        #[graphql(desc = "The settings to change; others stay.")] input: NotificationSettingsInput,
     ) -> async_graphql::Result<User> {
         let viewer = require_viewer(ctx)?;
         let time_zone = input

@@ -22,11 +22,14 @@ use crate::values::NonEmptyText;
 /// A good practice from a community.
 pub struct Tip(pub tip::Model);
 
+/// A good practice shared in the network's tips bank; public.
 #[Object]
 impl Tip {
+    /// The tip's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -40,11 +43,13 @@ impl Tip {
             .await?
             .map(Organization))
     }
+    /// Who shared it; null when their account is gone.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
         Ok(load_one::<UserById>(ctx, self.0.author_id)
             .await?
             .map(Person::author))
     }
+    /// Topics the tip is about.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
         Ok(load_one::<TopicsByTip>(ctx, self.0.id)
@@ -58,9 +63,11 @@ impl Tip {
     async fn promoted_from_answer(&self) -> Option<ID> {
         self.0.source_target_id.map(|id| ID(id.to_string()))
     }
+    /// When it was shared.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -70,8 +77,11 @@ impl Tip {
 #[derive(InputObject)]
 #[graphql(name = "TipInput")]
 pub struct TipInputObject {
+    /// A short title.
     pub title: String,
+    /// The tip (Markdown).
     pub body: String,
+    /// Topics the tip is about; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -101,10 +111,10 @@ impl TipQuery {
     async fn tips(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
-        topic: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Words to look for in titles and texts.")] search: Option<String>,
+        #[graphql(desc = "Only tips about this topic.")] topic: Option<ID>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Tip>> {
         if search.as_deref().is_some_and(|s| s.len() > 500) {
             return Err(AppError::bad_input("search", "is longer than 500 characters").into());
@@ -120,7 +130,11 @@ impl TipQuery {
     }
 
     /// One tip, or null.
-    async fn tip(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Tip>> {
+    async fn tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tip's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Tip>> {
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
         Ok(tip::Entity::find_by_id(id)
@@ -140,8 +154,8 @@ impl TipMutation {
     async fn create_tip(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        input: TipInputObject,
+        #[graphql(desc = "Your community or unit, whose tip it is.")] organization_id: ID,
+        #[graphql(desc = "The tip.")] input: TipInputObject,
     ) -> async_graphql::Result<Tip> {
         let viewer = require_viewer(ctx)?;
         let organization = parse_id("organizationId", &organization_id)?;
@@ -158,8 +172,8 @@ impl TipMutation {
     async fn update_tip(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: TipInputObject,
+        #[graphql(desc = "The tip to change.")] id: ID,
+        #[graphql(desc = "Its new title, text and topics.")] input: TipInputObject,
     ) -> async_graphql::Result<Tip> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
@@ -176,7 +190,7 @@ impl TipMutation {
     async fn promote_answer_to_tip(
         &self,
         ctx: &Context<'_>,
-        target_id: ID,
+        #[graphql(desc = "The answered target whose answer becomes a tip.")] target_id: ID,
     ) -> async_graphql::Result<Tip> {
         let viewer = require_viewer(ctx)?;
         let target = parse_id("targetId", &target_id)?;

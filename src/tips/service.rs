@@ -22,8 +22,11 @@ use crate::topics::service::existing_topics;
 
 /// A validated tip.
 pub struct TipInput {
+    /// A short title.
     pub title: String,
+    /// The tip (Markdown).
     pub body: String,
+    /// Topics the tip is about; their subscribers hear of it.
     pub topic_ids: Vec<Uuid>,
 }
 

@@ -13,11 +13,14 @@ use crate::values::{Slug, TranslatedNames};
 /// A digitalisation theme, e.g. Moodle or AI in teaching.
 pub struct Topic(pub topic::Model);
 
+/// A subject that inquiries, questions, news, tips and meetings are about, and that people follow.
 #[Object]
 impl Topic {
+    /// The topic's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// A short unique name for links, e.g. `moodle`.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -26,7 +29,11 @@ impl Topic {
         TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
     }
     /// The name in `locale`, or in the caller's locale.
-    async fn name(&self, ctx: &Context<'_>, locale: Option<Locale>) -> String {
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language; defaults to Finnish.")] locale: Option<Locale>,
+    ) -> String {
         TranslatedName::new(&self.0.name_fi, &self.0.name_sv, &self.0.name_en)
             .pick(display_locale(ctx, locale))
             .to_owned()
@@ -53,9 +60,13 @@ impl TopicQuery {
 /// A new topic.
 #[derive(InputObject)]
 pub struct CreateTopicInput {
+    /// A short unique name for links, e.g. `moodle`.
     pub slug: String,
+    /// The name in Finnish.
     pub name_fi: String,
+    /// The name in Swedish.
     pub name_sv: String,
+    /// The name in English.
     pub name_en: String,
 }
 
@@ -68,7 +79,7 @@ impl TopicMutation {
     async fn create_topic(
         &self,
         ctx: &Context<'_>,
-        input: CreateTopicInput,
+        #[graphql(desc = "The new topic.")] input: CreateTopicInput,
     ) -> async_graphql::Result<Topic> {
         let actor = require_admin(ctx)?;
         let slug = Slug::parse(input.slug.trim()).map_err(AppError::invalid("slug"))?;
