@@ -103,6 +103,7 @@ pub struct PasswordChange {
 /// The first half of a password change, outside any transaction (hashing takes long): checks
 /// the policy and the current password and hashes the new one. Wrong current passwords count
 /// towards the login throttle like failed logins.
+#[tracing::instrument(skip_all)]
 pub async fn verify_password_change(
     db: &DatabaseConnection,
     throttle: &LoginThrottle,
@@ -142,6 +143,7 @@ fn wrong_password() -> AppError {
 /// The second half, in the change's transaction: stores the new hash if the old one is still
 /// in place, ends every session of the user (on every device, this one included) and returns
 /// a fresh token.
+#[tracing::instrument(skip_all)]
 pub async fn change_password(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -189,6 +191,7 @@ pub async fn change_password(
 
 /// Revokes the token the caller used. The event ends the connections opened with it, on every
 /// instance.
+#[tracing::instrument(skip_all)]
 pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<event::Model> {
     access_token::ActiveModel {
         id: Set(viewer.token_id),
@@ -213,6 +216,7 @@ pub async fn logout(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<eve
 }
 
 /// The grants of a user, for acting as them outside a request (demo data, background jobs).
+#[tracing::instrument(skip_all)]
 pub async fn viewer_for_user(db: &impl ConnectionTrait, user: user::Model) -> AppResult<Viewer> {
     let grants = grants_of(db, user.id).await?;
     Ok(Viewer {
@@ -230,6 +234,7 @@ async fn grants_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Gr
 }
 
 /// The grants of many users in one query.
+#[tracing::instrument(skip_all)]
 pub async fn grants_by_user(
     db: &impl ConnectionTrait,
     users: &[Uuid],
@@ -254,11 +259,13 @@ pub async fn grants_by_user(
 
 /// Resolves a bearer token to its user and memberships; an unknown, expired or revoked token
 /// is `UNAUTHENTICATED`.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<Viewer> {
     Ok(authenticate_until(db, token).await?.0)
 }
 
 /// As [`authenticate`], with the moment the token expires (a long-lived connection ends then).
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_until(
     db: &impl ConnectionTrait,
     token: &str,

@@ -41,6 +41,7 @@ pub fn roles_for(kind: OrganizationKind) -> &'static [Role] {
 }
 
 /// Organizations, optionally of one kind, in a stable order (kind, then English name).
+#[tracing::instrument(skip_all)]
 pub async fn list_organizations(
     db: &impl ConnectionTrait,
     kind: Option<OrganizationKind>,
@@ -56,6 +57,7 @@ pub async fn list_organizations(
         .await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_organization_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
@@ -67,6 +69,7 @@ pub async fn find_organization_by_slug(
 }
 
 /// Every community with its mentors (two queries, whatever the number of communities).
+#[tracing::instrument(skip_all)]
 pub async fn contacts(
     db: &impl ConnectionTrait,
 ) -> AppResult<Vec<(organization::Model, Vec<user::Model>)>> {
@@ -106,6 +109,7 @@ pub struct NewOrganization {
 }
 
 /// Creates an organization. There is one management organization.
+#[tracing::instrument(skip_all)]
 pub async fn create_organization(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
@@ -173,6 +177,7 @@ pub struct CreatedUser {
 }
 
 /// Creates a user with an Argon2id password hash.
+#[tracing::instrument(skip_all)]
 pub async fn create_user(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
@@ -233,6 +238,7 @@ pub async fn create_user(
 
 /// Gives a user a role in an organization, checking that the role fits the organization's kind
 /// and that a community keeps at most three mentors.
+#[tracing::instrument(skip_all)]
 pub async fn add_membership(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
@@ -301,6 +307,7 @@ pub async fn add_membership(
 }
 
 /// Removes a membership.
+#[tracing::instrument(skip_all)]
 pub async fn remove_membership(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,

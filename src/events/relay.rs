@@ -84,6 +84,7 @@ impl Relay {
     }
 
     /// Opens the dedicated connection (a pool of exactly one, used only for this) and listens.
+    #[tracing::instrument(skip_all)]
     async fn listen(&self) -> Result<PgListener, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -144,6 +145,7 @@ impl Relay {
     }
 
     /// Publishes what each notification announces until the connection is lost.
+    #[tracing::instrument(skip_all)]
     async fn relay(&mut self, listener: &mut PgListener) -> String {
         loop {
             match tokio::time::timeout(IDLE_CHECK, listener.try_recv()).await {
@@ -168,6 +170,7 @@ impl Relay {
     }
 
     /// Publishes every event after `last_seen`, in order.
+    #[tracing::instrument(skip_all)]
     async fn catch_up(&mut self) -> Result<(), DbErr> {
         loop {
             let batch = event::Entity::find()

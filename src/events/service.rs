@@ -26,6 +26,7 @@ pub struct NewEvent {
 }
 
 /// Appends an event inside the caller's transaction and returns it with its sequence number.
+#[tracing::instrument(skip_all)]
 pub async fn append_event(db: &impl ConnectionTrait, new: NewEvent) -> AppResult<event::Model> {
     let model = event::ActiveModel {
         seq: NotSet,
@@ -50,6 +51,7 @@ pub fn ids(value: &serde_json::Value) -> Vec<Uuid> {
 }
 
 /// The highest seq in the log now (0 when empty).
+#[tracing::instrument(skip_all)]
 pub async fn log_end(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
     let max: Option<Option<i64>> = event::Entity::find()
         .select_only()

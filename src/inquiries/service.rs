@@ -107,6 +107,7 @@ impl LoadedInquiry {
 
 /// Loads an inquiry and its slots, or `NOT_FOUND` when it does not exist or the viewer may not
 /// know that it exists.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn load_readable(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -119,6 +120,7 @@ pub async fn load_readable(
 }
 
 /// Loads an inquiry and its slots, whoever asks (callers check [`LoadedInquiry::readable_by`]).
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<LoadedInquiry>> {
     let Some(inquiry) = inquiry::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
@@ -142,6 +144,7 @@ async fn topic_ids(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<Uu
 }
 
 /// Creates a draft inquiry with one pending slot per addressed community.
+#[tracing::instrument(skip_all)]
 pub async fn create_inquiry(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -284,6 +287,7 @@ async fn addressed_communities(
 }
 
 /// Opens a draft for answers.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn publish_inquiry(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -315,6 +319,7 @@ pub async fn publish_inquiry(
 }
 
 /// Ends an open inquiry: no more answers.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn close_inquiry(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -373,6 +378,7 @@ pub enum SlotResponse {
 /// Answers or declines on behalf of a community. `expected_version` must be the slot's current
 /// version; otherwise a co-mentor changed it meanwhile and the write is refused with `CONFLICT`
 /// naming them. The replaced state is kept as a revision. Returns the slot with its inquiry.
+#[tracing::instrument(skip_all, fields(%target_id))]
 pub async fn respond_to_inquiry(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -509,6 +515,7 @@ async fn stale_version(db: &impl ConnectionTrait, seen: &inquiry_target::Model) 
 }
 
 /// Posts a follow-up message on a slot's thread.
+#[tracing::instrument(skip_all, fields(%target_id))]
 pub async fn post_message(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -578,6 +585,7 @@ pub struct InquiryFilter {
 }
 
 /// One page of the inquiries the viewer may read, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list_inquiries(
     db: &impl ConnectionTrait,
     viewer: &Viewer,

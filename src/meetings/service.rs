@@ -133,6 +133,7 @@ async fn record(
 }
 
 /// Schedules one meeting, or `count` monthly ones at the same local time.
+#[tracing::instrument(skip_all)]
 pub async fn schedule(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -194,6 +195,7 @@ pub async fn schedule(
 }
 
 /// Changes a meeting; its SEQUENCE rises so calendars replace the old version.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn update(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -228,6 +230,7 @@ pub async fn update(
 }
 
 /// Upcoming meetings (soonest first) or past ones (latest first).
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     upcoming: bool,
@@ -247,6 +250,7 @@ pub async fn list(
 }
 
 /// The meetings an invitation event is about: the whole series, or the one meeting.
+#[tracing::instrument(skip_all)]
 pub async fn of_event(
     db: &impl ConnectionTrait,
     event: &event::Model,

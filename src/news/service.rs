@@ -79,6 +79,7 @@ async fn record(
 }
 
 /// Publishes a post (a meeting report when `meeting_id` is set).
+#[tracing::instrument(skip_all)]
 pub async fn publish(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -127,6 +128,7 @@ async fn find_editable(
 }
 
 /// Edits a post's text and topics.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn update(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -150,6 +152,7 @@ pub async fn update(
 }
 
 /// Withdraws a post from the column and the feed.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn unpublish(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -172,6 +175,7 @@ pub async fn unpublish(
 }
 
 /// One page of published posts, newest first, optionally on one topic.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     topic: Option<Uuid>,
@@ -201,6 +205,7 @@ pub async fn list(
 }
 
 /// A post anyone may read (published), or any post for its author and admins.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn find_readable(
     db: &impl ConnectionTrait,
     viewer: Option<&Viewer>,

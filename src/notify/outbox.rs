@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 
 /// Inserts the deliveries that `events` call for, in the caller's transaction. Returns how
 /// many new rows there are (a repeated dedupe key inserts nothing).
+#[tracing::instrument(skip_all)]
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     events: &[event::Model],
@@ -33,6 +34,7 @@ pub async fn enqueue(
 }
 
 /// Inserts planned deliveries, due at once; duplicates by dedupe key are skipped.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: &impl ConnectionTrait,
     planned: Vec<NewDelivery>,
@@ -87,6 +89,7 @@ pub async fn insert(
 /// rows are picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same
 /// row; the row lock ends with this statement, and the lease keeps others away while the email
 /// is sent. A claim whose lease ran out (a worker that died) is claimed again.
+#[tracing::instrument(skip_all)]
 pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u64,
@@ -121,6 +124,7 @@ pub async fn claim(
 }
 
 /// Records a successful send.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
@@ -138,6 +142,7 @@ pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) 
 }
 
 /// Records a failure: retried at `retry_at`, or dead when `retry_at` is `None`.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn mark_failed(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -169,6 +174,7 @@ pub async fn mark_failed(
 
 /// Admin: puts a dead (or pending) delivery back in the queue, due now, with a fresh attempt
 /// budget. A sent delivery is not sent again.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn retry(
     db: &impl ConnectionTrait,
     id: Uuid,

@@ -41,6 +41,7 @@ pub fn stage(
 }
 
 /// Queues the reminders due at `now`. Returns how many new deliveries were queued.
+#[tracing::instrument(skip_all)]
 pub async fn queue_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,

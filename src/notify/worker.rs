@@ -75,6 +75,7 @@ impl Worker {
 
     /// One step: claim a batch, send up to `concurrency` of it at once and record each outcome
     /// as soon as it is known. Tests drive this by hand.
+    #[tracing::instrument(skip_all)]
     pub async fn try_execute_step(&self) -> AppResult<StepReport> {
         let claimed = outbox::claim(
             &self.db,
@@ -107,6 +108,7 @@ impl Worker {
     }
 
     /// Sends one claimed delivery and records the outcome.
+    #[tracing::instrument(skip_all)]
     async fn deliver(&self, delivery: delivery::Model) -> AppResult<Outcome> {
         self.metrics.delivery_attempts.inc();
         let outcome = self.send(&delivery).await;

@@ -22,6 +22,7 @@ pub fn year_in_range(year: i32) -> bool {
 }
 
 /// A mentor sets (or revises) their community's plan for a year; the previous text is kept.
+#[tracing::instrument(skip_all, fields(%community))]
 pub async fn set_plan(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -107,6 +108,7 @@ pub async fn set_plan(
     Ok((plan, event))
 }
 
+#[tracing::instrument(skip_all, fields(%community))]
 pub async fn find(
     db: &impl ConnectionTrait,
     community: Uuid,
@@ -120,6 +122,7 @@ pub async fn find(
 }
 
 /// Earlier versions of a plan, oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn history(
     db: &impl ConnectionTrait,
     plan: Uuid,

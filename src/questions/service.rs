@@ -30,6 +30,7 @@ pub struct NewQuestion {
 }
 
 /// Loads a question the viewer may read, else `NOT_FOUND`.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn load_readable(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -88,6 +89,7 @@ async fn record(
 }
 
 /// A staff member (or mentor) of a community asks their mentors.
+#[tracing::instrument(skip_all)]
 pub async fn ask_question(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -168,6 +170,7 @@ fn require_status(q: &question::Model, allowed: &[QuestionStatus], action: &str)
 }
 
 /// A mentor forwards a question to a service unit, optionally hiding who asked.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn forward_question(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -208,6 +211,7 @@ pub async fn forward_question(
 
 /// Answers a question: a mentor while it is with the community, a contact of the service unit
 /// once it has been forwarded there.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn answer_question(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -247,6 +251,7 @@ pub async fn answer_question(
 }
 
 /// A mentor closes a question, e.g. as a duplicate of another in the same community.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn close_question(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -298,6 +303,7 @@ pub struct QuestionFilter {
 }
 
 /// One page of the questions the viewer may read, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list_questions(
     db: &impl ConnectionTrait,
     viewer: &Viewer,

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::values::TimeZone;
 
 /// Subscribes (or changes the frequency of) one topic.
+#[tracing::instrument(skip_all, fields(%user))]
 pub async fn subscribe(
     db: &impl ConnectionTrait,
     user: Uuid,
@@ -55,6 +56,7 @@ pub async fn subscribe(
 }
 
 /// Ends a subscription; `false` if there was none.
+#[tracing::instrument(skip_all, fields(%user))]
 pub async fn unsubscribe(db: &impl ConnectionTrait, user: Uuid, topic_id: Uuid) -> AppResult<bool> {
     let deleted = topic_subscription::Entity::delete_many()
         .filter(topic_subscription::Column::UserId.eq(user))
@@ -65,6 +67,7 @@ pub async fn unsubscribe(db: &impl ConnectionTrait, user: Uuid, topic_id: Uuid) 
 }
 
 /// Applies a verified one-click unsubscribe. Idempotent: doing it twice changes nothing more.
+#[tracing::instrument(skip_all)]
 pub async fn apply_unsubscribe(db: &impl ConnectionTrait, request: Unsubscribe) -> AppResult<u64> {
     let mut query = topic_subscription::Entity::delete_many()
         .filter(topic_subscription::Column::UserId.eq(request.user_id));
@@ -78,6 +81,7 @@ pub async fn apply_unsubscribe(db: &impl ConnectionTrait, request: Unsubscribe) 
 }
 
 /// The user's subscriptions with their topics, by topic slug.
+#[tracing::instrument(skip_all, fields(%user))]
 pub async fn list(
     db: &impl ConnectionTrait,
     user: Uuid,
@@ -102,6 +106,7 @@ pub struct Settings {
     pub locale: Option<entity::user::Locale>,
 }
 
+#[tracing::instrument(skip_all, fields(%user))]
 pub async fn update_settings(
     db: &impl ConnectionTrait,
     user: Uuid,

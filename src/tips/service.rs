@@ -104,6 +104,7 @@ async fn insert(
 }
 
 /// A mentor (for their community) or a contact (for their unit) adds a tip.
+#[tracing::instrument(skip_all, fields(%organization))]
 pub async fn create(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -122,6 +123,7 @@ pub async fn create(
 }
 
 /// The author or an admin edits a tip.
+#[tracing::instrument(skip_all, fields(%id))]
 pub async fn update(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -154,6 +156,7 @@ pub async fn update(
 
 /// Turns a community's inquiry answer into a tip attributed to the community, once. Allowed to
 /// the community's mentors, the inquiring organization and admins.
+#[tracing::instrument(skip_all, fields(%target))]
 pub async fn promote_answer(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -197,6 +200,7 @@ pub async fn promote_answer(
 }
 
 /// Tips, by search words (ranked) or newest first, optionally on one topic.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     search_query: Option<&str>,

@@ -16,6 +16,7 @@ use crate::values::{Slug, TranslatedNames};
 
 /// The distinct topic ids of an input, in a stable order, after checking that each exists;
 /// an unknown one is `BAD_USER_INPUT` on `topicIds`.
+#[tracing::instrument(skip_all)]
 pub async fn existing_topics(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
     let mut ids = ids.to_vec();
     ids.sort();
@@ -34,6 +35,7 @@ pub async fn existing_topics(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResu
 }
 
 /// All topics, by slug.
+#[tracing::instrument(skip_all)]
 pub async fn list_topics(db: &impl ConnectionTrait) -> AppResult<Vec<topic::Model>> {
     Ok(topic::Entity::find()
         .order_by_asc(topic::Column::Slug)
@@ -42,6 +44,7 @@ pub async fn list_topics(db: &impl ConnectionTrait) -> AppResult<Vec<topic::Mode
 }
 
 /// Creates a topic.
+#[tracing::instrument(skip_all)]
 pub async fn create_topic(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
