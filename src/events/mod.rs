@@ -73,4 +73,10 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedEvent>> {
         self.sender.subscribe()
     }
+
+    /// How many receivers listen now: every live subscription holds one (tests wait on it to
+    /// know a subscription has started).
+    pub fn receivers(&self) -> usize {
+        self.sender.receiver_count()
+    }
 }

@@ -683,10 +683,12 @@ async fn an_open_websocket_loses_its_rights_with_its_token_and_its_memberships()
     let mut other = WsClient::connect(&app, json!({ "token": ch.token("science.mentor") }))
         .await
         .unwrap();
-    revoked.subscribe("1", events, inquiry_events.clone()).await;
-    other.subscribe("1", events, inquiry_events.clone()).await;
-    // Give the server a moment to start the subscriptions (as the other WebSocket tests do).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    revoked
+        .subscribe_ready("1", events, inquiry_events.clone())
+        .await;
+    other
+        .subscribe_ready("1", events, inquiry_events.clone())
+        .await;
     assert_ok(
         &app.graphql("mutation { logout }", json!({}), Some(&token))
             .await,
@@ -725,13 +727,12 @@ async fn an_open_websocket_loses_its_rights_with_its_token_and_its_memberships()
         .await
         .unwrap();
     comentor
-        .subscribe(
+        .subscribe_ready(
             "1",
             events,
             json!({ "f": { "kinds": ["inquiry.published"] } }),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     app.published_inquiry(&ch, "Not yours any more", &["science"])
         .await;
     assert_eq!(

@@ -44,9 +44,8 @@ async fn a_refused_change_leaves_no_event_and_reaches_no_subscriber() {
     let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
         .await
         .unwrap();
-    ws.subscribe("1", "subscription { events { kind } }", json!({}))
+    ws.subscribe_ready("1", "subscription { events { kind } }", json!({}))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let before = event::Entity::find().count(&app.state.db).await.unwrap();
     // The duplicate slug fails at the insert: the transaction rolls back.
@@ -80,13 +79,12 @@ async fn subscribers_receive_events_in_commit_order_and_by_filter() {
     .await;
     let mut topics_only = WsClient::connect(&app, json!({})).await.unwrap();
     topics_only
-        .subscribe(
+        .subscribe_ready(
             "t",
             "subscription { events(filter: { kinds: [\"topic.created\"] }) { kind } }",
             json!({}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     for i in 0..5 {
         let body = app

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Where emails are written when no SMTP server is set; removed with the app.
+    _mail_dir: TempDir,
     _database: TestDatabase,
 }
 
@@ -192,8 +194,8 @@ pub async fn spawn_app_at(
 
 async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
     init_test_logging();
-    let mail_dir = std::env::temp_dir().join(format!("dm-mail-{}", Uuid::new_v4().simple()));
-    let mut config = test_config(url, mail_dir);
+    let mail_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(url, mail_dir.path().to_owned());
     adjust(&mut config);
     let app = Application::build(config).await.expect("build application");
     let address = app.local_addr().unwrap();
@@ -210,6 +212,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
         client: reqwest::Client::new(),
         shutdown: Some(tx),
         server: Some(server),
+        _mail_dir: mail_dir,
         _database: database,
     }
 }
@@ -451,6 +454,8 @@ pub struct WsClient {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// The server's event bus, to see when a subscription has started.
+    bus: digimentor::events::EventBus,
 }
 
 /// How the server ended a connection.
@@ -517,11 +522,12 @@ impl WsClient {
             }
             Err(other) => panic!("{other}"),
         };
+        let bus = app.state.events().clone();
         assert_eq!(
             response.headers().get("sec-websocket-protocol").unwrap(),
             "graphql-transport-ws"
         );
-        Ok(Self { stream })
+        Ok(Self { stream, bus })
     }
 
     /// Starts a subscription with id `id`.
@@ -535,6 +541,21 @@ impl WsClient {
             })))
             .await
             .unwrap();
+    }
+
+    /// Subscribes and waits until the server's subscription listens to the event bus: the
+    /// handshake after which a change is certain to reach it.
+    pub async fn subscribe_ready(&mut self, id: &str, query: &str, variables: Value) {
+        let before = self.bus.receivers();
+        self.subscribe(id, query, variables).await;
+        let started = async {
+            while self.bus.receivers() <= before {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), started)
+            .await
+            .unwrap_or_else(|_| panic!("subscription {id} did not start"));
     }
 
     /// The next `next` payload's data, failing after a few seconds.

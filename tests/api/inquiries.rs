@@ -47,9 +47,7 @@ async fn management_asks_three_communities_and_follows_the_answers_live() {
     let mut live = WsClient::connect(&app, json!({ "token": ch.token("lead") }))
         .await
         .unwrap();
-    live.subscribe("u", "subscription($id: ID!) { inquiryUpdated(id: $id) { coverage { answered declined pending } } }", json!({ "id": id }))
-        .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    live.subscribe_ready("u", "subscription($id: ID!) { inquiryUpdated(id: $id) { coverage { answered declined pending } } }", json!({ "id": id })).await;
 
     let body = app
         .graphql(
@@ -822,13 +820,12 @@ async fn subscribers_never_see_another_communitys_slot() {
         .await
         .unwrap();
     science
-        .subscribe(
+        .subscribe_ready(
             "e",
             "subscription { events { kind organizationIds } }",
             json!({}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let (_, slots) = app
         .published_inquiry(&ch, "Private slots", &["science", "arts"])
@@ -860,9 +857,8 @@ async fn subscribers_never_see_another_communitys_slot() {
     // A visitor's connection sees no inquiry events at all.
     let mut visitor = WsClient::connect(&app, json!({})).await.unwrap();
     visitor
-        .subscribe("e", "subscription { events { kind } }", json!({}))
+        .subscribe_ready("e", "subscription { events { kind } }", json!({}))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     app.published_inquiry(&ch, "Not public", &["science"]).await;
     assert!(visitor.stays_quiet(Duration::from_millis(400)).await);
 }

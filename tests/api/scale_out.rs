@@ -60,8 +60,7 @@ async fn topic_subscriber(app: &TestApp, token: &str) -> WsClient {
     let mut ws = WsClient::connect(app, json!({ "token": token }))
         .await
         .unwrap();
-    ws.subscribe("topics", TOPIC_EVENTS, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws.subscribe_ready("topics", TOPIC_EVENTS, json!({})).await;
     ws
 }
 
@@ -142,13 +141,12 @@ async fn an_event_written_early_but_committed_late_is_not_skipped() {
     let a = spawn_app().await;
     let b = spawn_instance(&a, |_| {}).await;
     let mut on_b = WsClient::connect(&b, json!({})).await.unwrap();
-    on_b.subscribe(
+    on_b.subscribe_ready(
         "e",
         "subscription { events(filter: { kinds: [\"topic.created\"] }) { subjectId sequence } }",
         json!({}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // The slow change writes its event first, so it draws the lower number…
     let (drawn_tx, drawn_rx) = tokio::sync::oneshot::channel();
@@ -558,8 +556,8 @@ async fn concurrent_scheduler_ticks_on_three_instances_queue_each_reminder_and_d
 async fn a_second_server_on_one_sqlite_file_refuses_to_start_and_postgres_allows_several() {
     let mut first = spawn_app().await;
     let url = first.state.config.database_url.clone();
-    let mail = std::env::temp_dir().join(format!("dm-mail-{}", Uuid::new_v4().simple()));
-    let second = Application::build(test_config(url.clone(), mail.clone())).await;
+    let mail = tempfile::tempdir().unwrap();
+    let second = Application::build(test_config(url.clone(), mail.path().to_owned())).await;
     if on_postgres() {
         assert!(second.is_ok(), "PostgreSQL serves several instances");
         return;
@@ -572,7 +570,7 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start_and_postgres_allows
     assert!(message.contains("PostgreSQL"), "{message}");
     // Once the first stops, the file is free again.
     first.stop().await.unwrap();
-    let third = Application::build(test_config(url, mail)).await;
+    let third = Application::build(test_config(url, mail.path().to_owned())).await;
     assert!(third.is_ok(), "{:?}", third.err());
 }
 
@@ -581,8 +579,9 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start_and_postgres_allows
 async fn instances_starting_together_on_a_fresh_database_migrate_it_and_load_the_demo_once() {
     require_postgres("concurrent start");
     let (_database, url) = TestDatabase::create().await;
-    let mail = std::env::temp_dir().join(format!("dm-mail-{}", Uuid::new_v4().simple()));
-    let builds = (0..3).map(|_| Application::build(test_config(url.clone(), mail.clone())));
+    let mail = tempfile::tempdir().unwrap();
+    let builds =
+        (0..3).map(|_| Application::build(test_config(url.clone(), mail.path().to_owned())));
     let mut apps = Vec::new();
     for built in futures_util::future::join_all(builds).await {
         apps.push(built.unwrap_or_else(|err| panic!("{err:#}")));

@@ -14,10 +14,8 @@ async fn a_token_in_connection_init_authenticates_the_subscription() {
     let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
         .await
         .unwrap();
-    ws.subscribe("1", EVENTS, json!({ "f": { "kinds": ["user.created"] } }))
+    ws.subscribe_ready("1", EVENTS, json!({ "f": { "kinds": ["user.created"] } }))
         .await;
-    // Give the server a moment to register the subscription before the change.
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let created = app.create_user("newcomer@uni.test", false).await;
     let data = ws.next_data().await;
@@ -31,9 +29,8 @@ async fn graphiqls_authorization_header_payload_works_too() {
     let network = app.seed_network().await;
     let payload = json!({ "Authorization": format!("Bearer {}", network.tokens.admin) });
     let mut ws = WsClient::connect(&app, payload).await.unwrap();
-    ws.subscribe("1", EVENTS, json!({ "f": { "kinds": ["user.created"] } }))
+    ws.subscribe_ready("1", EVENTS, json!({ "f": { "kinds": ["user.created"] } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     // Only an admin may see this kind, so receiving it proves the payload authenticated.
     app.create_user("seen@uni.test", false).await;
     assert_eq!(ws.next_data().await["events"]["kind"], "user.created");
@@ -69,8 +66,7 @@ async fn visitors_receive_public_events_only() {
     let app = spawn_app().await;
     let network = app.seed_network().await;
     let mut visitor = WsClient::connect(&app, json!({})).await.unwrap();
-    visitor.subscribe("v", EVENTS, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    visitor.subscribe_ready("v", EVENTS, json!({})).await;
 
     // An account change is not for visitors; a new topic is.
     app.create_user("private@uni.test", false).await;
@@ -167,8 +163,7 @@ async fn each_user_may_hold_only_so_many_connections() {
 async fn a_client_that_does_not_read_is_disconnected_instead_of_buffered() {
     let app = spawn_app_with(|c| c.websocket.send_timeout = Duration::from_secs(1)).await;
     let mut reader = WsClient::connect(&app, json!({})).await.unwrap();
-    reader.subscribe("e", EVENTS, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    reader.subscribe_ready("e", EVENTS, json!({})).await;
     assert_eq!(app.state.metrics.websocket_connections.get(), 1);
 
     // Events keep coming; the client never reads a byte.
@@ -268,13 +263,12 @@ async fn a_message_larger_than_a_graphql_request_may_be_closes_the_connection() 
     let mut ws = WsClient::connect(&app, json!({ "token": network.tokens.admin }))
         .await
         .unwrap();
-    ws.subscribe(
+    ws.subscribe_ready(
         "1",
         EVENTS,
         json!({ "f": { "kinds": ["topic.created"] }, "padding": "x".repeat(60 * 1024) }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     app.graphql(
         "mutation { createTopic(input: { slug: \"big\", nameFi: \"Iso\", nameSv: \"Stor\", nameEn: \"Big\" }) { id } }",
         json!({}),
