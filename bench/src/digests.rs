@@ -38,9 +38,10 @@ pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<
     let subscriptions = entity::topic_subscription::Entity::find()
         .count(&db)
         .await?;
+    let changes = digimentor::changes::Changes::new(db.clone(), ctx);
     let cpu_before = process::cpu_seconds_of("self");
     let started = Instant::now();
-    let report = digimentor::notify::digests::run(&db, &ctx, at)
+    let report = digimentor::scheduler::run_digests(&changes, at)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let seconds = started.elapsed().as_secs_f64();
