@@ -118,14 +118,20 @@ async fn changes_for(config: &Config) -> anyhow::Result<Changes> {
 }
 
 fn print_import_report(report: &ImportReport) {
+    let list = |counts: &std::collections::BTreeMap<&str, usize>| {
+        counts
+            .iter()
+            .map(|(section, count)| format!("{count} {section}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if report.is_unchanged() {
         println!("nothing to add: everything in the file is already there");
+    } else {
+        println!("added {}", list(&report.added));
     }
-    for (section, count) in &report.added {
-        println!("added {count} {section}");
-    }
-    for (section, count) in &report.kept {
-        println!("already there: {count} {section}");
+    if !report.kept.is_empty() {
+        println!("already there: {}", list(&report.kept));
     }
     for (email, password) in &report.passwords {
         println!("password for {email} (shown only now): {password}");

@@ -83,13 +83,25 @@ const MIGRATION_LOCK_KEY: i64 = 0x6d69_6772;
 /// A failed migration leaves the schema as it was.
 #[tracing::instrument(skip(db))]
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
+    let applied = if db.get_database_backend() != DbBackend::Postgres {
+        let pending = Migrator::get_pending_migrations(db).await?.len();
+        Migrator::up(db, None).await?;
+        pending
+    } else {
+        let txn = db.begin().await?;
+        advisory_xact_lock(&txn, MIGRATION_LOCK_KEY).await?;
+        let pending = Migrator::get_pending_migrations(&txn).await?.len();
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+        pending
+    };
+    // One line for all of them (the migration library's own lines are turned down by default).
+    if applied > 0 {
+        tracing::info!(applied, "database schema migrated");
+    } else {
+        tracing::info!("database schema up to date");
     }
-    let txn = db.begin().await?;
-    advisory_xact_lock(&txn, MIGRATION_LOCK_KEY).await?;
-    Migrator::up(&txn, None).await?;
-    txn.commit().await
+    Ok(())
 }
 
 /// PostgreSQL: waits for the transaction-scoped advisory lock `key`, held until `txn` ends.

@@ -145,6 +145,47 @@ async fn a_bare_demo_flag_serves_the_demo_network() {
 }
 
 #[test]
+fn the_first_screen_of_the_demo_fits_a_terminal_and_says_where_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = digimentor()
+        .current_dir(dir.path())
+        .args(["--demo", "--bind", "127.0.0.1:0", "--run-workers", "false"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut screen = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let last = line.contains("listening on ");
+            screen.push(line);
+            if last {
+                let _ = tx.send(screen);
+                return;
+            }
+        }
+    });
+    let screen = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server did not report its address");
+    terminate(&child);
+    let stderr = child.stderr.take().unwrap();
+    let errors: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(15)).success());
+    let all: Vec<&String> = screen.iter().chain(&errors).collect();
+    assert!(all.len() <= 24, "{} lines:\n{all:#?}", all.len());
+    let migration_lines = all.iter().filter(|l| l.contains("igrat")).count();
+    assert_eq!(migration_lines, 1, "{all:#?}");
+    assert!(screen.iter().any(|l| l.contains("admin:")), "{all:#?}");
+    assert!(screen.last().unwrap().contains("http://127.0.0.1:"));
+}
+
+#[test]
 fn help_explains_every_setting() {
     let output = digimentor().arg("--help").output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
@@ -332,8 +373,12 @@ async fn a_network_file_loads_once_through_the_unit_of_work_and_a_bad_one_change
         String::from_utf8_lossy(&loaded.stderr)
     );
     let stdout = String::from_utf8(loaded.stdout).unwrap();
-    assert!(stdout.contains("added 1 organizations"), "{stdout}");
-    assert!(stdout.contains("added 1 people"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "added 1 organizations, 1 people"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("password for maija@uni.test (shown only now): "),
         "{stdout}"
