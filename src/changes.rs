@@ -27,6 +27,17 @@ pub struct Done<T> {
     pub queued: u64,
 }
 
+impl<T> Done<T> {
+    /// A change that appends no event and queues no email (a user's own settings).
+    pub fn quiet(value: T) -> Self {
+        Self {
+            value,
+            events: Vec::new(),
+            queued: 0,
+        }
+    }
+}
+
 impl Done<()> {
     /// A change that only queued emails (no event).
     pub fn mail(queued: u64) -> Self {

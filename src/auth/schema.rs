@@ -6,6 +6,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{require_viewer, service, viewer};
+use crate::changes::Done;
 use crate::directory::schema::User;
 use crate::graphql::PasswordChecks;
 use crate::state::AppState;
@@ -53,19 +54,21 @@ impl AuthMutation {
         ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
-        let outcome = service::login(
-            &state.db,
-            &state.login_throttle,
-            state.config.token_ttl,
-            &email,
-            &password,
-            ip,
-        )
-        .await?;
+        let user =
+            service::verify_login(&state.db, &state.login_throttle, &email, &password, ip).await?;
+        let ttl = state.config.token_ttl;
+        let (token, expires_at) = state
+            .changes
+            .run(async |txn| {
+                service::issue_token(txn, ttl, user.id)
+                    .await
+                    .map(Done::quiet)
+            })
+            .await?;
         Ok(LoginPayload {
-            token: outcome.token,
-            expires_at: outcome.expires_at,
-            user: User(outcome.user),
+            token,
+            expires_at,
+            user: User(user),
         })
     }
 

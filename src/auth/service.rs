@@ -29,18 +29,17 @@ pub struct LoginOutcome {
     pub user: user::Model,
 }
 
-/// Checks a password and issues a token. Wrong email and wrong password fail identically, in
-/// the same time; repeated failures per email and per IP are throttled. The token is stored
-/// directly: a login appends no event and plans no email.
+/// Checks a password and returns whose it is; the caller then issues a token in a unit of work
+/// ([`issue_token`]). Wrong email and wrong password fail identically, in the same time;
+/// repeated failures per email and per IP are throttled.
 #[tracing::instrument(skip(db, throttle, password), fields(email = %raw_email))]
-pub async fn login(
+pub async fn verify_login(
     db: &DatabaseConnection,
     throttle: &LoginThrottle,
-    token_ttl: Duration,
     raw_email: &str,
     password: &str,
     client_ip: Option<IpAddr>,
-) -> AppResult<LoginOutcome> {
+) -> AppResult<user::Model> {
     let throttle_key = raw_email.trim().to_lowercase();
     let attempt = throttle
         .begin_attempt(db, &throttle_key, client_ip, Utc::now())
@@ -63,16 +62,12 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     };
     throttle.succeeded(db, attempt, &throttle_key).await?;
-    let (token, expires_at) = issue_token(db, token_ttl, user.id).await?;
-    Ok(LoginOutcome {
-        token,
-        expires_at,
-        user,
-    })
+    Ok(user)
 }
 
-/// Stores a new token for `user` and returns it (shown once) with its expiry.
-async fn issue_token(
+/// Stores a new token for `user` and returns it (shown once) with its expiry. A login appends
+/// no event and plans no email.
+pub async fn issue_token(
     db: &impl ConnectionTrait,
     ttl: Duration,
     user: Uuid,

@@ -10,6 +10,7 @@ use minijinja::HtmlEscape;
 use sea_orm::EntityTrait;
 
 use super::HttpState;
+use crate::changes::Done;
 use crate::subscriptions::service::apply_unsubscribe;
 use crate::subscriptions::token::Unsubscribe;
 
@@ -118,7 +119,12 @@ pub async fn unsubscribe(State(state): State<HttpState>, Path(token): Path<Strin
         Ok(found) => found,
         Err(response) => return response,
     };
-    match apply_unsubscribe(&state.app.db, request).await {
+    let removed = state
+        .app
+        .changes
+        .run(async |txn| apply_unsubscribe(txn, request).await.map(Done::quiet))
+        .await;
+    match removed {
         Ok(removed) => {
             tracing::info!(user = %request.user_id, removed, "unsubscribed by link");
             let t = texts(locale);

@@ -6,6 +6,7 @@ use entity::topic_subscription;
 
 use super::service::{self, Settings};
 use crate::auth::require_viewer;
+use crate::changes::Done;
 use crate::directory::schema::{Locale, User};
 use crate::error::AppError;
 use crate::graphql::parse_id;
@@ -94,7 +95,14 @@ impl SubscriptionMutation {
         let viewer = require_viewer(ctx)?;
         let topic = parse_id("topicId", &topic_id)?;
         let state = ctx.data::<AppState>()?;
-        service::subscribe(&state.db, viewer.id(), topic, frequency.into()).await?;
+        state
+            .changes
+            .run(async |txn| {
+                service::subscribe(txn, viewer.id(), topic, frequency.into())
+                    .await
+                    .map(Done::quiet)
+            })
+            .await?;
         let (subscription, topic) = service::list(&state.db, viewer.id())
             .await?
             .into_iter()
@@ -112,7 +120,14 @@ impl SubscriptionMutation {
         let viewer = require_viewer(ctx)?;
         let topic = parse_id("topicId", &topic_id)?;
         let state = ctx.data::<AppState>()?;
-        Ok(service::unsubscribe(&state.db, viewer.id(), topic).await?)
+        Ok(state
+            .changes
+            .run(async |txn| {
+                service::unsubscribe(txn, viewer.id(), topic)
+                    .await
+                    .map(Done::quiet)
+            })
+            .await?)
     }
 
     /// Digest hour and weekday, time zone and language.
@@ -134,8 +149,14 @@ impl SubscriptionMutation {
             locale: input.locale.map(Into::into),
         };
         let state = ctx.data::<AppState>()?;
-        Ok(User(
-            service::update_settings(&state.db, viewer.id(), settings).await?,
-        ))
+        let user = state
+            .changes
+            .run(async |txn| {
+                service::update_settings(txn, viewer.id(), settings)
+                    .await
+                    .map(Done::quiet)
+            })
+            .await?;
+        Ok(User(user))
     }
 }

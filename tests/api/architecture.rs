@@ -117,3 +117,32 @@ fn the_check_sees_an_upward_import() {
         BTreeSet::from([("src/values/mod.rs".to_owned(), "inquiries".to_owned())])
     );
 }
+
+/// Changes go through the unit of work (`Changes::run`): nothing else in `src/` begins a
+/// transaction, except the migrations and the login throttle's bookkeeping, which append no
+/// event and plan no email.
+#[test]
+fn only_the_unit_of_work_begins_transactions() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let allowed = ["changes.rs", "db/mod.rs", "auth/throttle.rs"];
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap().display().to_string();
+        if allowed.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains(".begin()") || code.contains("TransactionTrait") {
+                found.push(format!("src/{relative}:{}", number + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "begins a transaction outside the unit of work: {found:?}"
+    );
+}
