@@ -891,3 +891,61 @@ async fn markdown_from_users_is_sanitized_in_the_html_part() {
     // The text part keeps the Markdown source readable.
     assert!(message.body_text(0).unwrap().contains("Please **answer**."));
 }
+
+/// The demo network's emails, as its people receive them: every kind the demo's changes call
+/// for renders in the recipient's language, and each links to its own kind of page (a meeting
+/// invitation to its meeting, never to an inquiry) and threads under its own root.
+#[tokio::test]
+async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    app.drain_mail().await;
+    let messages = sink.messages();
+    let queued = delivery::Entity::find().count(&app.state.db).await.unwrap();
+    assert!(
+        queued > 50,
+        "the demo's changes plan their emails: {queued}"
+    );
+    assert_eq!(
+        messages.len() as u64,
+        queued,
+        "every planned email was sent"
+    );
+    let mut kinds = std::collections::BTreeSet::new();
+    for message in &messages {
+        let parsed = message.parsed();
+        let text = parsed.body_text(0).unwrap().to_string();
+        let html = parsed.body_html(0).unwrap().to_string();
+        assert!(!text.contains("{{") && !html.contains("{{"), "{text}");
+        assert!(!html.contains("&amp;#x2f;"), "escaped twice: {html}");
+        let kind = parsed.references().as_text().unwrap_or_default().to_owned();
+        let (root, segment) = if kind.starts_with("meeting-") {
+            ("meeting", "/meetings/")
+        } else if kind.starts_with("question-") {
+            ("question", "/questions/")
+        } else {
+            assert!(kind.starts_with("inquiry-"), "{kind}");
+            ("inquiry", "/inquiries/")
+        };
+        kinds.insert(root);
+        let id = kind
+            .trim_start_matches(&format!("{root}-"))
+            .split('@')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            text.contains(&format!("http://digimentor.test{segment}{id}")),
+            "{root} email without its own link: {text}"
+        );
+        if root == "meeting" {
+            assert!(!text.contains("/inquiries/"), "{text}");
+        }
+    }
+    assert_eq!(
+        kinds,
+        std::collections::BTreeSet::from(["inquiry", "meeting", "question"])
+    );
+}
