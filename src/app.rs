@@ -125,6 +125,9 @@ impl Application {
             app: self.state.clone(),
             shutdown: cancel.clone(),
             websocket_slots: websocket_slots.clone(),
+            pages: Arc::new(
+                crate::http::pages::Pages::new().context("loading the page templates")?,
+            ),
         };
         let app = router(http_state);
         let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
@@ -139,7 +142,9 @@ impl Application {
                 cancel.clone(),
             )));
         }
-        tracing::info!("listening on http://{addr} — GraphiQL at http://{addr}/graphql");
+        tracing::info!(
+            "listening on http://{addr} — web pages at http://{addr}/, GraphiQL at http://{addr}/graphql"
+        );
         let signal_cancel = cancel.clone();
         let finished = crate::http::serve(
             self.listener,

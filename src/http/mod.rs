@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod news_feed;
+pub mod pages;
 mod responses;
 mod security;
 mod serve;
@@ -38,6 +39,8 @@ pub struct HttpState {
     pub shutdown: CancellationToken,
     /// Open WebSocket connections on this instance, per user and per client address.
     pub websocket_slots: Arc<WebSocketSlots>,
+    /// The web pages' templates and texts.
+    pub pages: Arc<pages::Pages>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -68,6 +71,8 @@ pub fn router(state: HttpState) -> Router {
                 .post(graphql::execute)
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+        .route("/", get(pages::home))
+        .route("/static/site.css", get(pages::stylesheet))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -80,6 +85,7 @@ pub fn router(state: HttpState) -> Router {
                 .post(unsubscribe::unsubscribe)
                 .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
         )
+        .fallback(pages::not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             state.app.config.request_timeout,

@@ -20,6 +20,7 @@ mod hardening;
 mod inquiries;
 mod meetings;
 mod news;
+mod pages;
 mod plans;
 mod questions;
 mod scale_out;
