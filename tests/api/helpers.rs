@@ -560,9 +560,14 @@ impl WsClient {
 
     /// The next `next` payload's data, failing after a few seconds.
     pub async fn next_data(&mut self) -> Value {
-        let message = tokio::time::timeout(Duration::from_secs(5), self.next_raw())
+        self.next_data_within(Duration::from_secs(5)).await
+    }
+
+    /// As [`Self::next_data`], waiting up to `wait` (a reconnect's backoff, under load).
+    pub async fn next_data_within(&mut self, wait: Duration) -> Value {
+        let message = tokio::time::timeout(wait, self.next_raw())
             .await
-            .expect("no message within 5 s")
+            .unwrap_or_else(|_| panic!("no message within {wait:?}"))
             .expect("connection closed");
         assert_eq!(message["type"], "next", "{message}");
         assert!(message["payload"]["errors"].is_null(), "{message}");

@@ -328,9 +328,12 @@ async fn events_committed_while_an_instance_is_cut_off_are_replayed_when_it_reco
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.restore();
+    // The listener reconnects after its backoff (at most 5 s between tries), which a loaded
+    // machine stretches: what is asserted is the replay, not its latency.
     let mut received = Vec::new();
     for _ in 0..missed.len() {
-        received.push(next_topic(&mut on_b).await.0);
+        let data = on_b.next_data_within(Duration::from_secs(30)).await;
+        received.push(data["events"]["subjectId"].as_str().unwrap().to_owned());
     }
     assert_eq!(received, missed);
     assert!(on_b.stays_quiet(Duration::from_millis(500)).await);
