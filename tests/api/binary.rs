@@ -158,12 +158,17 @@ fn the_first_screen_of_the_demo_fits_a_terminal_and_says_where_to_open() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut screen = Vec::new();
+        let mut sent = false;
+        // Reads to the end, so that the server's later lines never meet a closed pipe.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sent {
+                continue;
+            }
             let last = line.contains("listening on ");
             screen.push(line);
             if last {
-                let _ = tx.send(screen);
-                return;
+                let _ = tx.send(std::mem::take(&mut screen));
+                sent = true;
             }
         }
     });
@@ -176,7 +181,8 @@ fn the_first_screen_of_the_demo_fits_a_terminal_and_says_where_to_open() {
         .lines()
         .map_while(Result::ok)
         .collect();
-    assert!(wait_with_timeout(&mut child, Duration::from_secs(15)).success());
+    let status = wait_with_timeout(&mut child, Duration::from_secs(30));
+    assert!(status.success(), "{status:?}: {errors:#?}");
     let all: Vec<&String> = screen.iter().chain(&errors).collect();
     assert!(all.len() <= 24, "{} lines:\n{all:#?}", all.len());
     let migration_lines = all.iter().filter(|l| l.contains("igrat")).count();
