@@ -14,8 +14,8 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, TimeZone as _, Utc
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
 use entity::{
-    community_plan, event, inquiry, inquiry_target, meeting, membership, news_post, organization,
-    question, tip, topic, user,
+    community_plan, event, inquiry, inquiry_target, meeting, membership, news_post, question, tip,
+    topic, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::auth::service::viewer_for_user;
 use crate::directory::service::{
     NewOrganization, NewUser, add_membership, create_organization, create_user,
+    find_organization_by_slug,
 };
 use crate::error::{AppError, AppResult};
 use crate::inquiries::service::{
@@ -392,7 +393,10 @@ struct Import<'a, C> {
 
 impl<C: ConnectionTrait> Import<'_, C> {
     async fn organization(&mut self, entry: &OrganizationEntry) -> AppResult<()> {
-        if find_organization(self.db, &entry.slug).await?.is_some() {
+        if find_organization_by_slug(self.db, entry.slug.trim())
+            .await?
+            .is_some()
+        {
             self.report.kept("organizations");
             return Ok(());
         }
@@ -783,7 +787,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
 
     /// An organization by slug, in the database (earlier entries of this file included).
     async fn organization_id(&self, field: &str, slug: &str) -> AppResult<Uuid> {
-        find_organization(self.db, slug)
+        find_organization_by_slug(self.db, slug.trim())
             .await?
             .map(|o| o.id)
             .ok_or_else(|| {
@@ -830,16 +834,6 @@ impl<C: ConnectionTrait> Import<'_, C> {
 
 fn names(names: &Names) -> AppResult<TranslatedNames> {
     TranslatedNames::parse(&names.fi, &names.sv, &names.en)
-}
-
-async fn find_organization(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> AppResult<Option<organization::Model>> {
-    Ok(organization::Entity::find()
-        .filter(organization::Column::Slug.eq(slug.trim()))
-        .one(db)
-        .await?)
 }
 
 /// The first start of a meeting series: day `day` of the month `months_from_now` away, at
