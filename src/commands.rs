@@ -21,7 +21,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = Application::build(config).await?;
             if demo {
                 let credentials = demo::load(&app.state().changes).await?;
-                print_demo_credentials(&credentials);
+                print_demo_credentials(&credentials, &app.state().config);
             }
             app.run_until(shutdown_signal()).await
         }
@@ -34,7 +34,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo => {
             let changes = changes_for(&config).await?;
             let credentials = demo::load(&changes).await?;
-            print_demo_credentials(&credentials);
+            print_demo_credentials(&credentials, &config);
             Ok(())
         }
         Command::Import {
@@ -138,12 +138,24 @@ fn print_import_report(report: &ImportReport) {
     }
 }
 
-fn print_demo_credentials(credentials: &demo::Credentials) {
+fn print_demo_credentials(credentials: &demo::Credentials, config: &Config) {
     println!("demo data loaded");
     print_import_report(&credentials.report);
     println!(
         "  admin:    {} / {}",
         credentials.admin_email, credentials.password
     );
-    println!("  everyone else in the demo network has the same password");
+    println!(
+        "  staff:    {} (everyone in the demo network has the same password)",
+        demo::STAFF_EMAIL
+    );
+    println!(
+        "  sign in on the web pages (\"Sign in\", top right) by password or by a sign-in link"
+    );
+    if let crate::config::MailTransport::Files(dir) = &config.mail {
+        println!(
+            "  emails, sign-in links too, are written to {}/*.eml (SMTP_URL is not set)",
+            dir.display()
+        );
+    }
 }

@@ -18,6 +18,8 @@ pub struct Credentials {
 
 const PASSWORD: &str = "digimentor-demo-2026";
 const ADMIN_EMAIL: &str = "admin@demo.digimentor.fi";
+/// A staff member of the demo network (no role but membership), for trying the pages.
+pub const STAFF_EMAIL: &str = "juha.kinnunen@demo.digimentor.fi";
 
 /// Loads the demo network in one unit of work and returns the admin's credentials. Instances
 /// that load it at the same time take turns; the second adds nothing.

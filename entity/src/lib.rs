@@ -24,6 +24,7 @@ pub mod news_topic;
 pub mod organization;
 pub mod question;
 pub mod question_topic;
+pub mod sign_in_link;
 pub mod tip;
 pub mod tip_topic;
 pub mod topic;

@@ -14,6 +14,7 @@ mod m20261128_000009_create_community_plan;
 mod m20261128_000010_create_meeting;
 mod m20261128_000011_create_meeting_topic;
 mod m20261128_000012_create_login_failure;
+mod m20261201_000013_create_sign_in_link;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_create_meeting::Migration),
             Box::new(m20261128_000011_create_meeting_topic::Migration),
             Box::new(m20261128_000012_create_login_failure::Migration),
+            Box::new(m20261201_000013_create_sign_in_link::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Who is calling: tokens, passwords, login throttling and the per-request [`Viewer`].
 
+pub mod links;
 pub mod password;
 pub mod schema;
 pub mod service;

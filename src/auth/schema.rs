@@ -5,10 +5,14 @@ use std::net::IpAddr;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{require_viewer, service, viewer};
+use super::{links, require_viewer, service, viewer};
 use crate::changes::Done;
 use crate::directory::schema::User;
+use crate::error::AppError;
 use crate::graphql::PasswordChecks;
+use crate::notify::payloads::SignInLinkMail;
+use crate::notify::rules::NewDelivery;
+use crate::notify::{Template, outbox};
 use crate::state::AppState;
 
 /// The client address of the request, when known; used for login throttling.
@@ -25,6 +29,15 @@ pub struct LoginPayload {
     pub expires_at: DateTime<Utc>,
     /// Who logged in.
     pub user: User,
+}
+
+/// A sign-in by a one-time link: the session, and the page the link was asked for on.
+#[derive(SimpleObject)]
+pub struct LinkSignIn {
+    /// The new session.
+    pub login: LoginPayload,
+    /// The path on this site to open now.
+    pub next: String,
 }
 
 #[derive(Default)]
@@ -102,6 +115,76 @@ impl AuthMutation {
             token: outcome.token,
             expires_at: outcome.expires_at,
             user: User(outcome.user),
+        })
+    }
+
+    /// Email a one-time sign-in link (works once, for 15 minutes) to an address. The answer
+    /// is `true` whether or not the address has an account; requests count against the login
+    /// throttle like failed logins (`RATE_LIMITED`).
+    async fn request_sign_in_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your email address.")] email: String,
+        #[graphql(desc = "The path on this site to open after signing in (default `/`).")]
+        next: Option<String>,
+    ) -> async_graphql::Result<bool> {
+        let state = ctx.data::<AppState>()?;
+        let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
+        let Some(user) =
+            links::link_recipient(&state.db, &state.login_throttle, &email, ip).await?
+        else {
+            return Ok(true);
+        };
+        let next = links::safe_next(next.as_deref());
+        let mail = state.mail();
+        state
+            .changes
+            .run(async |txn| {
+                let (token, _) = links::create_link(txn, user.id, &next).await?;
+                let letter = NewDelivery {
+                    dedupe_key: format!("sign-in-link:{}", crate::auth::token::hash_token(&token)),
+                    recipient: user.clone(),
+                    template: Template::SignInLink,
+                    thread_id: None,
+                    payload: serde_json::to_value(SignInLinkMail {
+                        link: mail.link(&format!("sign-in/link/{token}")),
+                        minutes: links::LINK_TTL.num_minutes(),
+                    })
+                    .map_err(AppError::internal)?,
+                    reply_to: None,
+                    event_id: None,
+                };
+                let queued = outbox::insert(txn, vec![letter], mail.domain()).await?;
+                Ok(Done::mail(queued))
+            })
+            .await?;
+        Ok(true)
+    }
+
+    /// Sign in with the token of a sign-in link. A used, expired or unknown link is
+    /// `UNAUTHENTICATED`.
+    async fn sign_in_with_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token at the end of the link.")] token: String,
+    ) -> async_graphql::Result<LinkSignIn> {
+        let state = ctx.data::<AppState>()?;
+        let ttl = state.config.token_ttl;
+        let (user, next, token, expires_at) = state
+            .changes
+            .run(async |txn| {
+                let (user, next) = links::use_link(txn, &token).await?;
+                let (token, expires_at) = service::issue_token(txn, ttl, user.id).await?;
+                Ok(Done::quiet((user, next, token, expires_at)))
+            })
+            .await?;
+        Ok(LinkSignIn {
+            login: LoginPayload {
+                token,
+                expires_at,
+                user: User(user),
+            },
+            next,
         })
     }
 

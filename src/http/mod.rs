@@ -1,7 +1,7 @@
 //! The HTTP surface: GraphQL (POST, GraphiQL, WebSocket), feeds, unsubscribe, health probes and
 //! metrics, with request ids, tracing, request metrics and body limits.
 
-mod client_ip;
+pub(crate) mod client_ip;
 mod feeds;
 mod graphiql;
 mod graphql;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -48,8 +48,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The one-click body is `List-Unsubscribe=One-Click`; nothing larger is needed.
 const UNSUBSCRIBE_BODY_LIMIT: usize = 1024;
 
+/// The pages' forms are small (the notification settings, with every topic, are the largest).
+const FORM_BODY_LIMIT: usize = 64 * 1024;
+
 /// Paths whose last segment is a secret (a signed token that acts without login).
-const SECRET_PATHS: &[&str] = &["/unsubscribe/"];
+const SECRET_PATHS: &[&str] = &["/unsubscribe/", "/sign-in/link/"];
 
 /// The path as logs may show it: secrets in it are replaced by `{token}`.
 fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
@@ -72,6 +75,42 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
         .route("/", get(pages::home))
+        .route("/news", get(pages::news))
+        .route("/news/{id}", get(pages::news_post))
+        .route("/meetings", get(pages::meetings))
+        .route("/meetings/{id}", get(pages::meeting))
+        .route("/tips", get(pages::tips))
+        .route("/tips/{id}", get(pages::tip))
+        .route("/contacts", get(pages::contacts))
+        .route("/communities/{slug}", get(pages::community))
+        .route("/inquiries/{id}", get(pages::inquiry))
+        .route("/questions/{id}", get(pages::question))
+        .route(
+            "/sign-in",
+            get(pages::sign_in_form)
+                .post(pages::sign_in)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/sign-in/link",
+            post(pages::sign_in_link).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/sign-in/link/{token}",
+            get(pages::sign_in_link_form)
+                .post(pages::sign_in_with_link)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/sign-out",
+            post(pages::sign_out).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/me/notifications",
+            get(pages::notifications)
+                .post(pages::save_notifications)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
         .route("/static/site.css", get(pages::stylesheet))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))

@@ -32,7 +32,7 @@ pub fn cors(origins: &[String]) -> CorsLayer {
 #[derive(Clone, Copy)]
 pub struct Https(pub bool);
 
-/// Adds `nosniff`, no framing, no referrer and, for non-HTML responses, a CSP that allows
+/// Adds `nosniff`, no framing, no referrer to other sites and, for non-HTML responses, a CSP that allows
 /// nothing; HSTS when the service is public over HTTPS.
 pub async fn headers(State(https): State<Https>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -47,9 +47,12 @@ pub async fn headers(State(https): State<Https>, request: Request, next: Next) -
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // `same-origin`: no address (with a token in it, say) ever reaches another site, while
+    // this site's own form posts keep their `Origin` (under `no-referrer` browsers send
+    // `Origin: null`, which the forms' CSRF check must refuse).
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !is_html {
         headers

@@ -20,6 +20,7 @@ struct Texts {
     button: &'static str,
     done: &'static str,
     invalid: &'static str,
+    settings: &'static str,
 }
 
 fn texts(locale: Locale) -> Texts {
@@ -30,6 +31,7 @@ fn texts(locale: Locale) -> Texts {
             button: "Peru tilaus",
             done: "Tilaus on peruttu. Et saa enää näitä viestejä.",
             invalid: "Linkki ei ole voimassa.",
+            settings: "Valitse, mistä ja kuinka usein saat viestejä",
         },
         Locale::Sv => Texts {
             title: "Avsluta prenumeration",
@@ -37,6 +39,7 @@ fn texts(locale: Locale) -> Texts {
             button: "Avsluta prenumerationen",
             done: "Prenumerationen är avslutad. Du får inte längre dessa meddelanden.",
             invalid: "Länken är inte giltig.",
+            settings: "Välj vad du får meddelanden om och hur ofta",
         },
         Locale::En => Texts {
             title: "Unsubscribe",
@@ -44,6 +47,7 @@ fn texts(locale: Locale) -> Texts {
             button: "Unsubscribe",
             done: "You are unsubscribed and will no longer receive these emails.",
             invalid: "This link is not valid.",
+            settings: "Choose what you hear about and how often",
         },
     }
 }
@@ -64,9 +68,10 @@ fn page(locale: Locale, title: &str, body: &str) -> impl IntoResponse {
             "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{}</title></head><body style=\"font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem\">\
-             <h1>{}</h1>{body}</body></html>",
+             <h1>{}</h1>{body}<p><a href=\"/me/notifications\">{}</a></p></body></html>",
             HtmlEscape(title),
-            HtmlEscape(title)
+            HtmlEscape(title),
+            HtmlEscape(texts(locale).settings)
         )),
     )
 }

@@ -156,6 +156,17 @@ impl MeetingQuery {
                 .collect(),
         )
     }
+
+    /// One network meeting, or null when there is none with this id; readable without login.
+    async fn meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Meeting>> {
+        let id = parse_id("id", &id)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(service::find(&state.db, id).await?.map(Meeting))
+    }
 }
 
 #[derive(Default)]

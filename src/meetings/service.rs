@@ -229,6 +229,12 @@ pub async fn update(
     Ok((meeting, event))
 }
 
+/// One meeting by id (meetings are public).
+#[tracing::instrument(skip_all)]
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<meeting::Model>> {
+    Ok(meeting::Entity::find_by_id(id).one(db).await?)
+}
+
 /// Upcoming meetings (soonest first) or past ones (latest first).
 #[tracing::instrument(skip_all)]
 pub async fn list(

@@ -73,10 +73,12 @@ pub enum Template {
     Digest,
     /// An invitation to network meetings, with the `.ics` attached.
     MeetingInvitation,
+    /// A one-time sign-in link, asked for on the sign-in page.
+    SignInLink,
 }
 
 impl Template {
-    pub const ALL: [Template; 11] = [
+    pub const ALL: [Template; 12] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -88,6 +90,7 @@ impl Template {
         Self::TopicItem,
         Self::Digest,
         Self::MeetingInvitation,
+        Self::SignInLink,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -104,6 +107,7 @@ impl Template {
             Self::TopicItem => "topic_item",
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
+            Self::SignInLink => "sign_in_link",
         }
     }
 
@@ -123,7 +127,7 @@ impl Template {
                 Some(About::Question)
             }
             Self::MeetingInvitation => Some(About::Meeting),
-            Self::TopicItem | Self::Digest => None,
+            Self::TopicItem | Self::Digest | Self::SignInLink => None,
         }
     }
 

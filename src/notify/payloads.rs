@@ -47,6 +47,15 @@ pub struct QuestionMail {
     pub service_unit: Option<String>,
 }
 
+/// A one-time sign-in link.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SignInLinkMail {
+    /// The link, with its token: it is in the queued email only until the email is sent.
+    pub link: String,
+    /// How many minutes the link works.
+    pub minutes: i64,
+}
+
 /// An invitation to a network meeting or a monthly series, with its calendar.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MeetingMail {

@@ -56,7 +56,8 @@ impl Renderer {
             "question_answered",
             "topic_item",
             "digest",
-            "meeting_invitation"
+            "meeting_invitation",
+            "sign_in_link"
         );
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
         env.add_template("strings.jinja", include_str!("templates/strings.jinja"))?;
@@ -398,6 +399,10 @@ mod tests {
                 starts: "2027-01-31 12:00".into(),
                 ics: "BEGIN:VCALENDAR".into(),
             }),
+            Template::SignInLink => to_payload(&SignInLinkMail {
+                link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),
+                minutes: 15,
+            }),
             Template::TopicItem => to_payload(&TopicItemMail {
                 topic: "Moodle".into(),
                 item,
@@ -454,10 +459,10 @@ mod tests {
                     "{template:?}/{locale}: {}",
                     out.subject
                 );
-                let expected = if template == Template::Digest {
-                    "1"
-                } else {
-                    "Moodle exams"
+                let expected = match template {
+                    Template::Digest => "1",
+                    Template::SignInLink => "Digimentor",
+                    _ => "Moodle exams",
                 };
                 assert!(
                     out.subject.contains(expected),

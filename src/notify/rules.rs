@@ -400,7 +400,10 @@ async fn by_rule(
                 .collect();
             (letter, mentors)
         }
-        Template::InquiryReminder | Template::TopicItem | Template::Digest => return Ok(Vec::new()),
+        Template::InquiryReminder
+        | Template::TopicItem
+        | Template::Digest
+        | Template::SignInLink => return Ok(Vec::new()),
     };
     Ok(letter.to(recipients, actor, &reason, Some(event.id)))
 }

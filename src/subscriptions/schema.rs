@@ -76,9 +76,24 @@ pub struct NotificationSettingsInput {
     pub digest_weekday: Option<i32>,
     /// IANA time zone (default `Europe/Helsinki`).
     pub time_zone: Option<String>,
-    /// The language of your emails.
+    /// The language of your emails and pages.
     pub locale: Option<Locale>,
+    /// How often to hear about topics (at most 200); a null frequency stops following the
+    /// topic. Topics left out keep their setting.
+    pub topics: Option<Vec<TopicFrequencyInput>>,
 }
+
+/// How often to hear about one topic.
+#[derive(InputObject)]
+pub struct TopicFrequencyInput {
+    /// The topic.
+    pub topic_id: ID,
+    /// Immediately, daily or weekly; null to stop following it.
+    pub frequency: Option<Frequency>,
+}
+
+/// Most topic settings one update may carry.
+const MAX_TOPIC_SETTINGS: usize = 200;
 
 #[derive(Default)]
 pub struct SubscriptionMutation;
@@ -130,7 +145,7 @@ impl SubscriptionMutation {
             .await?)
     }
 
-    /// Digest hour and weekday, time zone and language.
+    /// Digest hour and weekday, time zone, language and topic frequencies, all at once.
     async fn update_notification_settings(
         &self,
         ctx: &Context<'_>,
@@ -142,6 +157,18 @@ impl SubscriptionMutation {
             .as_deref()
             .map(|tz| TimeZone::parse(tz).map_err(AppError::invalid("timeZone")))
             .transpose()?;
+        let topics = input.topics.unwrap_or_default();
+        if topics.len() > MAX_TOPIC_SETTINGS {
+            return Err(AppError::bad_input(
+                "topics",
+                format!("at most {MAX_TOPIC_SETTINGS} topics at once"),
+            )
+            .into());
+        }
+        let topics = topics
+            .iter()
+            .map(|t| Ok((parse_id("topics", &t.topic_id)?, t.frequency)))
+            .collect::<Result<Vec<_>, AppError>>()?;
         let settings = Settings {
             digest_hour: input.digest_hour,
             digest_weekday: input.digest_weekday,
@@ -152,9 +179,18 @@ impl SubscriptionMutation {
         let user = state
             .changes
             .run(async |txn| {
-                service::update_settings(txn, viewer.id(), settings)
-                    .await
-                    .map(Done::quiet)
+                let user = service::update_settings(txn, viewer.id(), settings).await?;
+                for (topic, frequency) in &topics {
+                    match frequency {
+                        Some(f) => {
+                            service::subscribe(txn, viewer.id(), *topic, (*f).into()).await?;
+                        }
+                        None => {
+                            service::unsubscribe(txn, viewer.id(), *topic).await?;
+                        }
+                    }
+                }
+                Ok(Done::quiet(user))
             })
             .await?;
         Ok(User(user))

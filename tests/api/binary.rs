@@ -188,6 +188,16 @@ fn the_first_screen_of_the_demo_fits_a_terminal_and_says_where_to_open() {
     let migration_lines = all.iter().filter(|l| l.contains("igrat")).count();
     assert_eq!(migration_lines, 1, "{all:#?}");
     assert!(screen.iter().any(|l| l.contains("admin:")), "{all:#?}");
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.contains("sign in on the web pages")),
+        "how to sign in: {all:#?}"
+    );
+    assert!(
+        screen.iter().any(|l| l.contains("outbox/*.eml")),
+        "where sign-in links arrive: {all:#?}"
+    );
     assert!(screen.last().unwrap().contains("http://127.0.0.1:"));
 }
 

@@ -19,7 +19,7 @@ async fn every_response_carries_security_headers_and_api_responses_a_strict_csp(
     let h = api.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     assert_eq!(
         h["content-security-policy"],
         "default-src 'none'; frame-ancestors 'none'"

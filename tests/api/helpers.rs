@@ -220,7 +220,12 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
 fn init_test_logging() {
     if std::env::var("TEST_LOG").is_ok() {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("info")
+            .with_env_filter(
+                std::env::var("TEST_LOG")
+                    .ok()
+                    .filter(|f| !f.is_empty() && f != "1")
+                    .unwrap_or_else(|| "info".to_owned()),
+            )
             .with_test_writer()
             .try_init();
     }

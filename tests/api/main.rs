@@ -13,6 +13,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod binary;
+mod browser;
 mod directory;
 mod email;
 mod events;

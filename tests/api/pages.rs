@@ -3,7 +3,11 @@
 
 use reqwest::header;
 
-use crate::helpers::{TestApp, spawn_app};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_ok, spawn_app, spawn_app_with};
+use crate::smtp::{Received, SmtpSink};
 
 async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = app
@@ -121,4 +125,1111 @@ async fn an_unknown_page_is_a_localized_404_and_the_stylesheet_is_served() {
         "text/css; charset=utf-8"
     );
     assert!(css.text().await.unwrap().contains(":focus-visible"));
+}
+
+/// A browser over plain HTTP: it keeps cookies, sends `Accept: text/html` and does not follow
+/// redirects, so a test sees each step.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+/// A page as the browser got it.
+struct Got {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Got {
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let start = self.body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn take(&mut self, response: reqwest::Response) -> Got {
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || cookie.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        // Pages escape `/` in what they print as `&#x2f;`; a test reads them as a browser does.
+        let body = response.text().await.unwrap().replace("&#x2f;", "/");
+        Got {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Got {
+        let response = self
+            .client
+            .get(self.app.url(path))
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.take(response).await
+    }
+
+    /// Posts a form from this site (as a browser does: `Origin` is this site).
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
+        self.post_from(path, fields, Some(&format!("http://{}", self.app.address)))
+            .await
+    }
+
+    async fn post_from(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Got {
+        let mut request = self
+            .client
+            .post(self.app.url(path))
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, self.cookie_header())
+            .form(fields);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        let response = request.send().await.unwrap();
+        self.take(response).await
+    }
+
+    /// Follows redirects from `got` and returns the final page.
+    async fn follow(&mut self, mut got: Got) -> Got {
+        for _ in 0..5 {
+            let Some(location) = got.location.clone() else {
+                return got;
+            };
+            let path = location
+                .strip_prefix(&format!("http://{}", self.app.address))
+                .unwrap_or(&location)
+                .to_owned();
+            got = self.get(&path).await;
+        }
+        got
+    }
+
+    /// Signs in by password from `next`'s sign-in page and returns where it led.
+    async fn sign_in(&mut self, email: &str, password: &str, next: &str) -> Got {
+        let form = self
+            .get(&format!("/sign-in?next={}", urlencode(next)))
+            .await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        self.post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("next", next),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Every `href` of a page.
+fn links(body: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().replace("&amp;", "&"))
+        .collect()
+}
+
+/// The first link that starts with `prefix`.
+fn first_link(body: &str, prefix: &str) -> String {
+    links(body)
+        .into_iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no link to {prefix}: {body}"))
+}
+
+const DEMO_PASSWORD: &str = "digimentor-demo-2026";
+
+#[tokio::test]
+async fn a_visitor_reads_news_meetings_tips_contacts_and_communities() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut browser = Browser::new(&app);
+
+    // The news column pages, ten posts a page, and the next page continues.
+    let news = browser.get("/news?lang=fi").await;
+    assert_eq!(news.status, 200);
+    assert!(news.body.contains("<h1>Uutiset</h1>"), "{}", news.body);
+    let posts = links(&news.body)
+        .into_iter()
+        .filter(|l| l.starts_with("/news/"))
+        .count();
+    assert_eq!(posts, 10, "{}", news.body);
+    let older = first_link(&news.body, "/news?after=");
+    let page_two = browser.get(&older).await;
+    assert_eq!(page_two.status, 200);
+    let more: Vec<String> = links(&page_two.body)
+        .into_iter()
+        .filter(|l| l.starts_with("/news/"))
+        .collect();
+    assert!(!more.is_empty(), "{}", page_two.body);
+    assert!(
+        more.iter().all(|l| !news.body.contains(l.as_str())),
+        "page two repeats page one"
+    );
+
+    // A meeting report links its meeting, and the meeting links its report back.
+    let meetings = browser.get("/meetings").await;
+    assert_eq!(meetings.status, 200);
+    assert!(meetings.body.contains("Tulevat tapaamiset"));
+    assert!(meetings.body.contains("Menneet tapaamiset"));
+    assert!(
+        meetings
+            .body
+            .contains("href=\"webcal://digimentor.test/feeds/meetings.ics\"")
+    );
+    assert!(meetings.body.contains("href=\"/feeds/meetings.ics\""));
+    let report = first_link(
+        &meetings.body[meetings.body.find("id=\"past\"").unwrap()..],
+        "/news/",
+    );
+    let post = browser.get(&report).await;
+    assert_eq!(post.status, 200);
+    let meeting_link = first_link(&post.body, "/meetings/");
+    let meeting = browser.get(&meeting_link).await;
+    assert_eq!(meeting.status, 200);
+    assert!(meeting.body.contains("Esityslista"), "{}", meeting.body);
+    assert!(meeting.body.contains(&format!("href=\"{report}\"")));
+    assert!(meeting.body.contains(" klo "), "a Finnish time");
+
+    // The tips bank: a Finnish word finds its tip, the topic filter narrows, a tip opens.
+    let found = browser
+        .get(&format!("/tips?q={}", urlencode("etäopetuksessa")))
+        .await;
+    assert_eq!(found.status, 200);
+    assert!(
+        found.body.contains("Opiskelijoiden tiedot etäopetuksessa"),
+        "{}",
+        found.body
+    );
+    assert!(
+        found.body.contains("value=\"etäopetuksessa\""),
+        "the search is kept"
+    );
+    let nothing = browser.get("/tips?q=zzzxqy").await;
+    assert!(nothing.body.contains("Haulla ei löytynyt vinkkejä"));
+    let all = browser.get("/tips").await;
+    let topic_value = all.body.split("<option value=\"").nth(2).unwrap();
+    let topic = topic_value.split('"').next().unwrap();
+    let filtered = browser.get(&format!("/tips?topic={topic}")).await;
+    let count = |body: &str| body.matches("<h3><a href=\"/tips/").count();
+    assert!(
+        count(&filtered.body) < count(&all.body),
+        "the filter narrows"
+    );
+    assert!(
+        filtered
+            .body
+            .contains(&format!("value=\"{topic}\" selected"))
+    );
+    let tip = browser.get(&first_link(&found.body, "/tips/")).await;
+    assert_eq!(tip.status, 200);
+    assert!(
+        tip.body
+            .contains("<h1>Opiskelijoiden tiedot etäopetuksessa</h1>")
+    );
+
+    // Contacts: every community, its mentors, and a flag with whom to ask when it has none.
+    let contacts = browser.get("/contacts?lang=en").await;
+    assert_eq!(contacts.status, 200);
+    assert!(
+        contacts
+            .body
+            .contains("mailto:aino.virtanen@demo.digimentor.fi")
+    );
+    assert!(
+        contacts
+            .body
+            .contains("This unit has no digimentor at the moment."),
+        "the demo has a community without a mentor: {}",
+        contacts.body
+    );
+    assert!(contacts.body.contains("mailto:digimentor@digimentor.test"));
+
+    // A community: its mentors, this year's plan and an earlier year's.
+    let science = browser.get("/communities/science").await;
+    assert_eq!(science.status, 200);
+    assert!(
+        science.body.contains("Every course has a Moodle area"),
+        "{}",
+        science.body
+    );
+    let earlier = first_link(&science.body, "/communities/science?year=");
+    let last_year = browser.get(&earlier).await;
+    assert_eq!(last_year.status, 200);
+    assert!(!last_year.body.contains("Every course has a Moodle area"));
+    assert!(last_year.body.contains("Moodle"), "{}", last_year.body);
+
+    // Feeds are announced on every page.
+    for body in [&news.body, &meetings.body, &tip.body] {
+        assert!(body.contains("<link rel=\"alternate\" type=\"application/atom+xml\""));
+        assert!(body.contains("<link rel=\"alternate\" type=\"text/calendar\""));
+    }
+
+    // What does not exist is a localized 404 page, never an error.
+    for path in [
+        "/news/not-an-id",
+        "/news/00000000-0000-0000-0000-000000000000",
+        "/tips/00000000-0000-0000-0000-000000000000",
+        "/meetings/00000000-0000-0000-0000-000000000000",
+        "/communities/no-such-unit",
+        "/communities/it-services",
+    ] {
+        let missing = browser.get(path).await;
+        assert_eq!(missing.status, 404, "{path}");
+        assert!(missing.body.contains("Page not found"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn signing_in_by_password_sets_a_safe_session_and_returns_to_the_page_asked_for() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut browser = Browser::new(&app);
+
+    // A visitor asking for their settings is sent to sign in, and back after.
+    let asked = browser.get("/me/notifications").await;
+    assert_eq!(asked.status, 303);
+    assert_eq!(
+        asked.location.as_deref(),
+        Some("/sign-in?next=%2Fme%2Fnotifications")
+    );
+
+    // A wrong password: an error next to the form, the address kept, no session.
+    let form = browser.get("/sign-in?next=%2Fme%2Fnotifications").await;
+    let csrf = form.csrf();
+    let wrong = browser
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("next", "/me/notifications"),
+                ("email", "aino.virtanen@demo.digimentor.fi"),
+                ("password", "not-the-password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("role=\"alert\""));
+    assert!(
+        wrong
+            .body
+            .contains("value=\"aino.virtanen@demo.digimentor.fi\"")
+    );
+    assert!(!browser.cookies.contains_key("session"));
+
+    let signed_in = browser
+        .sign_in(
+            "aino.virtanen@demo.digimentor.fi",
+            DEMO_PASSWORD,
+            "/me/notifications",
+        )
+        .await;
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(signed_in.location.as_deref(), Some("/me/notifications"));
+    let session = signed_in
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Lax"), "{session}");
+    assert!(session.contains("Path=/"), "{session}");
+    assert!(session.contains("Max-Age="), "it expires: {session}");
+    assert!(
+        !session.contains("Secure"),
+        "PUBLIC_URL is http here: {session}"
+    );
+    let settings = browser.get("/me/notifications").await;
+    assert_eq!(settings.status, 200);
+    assert!(settings.body.contains("Aino Virtanen"));
+
+    // Another site's address is never returned to.
+    let mut other = Browser::new(&app);
+    let outside = other
+        .sign_in(
+            "aino.virtanen@demo.digimentor.fi",
+            DEMO_PASSWORD,
+            "//evil.example/",
+        )
+        .await;
+    assert_eq!(outside.location.as_deref(), Some("/"));
+
+    // Signing out revokes the session: the old cookie no longer signs anyone in.
+    let token = browser.cookies["session"].clone();
+    let page = browser.get("/").await;
+    let out = browser.post("/sign-out", &[("csrf", &page.csrf())]).await;
+    assert_eq!(out.status, 303);
+    assert!(!browser.cookies.contains_key("session"));
+    let mut replay = Browser::new(&app);
+    replay.cookies.insert("session".into(), token);
+    let after = replay.get("/me/notifications").await;
+    assert_eq!(after.status, 303, "a revoked session is a visitor");
+    assert!(
+        after.set_cookies.iter().any(|c| c.starts_with("session=;")),
+        "the dead cookie is cleared"
+    );
+}
+
+#[tokio::test]
+async fn over_https_the_cookies_are_secure() {
+    let app = spawn_app_with(|c| {
+        c.public_url = url::Url::parse("https://digimentor.example.edu").unwrap();
+    })
+    .await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/sign-in").await;
+    let csrf = browser_cookie(&form, "csrf=").expect("a CSRF cookie");
+    assert!(
+        csrf.contains("Secure") && csrf.contains("HttpOnly"),
+        "{csrf}"
+    );
+    assert!(csrf.contains("SameSite=Strict"), "{csrf}");
+    let signed_in = browser
+        .sign_in("aino.virtanen@demo.digimentor.fi", DEMO_PASSWORD, "/")
+        .await;
+    assert_eq!(signed_in.status, 303);
+    let session = browser_cookie(&signed_in, "session=").unwrap();
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
+}
+
+fn browser_cookie(got: &Got, prefix: &str) -> Option<String> {
+    got.set_cookies
+        .iter()
+        .find(|c| c.starts_with(prefix))
+        .cloned()
+}
+
+#[tokio::test]
+async fn a_form_post_without_the_token_or_from_another_site_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut browser = Browser::new(&app);
+    browser
+        .sign_in("aino.virtanen@demo.digimentor.fi", DEMO_PASSWORD, "/")
+        .await;
+    let settings = browser.get("/me/notifications?lang=en").await;
+    let csrf = settings.csrf();
+    let fields = |csrf: &'static str| {
+        vec![
+            ("csrf", csrf),
+            ("time_zone", "America/New_York"),
+            ("digest_hour", "5"),
+            ("locale", "en"),
+        ]
+    };
+    // No token.
+    let missing = browser.post("/me/notifications", &fields("")[1..]).await;
+    assert_eq!(missing.status, 403);
+    assert!(
+        missing.body.contains("The form could not be sent"),
+        "{}",
+        missing.body
+    );
+    // A wrong token.
+    let wrong = browser
+        .post(
+            "/me/notifications",
+            &fields("forged-token-forged-token-forged"),
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    // The right token, but posted from another site.
+    let leaked: &'static str = Box::leak(csrf.clone().into_boxed_str());
+    let cross = browser
+        .post_from(
+            "/me/notifications",
+            &fields(leaked),
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    // Signing out from another site is refused too (the session stays).
+    let out = browser
+        .post_from(
+            "/sign-out",
+            &[("csrf", leaked)],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(out.status, 403);
+    assert!(browser.cookies.contains_key("session"));
+    let user = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq("aino.virtanen@demo.digimentor.fi"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.time_zone, "Europe/Helsinki", "nothing was saved");
+    // The same post from this site, with the token, is saved.
+    let saved = browser.post("/me/notifications", &fields(leaked)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+}
+
+#[tokio::test]
+async fn my_notifications_set_topic_frequencies_digests_zone_and_language_in_one_change() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut browser = Browser::new(&app);
+    browser
+        .sign_in("mikko.korhonen@demo.digimentor.fi", DEMO_PASSWORD, "/")
+        .await;
+    let settings = browser.get("/me/notifications").await;
+    assert_eq!(settings.status, 200);
+    let csrf = settings.csrf();
+    let topics: Vec<String> = settings
+        .body
+        .split("name=\"topic-")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert!(topics.len() >= 3, "{}", settings.body);
+
+    // A bad time zone: an error next to the field, nothing saved.
+    let first = format!("topic-{}", topics[0]);
+    let bad = browser
+        .post(
+            "/me/notifications",
+            &[
+                ("csrf", &csrf),
+                (&first, "IMMEDIATE"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("aria-invalid=\"true\""), "{}", bad.body);
+    let subscriptions = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            entity::topic_subscription::Entity::find()
+                .all(&db)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let before = subscriptions(&app).await;
+
+    // Three topics at three frequencies, digests at 6 on Fridays, Stockholm, in Swedish.
+    let second = format!("topic-{}", topics[1]);
+    let third = format!("topic-{}", topics[2]);
+    let saved = browser
+        .post(
+            "/me/notifications",
+            &[
+                ("csrf", &csrf),
+                (&first, "IMMEDIATE"),
+                (&second, "DAILY"),
+                (&third, "WEEKLY"),
+                ("digest_hour", "6"),
+                ("digest_weekday", "4"),
+                ("time_zone", "Europe/Stockholm"),
+                ("locale", "sv"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(subscriptions(&app).await, before + 3);
+    let shown = browser.follow(saved).await;
+    assert!(
+        shown.body.contains("<html lang=\"sv\">"),
+        "the pages switch language"
+    );
+    assert!(shown.body.contains("Inställningarna har sparats."));
+    assert!(shown.body.contains("<option value=\"DAILY\" selected>"));
+    assert!(shown.body.contains("<option value=\"WEEKLY\" selected>"));
+    assert!(
+        shown
+            .body
+            .contains("<option selected>Europe/Stockholm</option>")
+    );
+    assert!(
+        shown
+            .body
+            .contains("<option value=\"4\" selected>fredag</option>")
+    );
+    let home = browser.get("/").await;
+    assert!(home.body.contains("<html lang=\"sv\">"));
+
+    // Off stops following a topic.
+    let off = browser
+        .post("/me/notifications", &[("csrf", &csrf), (&second, "OFF")])
+        .await;
+    assert_eq!(off.status, 303);
+    assert_eq!(subscriptions(&app).await, before + 2);
+}
+
+#[tokio::test]
+async fn inquiry_and_question_pages_show_only_what_their_reader_may_read() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let inquiry = entity::inquiry::Entity::find()
+        .filter(entity::inquiry::Column::Status.eq(entity::inquiry::InquiryStatus::Open))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/inquiries/{}", inquiry.id);
+
+    // A visitor signs in first and comes back.
+    let mut visitor = Browser::new(&app);
+    let asked = visitor.get(&path).await;
+    assert_eq!(asked.status, 303);
+    assert_eq!(
+        asked.location.unwrap(),
+        format!("/sign-in?next={}", urlencode(&path))
+    );
+
+    // A mentor of an addressed community reads it.
+    let target = entity::inquiry_target::Entity::find()
+        .filter(entity::inquiry_target::Column::InquiryId.eq(inquiry.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mentor = entity::membership::Entity::find()
+        .filter(entity::membership::Column::OrganizationId.eq(target.community_id))
+        .filter(entity::membership::Column::Role.eq(entity::membership::Role::Mentor))
+        .find_also_related(entity::user::Entity)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .unwrap();
+    let mut reader = Browser::new(&app);
+    let landed = reader.sign_in(&mentor.email, DEMO_PASSWORD, &path).await;
+    assert_eq!(landed.location.as_deref(), Some(path.as_str()));
+    let page = reader.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<h1>{}</h1>", escape(&inquiry.title)))
+    );
+
+    // A contact of an unrelated service unit may not: "not available", not the content.
+    let mut outsider = Browser::new(&app);
+    outsider
+        .sign_in("sanna.peltonen@demo.digimentor.fi", DEMO_PASSWORD, "/")
+        .await;
+    let refused = outsider.get(&path).await;
+    assert_eq!(refused.status, 404);
+    assert!(!refused.body.contains(&escape(&inquiry.title)));
+
+    // A question: its asker reads it; a visitor is sent to sign in.
+    let question = entity::question::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let asker = entity::user::Entity::find_by_id(question.asker_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let qpath = format!("/questions/{}", question.id);
+    assert_eq!(Browser::new(&app).get(&qpath).await.status, 303);
+    let mut own = Browser::new(&app);
+    own.sign_in(&asker.email, DEMO_PASSWORD, "/").await;
+    let mine = own.get(&qpath).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert!(mine.body.contains(&escape(&question.title)));
+}
+
+fn escape(text: &str) -> String {
+    minijinja::HtmlEscape(text).to_string()
+}
+
+async fn app_with_sink(sink: &SmtpSink) -> TestApp {
+    let url = sink.url();
+    spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await
+}
+
+/// The links to this service in a received email's text part, as paths.
+fn email_links(message: &Received) -> Vec<String> {
+    let parsed = message.parsed();
+    let text = parsed.body_text(0).unwrap().to_string();
+    text.split("http://digimentor.test")
+        .skip(1)
+        .map(|rest| {
+            rest.split(|c: char| c.is_whitespace() || c == ')' || c == '>' || c == '"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Asks for a sign-in link from the sign-in page and returns where the browser was sent.
+async fn ask_for_link(browser: &mut Browser<'_>, email: &str, next: &str) -> Got {
+    let form = browser
+        .get(&format!("/sign-in?next={}", urlencode(next)))
+        .await;
+    let csrf = form.csrf();
+    browser
+        .post(
+            "/sign-in/link",
+            &[("csrf", &csrf), ("next", next), ("email", email)],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_sign_in_link_from_the_smtp_server_signs_in_once_and_lands_on_the_page_asked_for() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    let staff = "juha.kinnunen@demo.digimentor.fi";
+
+    let mut browser = Browser::new(&app);
+    let asked = browser.get("/me/notifications").await;
+    assert_eq!(asked.status, 303);
+    let sent = ask_for_link(&mut browser, staff, "/me/notifications").await;
+    assert_eq!(sent.status, 303);
+    let told = browser.follow(sent).await;
+    assert!(
+        told.body
+            .contains("Jos osoitteella on tunnus, lähetimme siihen kirjautumislinkin."),
+        "{}",
+        told.body
+    );
+    // An unknown address gets the very same answer, and no email.
+    let mut stranger = Browser::new(&app);
+    let unknown = ask_for_link(
+        &mut stranger,
+        "nobody@demo.digimentor.fi",
+        "/me/notifications",
+    )
+    .await;
+    assert_eq!(
+        (unknown.status, unknown.location.clone()),
+        (
+            303,
+            Some("/sign-in?sent=1&next=%2Fme%2Fnotifications".to_owned())
+        )
+    );
+
+    app.drain_mail().await;
+    let messages = sink.messages();
+    assert_eq!(
+        messages.len(),
+        before + 1,
+        "one email, to the known address only"
+    );
+    let email = messages.last().unwrap();
+    assert_eq!(email.to, vec![format!("<{staff}>")]);
+    let parsed = email.parsed();
+    assert_eq!(parsed.subject(), Some("[Digimentor] Kirjautumislinkkisi"));
+    let link = email_links(email)
+        .into_iter()
+        .find(|l| l.starts_with("/sign-in/link/"))
+        .expect("a sign-in link");
+    assert!(
+        email_links(email).contains(&"/me/notifications".to_owned()),
+        "the footer links to the notification settings"
+    );
+    // Only a hash of the token is stored.
+    let token = link.trim_start_matches("/sign-in/link/");
+    let row = entity::sign_in_link::Entity::find()
+        .order_by_desc(entity::sign_in_link::Column::CreatedAt)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(row.token_hash, token);
+    assert!(!row.token_hash.contains(token));
+    assert_eq!(
+        (row.expires_at - row.created_at).num_minutes(),
+        15,
+        "it expires in 15 minutes"
+    );
+
+    // Following the link does not use it (mail scanners follow links); the button does.
+    let confirm = browser.get(&link).await;
+    assert_eq!(confirm.status, 200);
+    let confirm = browser.get(&link).await;
+    let used = browser.post(&link, &[("csrf", &confirm.csrf())]).await;
+    assert_eq!(used.status, 303, "{}", used.body);
+    assert_eq!(used.location.as_deref(), Some("/me/notifications"));
+    let landed = browser.follow(used).await;
+    assert_eq!(landed.status, 200);
+    assert!(landed.body.contains(staff), "{}", landed.body);
+
+    // Once only.
+    let mut again = Browser::new(&app);
+    let form = again.get(&link).await;
+    let reused = again.post(&link, &[("csrf", &form.csrf())]).await;
+    assert_eq!(reused.status, 410);
+    assert!(
+        reused.body.contains("Linkki ei ole enää voimassa"),
+        "{}",
+        reused.body
+    );
+    assert!(!again.cookies.contains_key("session"));
+
+    // An expired link is refused the same way.
+    ask_for_link(&mut stranger, staff, "/").await;
+    app.drain_mail().await;
+    let late = email_links(sink.messages().last().unwrap())
+        .into_iter()
+        .find(|l| l.starts_with("/sign-in/link/"))
+        .unwrap();
+    entity::sign_in_link::Entity::update_many()
+        .col_expr(
+            entity::sign_in_link::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let form = stranger.get(&late).await;
+    let expired = stranger.post(&late, &[("csrf", &form.csrf())]).await;
+    assert_eq!(expired.status, 410);
+
+    // Link requests count like failed logins: the same address is soon refused, known or
+    // not, with the same answer.
+    for address in [staff, "nobody@demo.digimentor.fi"] {
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(ask_for_link(&mut stranger, address, "/").await.status);
+        }
+        assert_eq!(statuses.last(), Some(&429), "{address}: {statuses:?}");
+    }
+}
+
+/// Every email kind the service sends, collected from the SMTP test server: every link to the
+/// service answers with a page or the sign-in redirect, never 404, and the recipient reads
+/// what their email links to.
+#[tokio::test]
+async fn every_link_in_every_email_kind_answers_with_a_page() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+
+    // Topic emails and digests: a staff member follows topics at once and daily; a post and
+    // a tip on those topics are published.
+    let subscriber = "juha.kinnunen@demo.digimentor.fi";
+    let token = app.login(subscriber, DEMO_PASSWORD).await;
+    let topics = app.graphql("{ topics { id } }", json!({}), None).await;
+    let topic_ids: Vec<String> = topics["data"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    for (topic, frequency) in [(&topic_ids[0], "IMMEDIATE"), (&topic_ids[1], "DAILY")] {
+        assert_ok(
+            &app.graphql(
+                "mutation($t: ID!, $f: Frequency!) { subscribeTopic(topicId: $t, frequency: $f) { frequency } }",
+                json!({ "t": topic, "f": frequency }),
+                Some(&token),
+            )
+            .await,
+        );
+    }
+    let admin = app.login("admin@demo.digimentor.fi", DEMO_PASSWORD).await;
+    assert_ok(
+        &app.graphql(
+            "mutation($t: [ID!]!) { publishNews(input: { title: \"Links\", body: \"b\", topicIds: $t }) { id } }",
+            json!({ "t": [&topic_ids[0], &topic_ids[1]] }),
+            Some(&admin),
+        )
+        .await,
+    );
+    // A follow-up message in an answered slot's thread, from the inquiry's author.
+    let target = entity::inquiry_target::Entity::find()
+        .filter(
+            entity::inquiry_target::Column::Status
+                .eq(entity::inquiry_target::TargetStatus::Answered),
+        )
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let inquiry = entity::inquiry::Entity::find_by_id(target.inquiry_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let author = entity::user::Entity::find_by_id(inquiry.author_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let author_token = app.login(&author.email, DEMO_PASSWORD).await;
+    assert_ok(
+        &app.graphql(
+            "mutation($t: ID!) { postInquiryMessage(input: { targetId: $t, body: \"Thanks, one more thing\" }) { id } }",
+            json!({ "t": target.id }),
+            Some(&author_token),
+        )
+        .await,
+    );
+    app.drain_mail().await;
+    app.run_digests(chrono::Utc::now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    // Deadline reminders.
+    digimentor::scheduler::queue_reminders(
+        &app.state.changes,
+        chrono::Utc::now() + chrono::Duration::days(9),
+        chrono::Duration::days(3),
+    )
+    .await
+    .unwrap();
+    // A sign-in link.
+    let mut visitor = Browser::new(&app);
+    ask_for_link(&mut visitor, subscriber, "/").await;
+    app.drain_mail().await;
+
+    let kinds: std::collections::BTreeSet<String> = entity::delivery::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
+    let every: std::collections::BTreeSet<String> = digimentor::notify::Template::ALL
+        .iter()
+        .map(|t| t.name().to_owned())
+        .collect();
+    assert_eq!(kinds, every, "the test saw every email kind");
+
+    let mut checked = std::collections::BTreeSet::new();
+    let mut readers: std::collections::HashMap<String, Browser> = Default::default();
+    for message in sink.messages() {
+        let recipient = message.to[0].trim_matches(['<', '>']).to_owned();
+        for link in email_links(&message) {
+            if !checked.insert((recipient.clone(), link.clone())) {
+                continue;
+            }
+            let as_visitor = Browser::new(&app).get(&link).await;
+            if link.starts_with("/unsubscribe/") {
+                assert!(
+                    as_visitor.body.contains("href=\"/me/notifications\""),
+                    "the unsubscribe page links to the settings: {}",
+                    as_visitor.body
+                );
+            }
+            match as_visitor.status {
+                200 => {}
+                303 => assert!(
+                    as_visitor
+                        .location
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("/sign-in?next="),
+                    "{link}"
+                ),
+                other => panic!("{link} answered {other} to a visitor"),
+            }
+            if link.starts_with("/inquiries/") || link.starts_with("/questions/") {
+                if !readers.contains_key(&recipient) {
+                    let mut reader = Browser::new(&app);
+                    let signed = reader.sign_in(&recipient, DEMO_PASSWORD, "/").await;
+                    assert_eq!(signed.status, 303, "{recipient}");
+                    readers.insert(recipient.clone(), reader);
+                }
+                let reader = readers.get_mut(&recipient).unwrap();
+                let page = reader.get(&link).await;
+                assert_eq!(
+                    page.status, 200,
+                    "{recipient} reading {link}: {}",
+                    page.body
+                );
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = checked.iter().map(|(_, l)| l).collect();
+    let prefixes: std::collections::BTreeSet<&str> = distinct
+        .iter()
+        .map(|l| l.split('/').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        prefixes,
+        std::collections::BTreeSet::from([
+            "",
+            "inquiries",
+            "me",
+            "meetings",
+            "news",
+            "questions",
+            "sign-in",
+            "tips",
+            "unsubscribe",
+        ]),
+        "{distinct:?}"
+    );
+}
+
+/// Generated input, as an attacker or a careless paste sends it: any text (control characters,
+/// every script, long), in every query parameter, path segment and form field of the pages.
+/// Each answer is a page or a redirect, never a server error.
+#[tokio::test]
+async fn any_input_to_the_pages_gets_a_page_never_a_server_error() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let text = proptest::prop_oneof![
+        proptest::string::string_regex("\\PC{0,40}").unwrap(),
+        proptest::string::string_regex("[\\x00-\\x1f\\x7f/%?#&=.<>\"']{0,20}").unwrap(),
+        proptest::string::string_regex("(x){0,3}\\PC{0,3}")
+            .unwrap()
+            .prop_map(|s| s.repeat(700)),
+    ];
+    let mut browser = Browser::new(&app);
+    browser
+        .sign_in("mikko.korhonen@demo.digimentor.fi", DEMO_PASSWORD, "/")
+        .await;
+    let settings = browser.get("/me/notifications").await;
+    let csrf = settings.csrf();
+    let mut visitor = Browser::new(&app);
+    let visitor_csrf = visitor.get("/sign-in").await.csrf();
+    // 413: a form body over the pages' limit (64 KiB).
+    let acceptable = [200, 303, 400, 401, 403, 404, 410, 413, 422, 429];
+    for case in 0..48 {
+        let value = text.new_tree(&mut runner).unwrap().current();
+        let v = urlencode(&value);
+        for path in [
+            format!("/tips?q={v}"),
+            format!("/tips?topic={v}&after={v}"),
+            format!("/news?after={v}"),
+            format!("/news/{v}"),
+            format!("/meetings/{v}"),
+            format!("/tips/{v}"),
+            format!("/communities/{v}"),
+            format!("/communities/science?year={v}"),
+            format!("/?lang={v}"),
+            format!("/sign-in?next={v}"),
+            format!("/sign-in/link/{v}"),
+            format!("/inquiries/{v}"),
+            format!("/questions/{v}"),
+        ] {
+            let got = browser.get(&path).await;
+            assert!(
+                acceptable.contains(&got.status),
+                "{case} GET {path:?}: {}",
+                got.status
+            );
+        }
+        let topic = format!("topic-{value}");
+        let posts: [(&str, Vec<(&str, &str)>); 3] = [
+            (
+                "/me/notifications",
+                vec![
+                    ("csrf", &csrf),
+                    (&topic, &value),
+                    ("digest_hour", &value),
+                    ("digest_weekday", &value),
+                    ("time_zone", &value),
+                    ("locale", &value),
+                ],
+            ),
+            (
+                "/sign-in",
+                vec![
+                    ("csrf", &visitor_csrf),
+                    ("email", &value),
+                    ("password", &value),
+                    ("next", &value),
+                ],
+            ),
+            (
+                "/sign-in/link",
+                vec![("csrf", &visitor_csrf), ("email", &value), ("next", &value)],
+            ),
+        ];
+        for (path, fields) in posts {
+            let client = if path == "/me/notifications" {
+                &mut browser
+            } else {
+                &mut visitor
+            };
+            let got = client.post(path, &fields).await;
+            assert!(
+                acceptable.contains(&got.status),
+                "{case} POST {path} {value:?}: {} {}",
+                got.status,
+                got.body
+            );
+        }
+    }
+    // The settings page still works, and nothing but valid settings was saved.
+    let user = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq("mikko.korhonen@demo.digimentor.fi"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((0..24).contains(&user.digest_hour));
+    assert!(
+        user.time_zone.parse::<chrono_tz::Tz>().is_ok(),
+        "{}",
+        user.time_zone
+    );
+    assert_eq!(browser.get("/me/notifications").await.status, 200);
 }

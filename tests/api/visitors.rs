@@ -29,6 +29,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ),
     ("meetings", "{ meetings(when: UPCOMING) { title } }"),
     (
+        "meeting",
+        "{ meeting(id: \"00000000-0000-0000-0000-000000000000\") { title } }",
+    ),
+    (
         "communityPlan",
         "{ communityPlan(community: \"science\", year: 2027) { goals } }",
     ),

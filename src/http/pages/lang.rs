@@ -12,7 +12,7 @@ pub enum Lang {
 }
 
 /// The cookie that remembers a chosen language.
-const COOKIE: &str = "lang";
+pub const COOKIE: &str = "lang";
 
 impl Lang {
     pub const ALL: [Lang; 3] = [Lang::Fi, Lang::Sv, Lang::En];
@@ -38,6 +38,15 @@ impl Lang {
         Self::ALL
             .into_iter()
             .find(|l| code.eq_ignore_ascii_case(l.code()))
+    }
+
+    /// The language of a user's settings.
+    pub fn from_locale(locale: entity::user::Locale) -> Self {
+        match locale {
+            entity::user::Locale::Fi => Self::Fi,
+            entity::user::Locale::Sv => Self::Sv,
+            entity::user::Locale::En => Self::En,
+        }
     }
 
     /// The API's name of the language (`Locale` enum).

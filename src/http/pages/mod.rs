@@ -6,11 +6,17 @@
 //! English; the reader's language is the `?lang=` they chose (remembered in a cookie), else
 //! their browser's `Accept-Language`, else Finnish.
 
+mod forms;
 mod lang;
+mod public;
+mod reader;
+mod session;
+mod settings;
+mod work;
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -18,7 +24,15 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use forms::csrf_refusal;
 pub use lang::Lang;
+pub use public::{community, contacts, meeting, meetings, news, news_post, tip, tips};
+pub use reader::Reader;
+pub use session::{
+    sign_in, sign_in_form, sign_in_link, sign_in_link_form, sign_in_with_link, sign_out,
+};
+pub use settings::{notifications, save_notifications};
+pub use work::{inquiry, question};
 
 use super::HttpState;
 use crate::schema::request_loaders;
@@ -28,6 +42,32 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                         form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLESHEET: &str = include_str!("site.css");
+
+/// Every page template, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("templates/layout.html")),
+    ("home.html", include_str!("templates/home.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("news.html", include_str!("templates/news.html")),
+    ("news_post.html", include_str!("templates/news_post.html")),
+    ("meetings.html", include_str!("templates/meetings.html")),
+    ("meeting.html", include_str!("templates/meeting.html")),
+    ("tips.html", include_str!("templates/tips.html")),
+    ("tip.html", include_str!("templates/tip.html")),
+    ("contacts.html", include_str!("templates/contacts.html")),
+    ("community.html", include_str!("templates/community.html")),
+    ("sign_in.html", include_str!("templates/sign_in.html")),
+    (
+        "sign_in_link.html",
+        include_str!("templates/sign_in_link.html"),
+    ),
+    (
+        "notifications.html",
+        include_str!("templates/notifications.html"),
+    ),
+    ("inquiry.html", include_str!("templates/inquiry.html")),
+    ("question.html", include_str!("templates/question.html")),
+];
 
 /// The page templates and the texts in every language; built once at start-up.
 pub struct Pages {
@@ -49,14 +89,20 @@ impl Pages {
     pub fn new() -> anyhow::Result<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.add_template("layout.html", include_str!("templates/layout.html"))?;
-        env.add_template("home.html", include_str!("templates/home.html"))?;
-        env.add_template("message.html", include_str!("templates/message.html"))?;
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
         env.add_filter("when", |at: String, state: &minijinja::State| {
-            format_time(&at, lang_of(state), true)
+            format_time(&at, lang_of(state), zone_of(state), true)
         });
         env.add_filter("day", |at: String, state: &minijinja::State| {
-            format_time(&at, lang_of(state), false)
+            format_time(&at, lang_of(state), zone_of(state), false)
+        });
+        env.add_filter("urlencode", |text: String| {
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        });
+        env.add_filter("markdown", |text: String| {
+            minijinja::Value::from_safe_string(crate::notify::render::markdown_to_safe_html(&text))
         });
         let table: BTreeMap<String, Translated> = toml::from_str(include_str!("strings.toml"))?;
         let mut strings: BTreeMap<Lang, BTreeMap<String, String>> = BTreeMap::new();
@@ -72,13 +118,42 @@ impl Pages {
         Ok(Self { env, strings })
     }
 
-    /// Renders `template` in `lang` with the operation's `data`.
-    fn render(&self, template: &str, lang: Lang, extra: Value) -> Result<String, minijinja::Error> {
+    /// One text in one language (empty when the key is unknown; a test keeps them complete).
+    fn text(&self, lang: Lang, key: &str) -> String {
+        self.strings
+            .get(&lang)
+            .and_then(|t| t.get(key))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Renders `template` for `reader` with `extra` in its context.
+    fn render(
+        &self,
+        template: &str,
+        reader: &Reader,
+        extra: Value,
+    ) -> Result<String, minijinja::Error> {
         let languages: Vec<(&str, &str)> = Lang::ALL.iter().map(|l| (l.code(), l.name())).collect();
+        let me = reader
+            .viewer
+            .as_ref()
+            .map(|v| serde_json::json!({ "name": v.user.display_name, "email": v.user.email }));
+        let zone = reader
+            .viewer
+            .as_ref()
+            .map_or("Europe/Helsinki", |v| v.user.time_zone.as_str());
+        let path = reader.here.split('?').next().unwrap_or("/");
         let mut context = serde_json::json!({
-            "lang": lang.code(),
-            "t": self.strings.get(&lang),
+            "lang": reader.lang.code(),
+            "zone": zone,
+            "t": self.strings.get(&reader.lang),
             "languages": languages,
+            "me": me,
+            "csrf": reader.csrf,
+            "here": reader.here,
+            "path": path,
+            "section": path.trim_start_matches('/').split('/').next().unwrap_or_default(),
         });
         if let (Value::Object(map), Value::Object(more)) = (&mut context, extra) {
             map.extend(more);
@@ -94,13 +169,20 @@ fn lang_of(state: &minijinja::State) -> Lang {
         .unwrap_or_default()
 }
 
-/// A time as its reader's language writes it, in the network's zone (Helsinki):
-/// `to 10.12.2026 klo 19.01`, `tors 10 dec. 2026 kl. 19.01`, `Thu 10 Dec 2026, 19:01`.
-fn format_time(at: &str, lang: Lang, with_time: bool) -> String {
+fn zone_of(state: &minijinja::State) -> chrono_tz::Tz {
+    state
+        .lookup("zone")
+        .and_then(|v| v.as_str().and_then(|z| z.parse().ok()))
+        .unwrap_or(chrono_tz::Europe::Helsinki)
+}
+
+/// A time as its reader's language writes it, in the reader's zone:
+/// `to 10.12.2026 klo 19.01`, `tor 10 dec 2026 kl. 19.01`, `Thu 10 Dec 2026, 19:01`.
+fn format_time(at: &str, lang: Lang, zone: chrono_tz::Tz, with_time: bool) -> String {
     let Ok(at) = at.parse::<DateTime<Utc>>() else {
         return at.to_owned();
     };
-    let local = at.with_timezone(&chrono_tz::Europe::Helsinki);
+    let local = at.with_timezone(&zone);
     let (pattern, locale) = match (lang, with_time) {
         (Lang::Fi, true) => ("%a %-d.%-m.%Y klo %-H.%M", chrono::Locale::fi_FI),
         (Lang::Fi, false) => ("%-d.%-m.%Y", chrono::Locale::fi_FI),
@@ -112,14 +194,8 @@ fn format_time(at: &str, lang: Lang, with_time: bool) -> String {
     local.format_localized(pattern, locale).to_string()
 }
 
-/// The query string of a page: `?lang=` switches the language.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    lang: Option<String>,
-}
-
-/// An HTML page with the page CSP, remembering a language the reader chose.
-fn html(status: StatusCode, body: String, chosen: Option<Lang>) -> Response {
+/// An HTML response with the page CSP and the reader's cookies.
+fn html(status: StatusCode, body: String, cookies: &[String]) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -130,81 +206,149 @@ fn html(status: StatusCode, body: String, chosen: Option<Lang>) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_CSP),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Pages show a reader's own data: never stored by shared caches.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     headers.insert(
         header::VARY,
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
-    if let Some(lang) = chosen
-        && let Ok(cookie) = HeaderValue::from_str(&lang.cookie())
-    {
-        headers.insert(header::SET_COOKIE, cookie);
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(header::SET_COOKIE, value);
+        }
     }
     response
 }
 
-/// The localized "something went wrong" page.
-fn error_page(state: &HttpState, lang: Lang) -> Response {
-    message_page(state, StatusCode::INTERNAL_SERVER_ERROR, lang, "error")
+/// Renders a page for `reader`; a template failure is logged and becomes the error page.
+fn page(state: &HttpState, reader: &Reader, template: &str, extra: Value) -> Response {
+    page_with(state, reader, StatusCode::OK, template, extra, &[])
 }
 
-fn message_page(state: &HttpState, status: StatusCode, lang: Lang, which: &str) -> Response {
-    let texts = state.pages.strings.get(&lang);
-    let text = |key: String| texts.and_then(|t| t.get(&key)).cloned().unwrap_or_default();
-    let extra = serde_json::json!({
-        "heading": text(format!("{which}_title")),
-        "text": text(format!("{which}_text")),
-    });
-    match state.pages.render("message.html", lang, extra) {
-        Ok(body) => html(status, body, None),
+fn page_with(
+    state: &HttpState,
+    reader: &Reader,
+    status: StatusCode,
+    template: &str,
+    extra: Value,
+    more_cookies: &[String],
+) -> Response {
+    match state.pages.render(template, reader, extra) {
+        Ok(body) => {
+            let mut cookies = reader.cookies();
+            cookies.extend_from_slice(more_cookies);
+            html(status, body, &cookies)
+        }
         Err(err) => {
-            tracing::error!(error = %err, "rendering a message page");
-            (status, "").into_response()
+            tracing::error!(error = %err, template, "rendering a page");
+            error_page(state, reader.lang)
         }
     }
 }
 
-/// Runs a page's operation in-process as a visitor and returns its data; a GraphQL error is
-/// logged and becomes the error page.
-async fn run_page_operation(
+/// The localized "something went wrong" page.
+fn error_page(state: &HttpState, lang: Lang) -> Response {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        error_body(&state.pages, lang),
+        &[],
+    )
+}
+
+/// The error page's HTML, written without the templates (they may be what failed).
+fn error_body(pages: &Pages, lang: Lang) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head>\
+         <body><main id=\"content\"><h1>{title}</h1><p>{text}</p>\
+         <p><a href=\"/\">{back}</a></p></main></body></html>",
+        code = lang.code(),
+        title = minijinja::HtmlEscape(&pages.text(lang, "error_title")),
+        text = minijinja::HtmlEscape(&pages.text(lang, "error_text")),
+        back = minijinja::HtmlEscape(&pages.text(lang, "back_home")),
+    )
+}
+
+/// A page with a heading and a sentence: `which` names `{which}_title` and `{which}_text`.
+fn message(state: &HttpState, reader: &Reader, status: StatusCode, which: &str) -> Response {
+    let extra = serde_json::json!({
+        "heading": state.pages.text(reader.lang, &format!("{which}_title")),
+        "text": state.pages.text(reader.lang, &format!("{which}_text")),
+    });
+    page_with(state, reader, status, "message.html", extra, &[])
+}
+
+/// What the reader may not read: a visitor is sent to sign in first (and back here after);
+/// a signed-in reader gets a localized "not available".
+fn not_available(state: &HttpState, reader: &Reader) -> Response {
+    if reader.viewer.is_none() {
+        return session::to_sign_in(reader);
+    }
+    message(state, reader, StatusCode::NOT_FOUND, "not_available")
+}
+
+/// Runs a page's operation in-process as its reader (signed in or a visitor) and returns its
+/// data, or the GraphQL errors.
+async fn run_as(
     state: &HttpState,
+    reader: &Reader,
     operation: &'static str,
     variables: Value,
-) -> Result<Value, ()> {
+) -> Result<Value, Vec<async_graphql::ServerError>> {
     let mut request = async_graphql::Request::new(operation)
         .variables(async_graphql::Variables::from_json(variables));
     request.data = request_loaders(&state.app);
+    if let Some(viewer) = &reader.viewer {
+        request.data.insert(viewer.clone());
+    }
+    request
+        .data
+        .insert(crate::auth::schema::ClientIp(reader.ip));
     let response = state.schema.execute(request).await;
     if !response.errors.is_empty() {
-        tracing::error!(errors = ?response.errors, "a page's operation failed");
-        return Err(());
+        return Err(response.errors);
     }
     response.data.into_json().map_err(|err| {
         tracing::error!(error = %err, "a page's data");
+        Vec::new()
     })
 }
 
+/// Runs a page's query; any error is logged and becomes the error page.
+async fn query(
+    state: &HttpState,
+    reader: &Reader,
+    operation: &'static str,
+    variables: Value,
+) -> Result<Value, Response> {
+    run_as(state, reader, operation, variables)
+        .await
+        .map_err(|errors| {
+            // A parameter of the address the API refuses (a cursor, an id): the reader's link
+            // is bad, not the service.
+            if session::error_code(&errors).as_deref() == Some("BAD_USER_INPUT") {
+                return message(state, reader, StatusCode::BAD_REQUEST, "bad_address");
+            }
+            tracing::error!(?errors, "a page's operation failed");
+            error_page(state, reader.lang)
+        })
+}
+
 /// `GET /`: what the network is, the next meeting, the latest news and tips.
-pub async fn home(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    Query(query): Query<PageQuery>,
-) -> Response {
-    let (lang, chosen) = Lang::negotiate(query.lang.as_deref(), &headers);
-    let variables = serde_json::json!({ "locale": lang.graphql_locale() });
-    let Ok(data) = run_page_operation(&state, include_str!("ops/home.graphql"), variables).await
-    else {
-        return error_page(&state, lang);
-    };
-    match state
-        .pages
-        .render("home.html", lang, serde_json::json!({ "data": data }))
-    {
-        Ok(body) => html(StatusCode::OK, body, chosen),
-        Err(err) => {
-            tracing::error!(error = %err, "rendering the home page");
-            error_page(&state, lang)
-        }
+pub async fn home(State(state): State<HttpState>, reader: Reader) -> Response {
+    let variables = serde_json::json!({ "locale": reader.lang.graphql_locale() });
+    match query(&state, &reader, include_str!("ops/home.graphql"), variables).await {
+        Ok(data) => page(
+            &state,
+            &reader,
+            "home.html",
+            serde_json::json!({ "data": data }),
+        ),
+        Err(response) => response,
     }
 }
 
@@ -212,7 +356,7 @@ pub async fn home(
 pub async fn not_found(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    reader: Reader,
 ) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
@@ -221,8 +365,7 @@ pub async fn not_found(
     if !wants_html {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let (lang, _) = Lang::negotiate(query.lang.as_deref(), &headers);
-    message_page(&state, StatusCode::NOT_FOUND, lang, "not_found")
+    message(&state, &reader, StatusCode::NOT_FOUND, "not_found")
 }
 
 /// `GET /static/site.css`.
@@ -254,11 +397,41 @@ mod tests {
     }
 
     #[test]
+    fn the_error_page_speaks_each_language() {
+        let pages = Pages::new().unwrap();
+        for (lang, title) in [
+            (Lang::Fi, "Jotain meni vikaan"),
+            (Lang::Sv, "Något gick fel"),
+            (Lang::En, "Something went wrong"),
+        ] {
+            let body = error_body(&pages, lang);
+            assert!(body.contains(&format!("<html lang=\"{}\">", lang.code())));
+            assert!(body.contains(&format!("<h1>{title}</h1>")), "{body}");
+        }
+    }
+
+    #[test]
     fn times_read_as_each_language_writes_them() {
         let at = "2026-12-10T17:01:00Z";
-        assert_eq!(format_time(at, Lang::Fi, true), "to 10.12.2026 klo 19.01");
-        assert_eq!(format_time(at, Lang::Sv, true), "tor 10 dec 2026 kl. 19.01");
-        assert_eq!(format_time(at, Lang::En, true), "Thu 10 Dec 2026, 19:01");
-        assert_eq!(format_time(at, Lang::Fi, false), "10.12.2026");
+        let hel = chrono_tz::Europe::Helsinki;
+        assert_eq!(
+            format_time(at, Lang::Fi, hel, true),
+            "to 10.12.2026 klo 19.01"
+        );
+        assert_eq!(
+            format_time(at, Lang::Sv, hel, true),
+            "tor 10 dec 2026 kl. 19.01"
+        );
+        assert_eq!(
+            format_time(at, Lang::En, hel, true),
+            "Thu 10 Dec 2026, 19:01"
+        );
+        assert_eq!(format_time(at, Lang::Fi, hel, false), "10.12.2026");
+        // In the reader's own zone.
+        let ny = chrono_tz::America::New_York;
+        assert_eq!(
+            format_time(at, Lang::En, ny, true),
+            "Thu 10 Dec 2026, 12:01"
+        );
     }
 }

@@ -1,0 +1,272 @@
+//! Signing in (by password, or by a one-time link sent by email), the session cookie and
+//! signing out. Each form runs the API's own mutation in-process (`login`,
+//! `requestSignInLink`, `signInWithLink`, `logout`), so the throttle, the same answer for
+//! unknown addresses and the token rules are the API's.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::forms::{Form, check};
+use super::reader::{clear_session, query_param, session_cookie};
+use super::{Reader, csrf_refusal, page, page_with, run_as};
+use crate::auth::links::safe_next;
+use crate::http::HttpState;
+
+/// A redirect that sends a browser on after a form (303: the next request is a GET).
+pub(super) fn see_other(to: &str, cookies: &[String]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Sends a visitor to sign in, and back to this page afterwards.
+pub fn to_sign_in(reader: &Reader) -> Response {
+    let next: String = url::form_urlencoded::byte_serialize(reader.here.as_bytes()).collect();
+    see_other(&format!("/sign-in?next={next}"), &reader.cookies())
+}
+
+/// The sign-in page, with what the reader typed and what went wrong.
+fn sign_in_page(
+    state: &HttpState,
+    reader: &Reader,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
+    let extra = json!({
+        "next": next,
+        "email": email,
+        "error": error.map(|key| state.pages.text(reader.lang, key)),
+        "notice": notice.map(|key| state.pages.text(reader.lang, key)),
+    });
+    page_with(state, reader, status, "sign_in.html", extra, &[])
+}
+
+/// `GET /sign-in?next=/path`: sign in by password, or ask for a sign-in link.
+pub async fn sign_in_form(State(state): State<HttpState>, reader: Reader) -> Response {
+    let query = reader.here.split_once('?').map(|(_, q)| q);
+    let next = safe_next(query_param(query, "next").as_deref());
+    if reader.viewer.is_some() {
+        return see_other(&next, &reader.cookies());
+    }
+    let notice = query_param(query, "sent").map(|_| "link_sent");
+    sign_in_page(&state, &reader, StatusCode::OK, &next, "", None, notice)
+}
+
+/// The error code of a failed operation, as the API coded it.
+pub(super) fn error_code(errors: &[async_graphql::ServerError]) -> Option<String> {
+    errors.iter().find_map(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                async_graphql::Value::Enum(code) => Some(code.to_string()),
+                _ => None,
+            })
+    })
+}
+
+/// `POST /sign-in`: email and password; on success the session cookie, and on to `next`.
+pub async fn sign_in(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(why) = check(&headers, &form) {
+        return csrf_refusal(&state, &reader, &why);
+    }
+    let next = safe_next(form.get("next"));
+    let email = form.text("email");
+    let variables = json!({ "email": email, "password": form.text("password") });
+    match run_as(
+        &state,
+        &reader,
+        include_str!("ops/sign_in.graphql"),
+        variables,
+    )
+    .await
+    {
+        Ok(data) => start_session(&state, &reader, &data["login"], &next),
+        Err(errors) => {
+            let (status, key) = match error_code(&errors).as_deref() {
+                Some("RATE_LIMITED") => (StatusCode::TOO_MANY_REQUESTS, "error_rate_limited"),
+                Some("UNAUTHENTICATED") => (StatusCode::UNAUTHORIZED, "error_credentials"),
+                // Text no address or password holds (control characters, say).
+                Some("BAD_USER_INPUT") => (StatusCode::UNPROCESSABLE_ENTITY, "error_credentials"),
+                _ => {
+                    tracing::error!(?errors, "signing in");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "error_text")
+                }
+            };
+            sign_in_page(&state, &reader, status, &next, &email, Some(key), None)
+        }
+    }
+}
+
+/// Sets the session cookie from a `LoginPayload` and sends the browser on.
+fn start_session(state: &HttpState, reader: &Reader, payload: &Value, next: &str) -> Response {
+    let Some(token) = payload.get("token").and_then(Value::as_str) else {
+        return super::error_page(state, reader.lang);
+    };
+    let max_age = state.app.config.token_ttl.as_secs();
+    let mut cookies = reader.cookies();
+    cookies.retain(|c| !c.starts_with("session="));
+    cookies.push(session_cookie(
+        token,
+        i64::try_from(max_age).unwrap_or(i64::MAX),
+        reader.secure,
+    ));
+    // A language chosen in this browser before signing in gives way to the user's own.
+    cookies.push(format!(
+        "{}=; Path=/; Max-Age=0; SameSite=Lax",
+        super::lang::COOKIE
+    ));
+    see_other(next, &cookies)
+}
+
+/// `POST /sign-in/link`: emails a one-time sign-in link. The answer is the same whether or not
+/// the address has an account.
+pub async fn sign_in_link(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(why) = check(&headers, &form) {
+        return csrf_refusal(&state, &reader, &why);
+    }
+    let next = safe_next(form.get("next"));
+    let email = form.text("email");
+    let variables = json!({ "email": email, "next": next });
+    match run_as(
+        &state,
+        &reader,
+        include_str!("ops/request_sign_in_link.graphql"),
+        variables,
+    )
+    .await
+    {
+        Ok(_) => {
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            see_other(&format!("/sign-in?sent=1&next={next}"), &reader.cookies())
+        }
+        Err(errors) => {
+            let (status, key) = match error_code(&errors).as_deref() {
+                Some("RATE_LIMITED") => (StatusCode::TOO_MANY_REQUESTS, "error_rate_limited"),
+                Some("BAD_USER_INPUT") => (StatusCode::UNPROCESSABLE_ENTITY, "error_email"),
+                _ => {
+                    tracing::error!(?errors, "requesting a sign-in link");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "error_text")
+                }
+            };
+            sign_in_page(&state, &reader, status, &next, &email, Some(key), None)
+        }
+    }
+}
+
+/// `GET /sign-in/link/{token}`: a button that signs in. Following the link alone does not
+/// use it up, since mail scanners follow links.
+pub async fn sign_in_link_form(
+    State(state): State<HttpState>,
+    Path(token): Path<String>,
+    reader: Reader,
+) -> Response {
+    if token.len() > 128 {
+        return super::message(&state, &reader, StatusCode::NOT_FOUND, "link_invalid");
+    }
+    page(
+        &state,
+        &reader,
+        "sign_in_link.html",
+        json!({ "token": token }),
+    )
+}
+
+/// `POST /sign-in/link/{token}`: uses the link (once) and signs in.
+pub async fn sign_in_with_link(
+    State(state): State<HttpState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(why) = check(&headers, &form) {
+        return csrf_refusal(&state, &reader, &why);
+    }
+    let variables = json!({ "token": token });
+    match run_as(
+        &state,
+        &reader,
+        include_str!("ops/sign_in_with_link.graphql"),
+        variables,
+    )
+    .await
+    {
+        Ok(data) => {
+            let payload = &data["signInWithLink"];
+            let next = safe_next(payload.get("next").and_then(Value::as_str));
+            start_session(&state, &reader, &payload["login"], &next)
+        }
+        Err(errors) => match error_code(&errors).as_deref() {
+            Some("UNAUTHENTICATED" | "BAD_USER_INPUT") => {
+                super::message(&state, &reader, StatusCode::GONE, "link_invalid")
+            }
+            Some("RATE_LIMITED") => super::message(
+                &state,
+                &reader,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            _ => {
+                tracing::error!(?errors, "signing in with a link");
+                super::error_page(&state, reader.lang)
+            }
+        },
+    }
+}
+
+/// `POST /sign-out`: ends this session (its token is revoked) and clears the cookie.
+pub async fn sign_out(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(why) = check(&headers, &form) {
+        return csrf_refusal(&state, &reader, &why);
+    }
+    if reader.viewer.is_some()
+        && let Err(errors) = run_as(
+            &state,
+            &reader,
+            include_str!("ops/sign_out.graphql"),
+            json!({}),
+        )
+        .await
+    {
+        tracing::error!(?errors, "signing out");
+        return super::error_page(&state, reader.lang);
+    }
+    see_other("/?signed-out=1", &[clear_session(reader.secure)])
+}

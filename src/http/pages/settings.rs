@@ -1,0 +1,174 @@
+//! My notifications: how often each topic reaches me, when digests come, my time zone and my
+//! language. One form, saved by one mutation (`updateNotificationSettings`) in one change.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::forms::{Form, check};
+use super::session::{error_code, see_other};
+use super::{Reader, csrf_refusal, not_available, page_with, query, run_as};
+use crate::http::HttpState;
+
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+async fn show(
+    state: &HttpState,
+    reader: &Reader,
+    status: StatusCode,
+    saved: bool,
+    error: Option<(String, String)>,
+) -> Response {
+    let variables = json!({ "locale": reader.lang.graphql_locale() });
+    let data = match query(
+        state,
+        reader,
+        include_str!("ops/notifications.graphql"),
+        variables,
+    )
+    .await
+    {
+        Ok(data) => data,
+        Err(response) => return response,
+    };
+    let frequency_of = |topic: &Value| {
+        data["mySubscriptions"]
+            .as_array()
+            .and_then(|subs| subs.iter().find(|s| s["topic"]["id"] == topic["id"]))
+            .and_then(|s| s["frequency"].as_str())
+            .unwrap_or("OFF")
+            .to_owned()
+    };
+    let topics: Vec<Value> = data["topics"]
+        .as_array()
+        .map(|topics| {
+            topics
+                .iter()
+                .map(|t| json!({ "id": t["id"], "name": t["name"], "frequency": frequency_of(t) }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let weekdays: Vec<Value> = WEEKDAYS
+        .iter()
+        .enumerate()
+        .map(|(i, key)| json!({ "value": i, "name": state.pages.text(reader.lang, key) }))
+        .collect();
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    page_with(
+        state,
+        reader,
+        status,
+        "notifications.html",
+        json!({
+            "account": data["me"],
+            "topics": topics,
+            "weekdays": weekdays,
+            "zones": zones,
+            "saved": saved,
+            "error": error.map(|(field, text)| json!({ "field": field, "text": text })),
+        }),
+        &[],
+    )
+}
+
+/// `GET /me/notifications`.
+pub async fn notifications(State(state): State<HttpState>, reader: Reader) -> Response {
+    if reader.viewer.is_none() {
+        return not_available(&state, &reader);
+    }
+    let saved = reader.here.contains("saved=1");
+    show(&state, &reader, StatusCode::OK, saved, None).await
+}
+
+/// `POST /me/notifications`: saves the whole form in one change, then shows it again.
+pub async fn save_notifications(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(why) = check(&headers, &form) {
+        return csrf_refusal(&state, &reader, &why);
+    }
+    if reader.viewer.is_none() {
+        return not_available(&state, &reader);
+    }
+    let topics: Vec<Value> = form
+        .with_prefix("topic-")
+        .map(|(id, frequency)| {
+            let frequency = match frequency {
+                "IMMEDIATE" | "DAILY" | "WEEKLY" => Value::String(frequency.to_owned()),
+                _ => Value::Null,
+            };
+            json!({ "topicId": id, "frequency": frequency })
+        })
+        .collect();
+    let number = |name: &str| form.get(name).and_then(|v| v.trim().parse::<i32>().ok());
+    let locale = form
+        .get("locale")
+        .and_then(super::Lang::from_code)
+        .map(super::Lang::graphql_locale);
+    let input = json!({
+        "digestHour": number("digest_hour"),
+        "digestWeekday": number("digest_weekday"),
+        "timeZone": form.get("time_zone").map(str::trim),
+        "locale": locale,
+        "topics": topics,
+    });
+    match run_as(
+        &state,
+        &reader,
+        include_str!("ops/save_notifications.graphql"),
+        json!({ "input": input }),
+    )
+    .await
+    {
+        // The pages follow the language just saved: a language chosen in this browser
+        // earlier gives way to it.
+        Ok(_) => see_other(
+            "/me/notifications?saved=1",
+            &[format!(
+                "{}=; Path=/; Max-Age=0; SameSite=Lax",
+                super::lang::COOKIE
+            )],
+        ),
+        Err(errors) => {
+            let code = error_code(&errors);
+            let field = errors
+                .iter()
+                .find_map(|e| e.extensions.as_ref()?.get("field").cloned())
+                .map(|f| f.to_string().trim_matches('"').to_owned())
+                .unwrap_or_default();
+            if code.as_deref() != Some("BAD_USER_INPUT") {
+                tracing::error!(?errors, "saving notification settings");
+                return super::error_page(&state, reader.lang);
+            }
+            let key = match field.as_str() {
+                "digestHour" => "error_digest_hour",
+                "digestWeekday" => "error_digest_weekday",
+                "timeZone" => "error_time_zone",
+                _ => "error_topic",
+            };
+            let text = state.pages.text(reader.lang, key);
+            show(
+                &state,
+                &reader,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                false,
+                Some((field, text)),
+            )
+            .await
+        }
+    }
+}

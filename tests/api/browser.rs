@@ -1,0 +1,437 @@
+//! The pages in a real browser: headless Chromium driven over WebDriver (Debian's `chromium`
+//! and `chromium-driver`, which `.ci/run` installs when missing), with axe-core run on every
+//! page kind (WCAG 2.1 A and AA) and the page checked at 320 px wide.
+//!
+//! Without `chromedriver` on the machine the test says so and passes, except under CI
+//! (`CI` set), where a missing browser is a failure.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::smtp::SmtpSink;
+
+const DEMO_PASSWORD: &str = "digimentor-demo-2026";
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/browser/node_modules/axe-core/axe.min.js"
+);
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver, or `None` when the machine has none (and this is not CI).
+async fn start_driver() -> Option<Driver> {
+    let binary = ["chromedriver", "/usr/bin/chromedriver"]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok());
+    let missing = match binary {
+        None => Some("chromedriver (apt-get install chromium chromium-driver)"),
+        Some(_) if !std::path::Path::new(AXE).exists() => {
+            Some("axe-core (npm ci in tests/browser)")
+        }
+        Some(_) => None,
+    };
+    if let Some(missing) = missing {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{missing} is missing; .ci/run installs it"
+        );
+        eprintln!("SKIPPED: the browser test needs {missing}");
+        return None;
+    }
+    let binary = binary?;
+    let port = free_port();
+    let driver = Driver {
+        child: Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        port,
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+/// A headless Chromium whose browser language is `lang`.
+async fn browser(driver: &Driver, lang: &str) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                format!("--lang={lang}"),
+                "--window-size=1280,900",
+            ],
+            "prefs": { "intl.accept_languages": lang },
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session")
+}
+
+/// Runs axe-core on the current page and fails on any WCAG 2.1 A/AA violation.
+async fn assert_accessible(client: &Client, what: &str) {
+    let axe = std::fs::read_to_string(AXE).unwrap();
+    client.execute(&axe, Vec::new()).await.unwrap();
+    let violations = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
+                   help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))
+               .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        violations,
+        json!([]),
+        "{what}: axe-core found WCAG 2.1 A/AA violations"
+    );
+}
+
+/// At 320 CSS pixels (a phone, or 1280 px at 400 %) nothing scrolls sideways.
+async fn assert_reflows(client: &Client, what: &str) {
+    client.set_window_size(320, 800).await.unwrap();
+    let widths = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => {
+             const w = document.documentElement.clientWidth;
+             const wide = [...document.querySelectorAll('body *')]
+               .filter(e => e.getBoundingClientRect().right > w + 1)
+               .slice(0, 5)
+               .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+             const inner = [...document.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0).slice(0,5).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth);
+             done([document.documentElement.scrollWidth, w, [wide, inner, window.innerWidth, document.body.scrollWidth]]); }));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
+    let (scroll, client_width) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(
+        scroll <= client_width,
+        "{what}: {scroll} px wide in a {client_width} px window: {}",
+        widths[2]
+    );
+}
+
+/// Checks the page a browser shows: accessible and reflowing.
+async fn check_page(client: &Client, what: &str) {
+    assert_accessible(client, what).await;
+    assert_reflows(client, what).await;
+}
+
+/// Clicks what `locator` finds and waits until the next page has replaced this one (the old
+/// document goes stale) and has loaded.
+async fn click_through(client: &Client, locator: Locator<'_>) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    client.find(locator).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        old.tag_name().await.is_err(),
+        "the click did not lead to a new page"
+    );
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("footer"))
+        .await
+        .unwrap();
+}
+
+async fn html_lang(client: &Client) -> String {
+    client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// The text of the first element `css` finds, waiting for it (a click may still be loading the
+/// next page).
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+fn path_of(url: &url::Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url();
+    let app: TestApp =
+        spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(smtp)).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    app.drain_mail().await;
+    let base = app.url("");
+
+    // A Finnish visitor.
+    let visitor = browser(&driver, "fi").await;
+    visitor.goto(&base).await.unwrap();
+    assert_eq!(html_lang(&visitor).await, "fi");
+    assert_eq!(text_of(&visitor, "h1").await, "Digimentoriverkosto");
+    check_page(&visitor, "home").await;
+
+    // The news column and a post.
+    click_through(&visitor, Locator::LinkText("Uutiset")).await;
+    assert_eq!(path_of(&visitor.current_url().await.unwrap()), "/news");
+    check_page(&visitor, "news").await;
+    click_through(&visitor, Locator::Css("ul.cards h2 a")).await;
+    assert!(
+        visitor
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/news/")
+    );
+    check_page(&visitor, "news post").await;
+
+    // A meeting.
+    click_through(&visitor, Locator::LinkText("Tapaamiset")).await;
+    check_page(&visitor, "meetings").await;
+    click_through(
+        &visitor,
+        Locator::Css("#upcoming ~ ul a, section ul.cards h3 a"),
+    )
+    .await;
+    assert!(
+        visitor
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/meetings/")
+    );
+    assert!(visitor.source().await.unwrap().contains("Esityslista"));
+    check_page(&visitor, "meeting").await;
+
+    // The tips bank, searched in Finnish, and a tip.
+    click_through(&visitor, Locator::LinkText("Vinkkipankki")).await;
+    check_page(&visitor, "tips").await;
+    let search = visitor.find(Locator::Id("q")).await.unwrap();
+    search.send_keys("etäopetuksessa").await.unwrap();
+    click_through(&visitor, Locator::Css("form.search button")).await;
+    assert_eq!(text_of(&visitor, "#results").await, "Hakutulokset");
+    check_page(&visitor, "tips search").await;
+    click_through(
+        &visitor,
+        Locator::LinkText("Opiskelijoiden tiedot etäopetuksessa"),
+    )
+    .await;
+    assert_eq!(
+        text_of(&visitor, "h1").await,
+        "Opiskelijoiden tiedot etäopetuksessa"
+    );
+    check_page(&visitor, "tip").await;
+
+    // Contacts and a community.
+    click_through(&visitor, Locator::LinkText("Yhteystiedot")).await;
+    assert!(
+        visitor
+            .source()
+            .await
+            .unwrap()
+            .contains("Yksiköllä ei ole tällä hetkellä digimentoria.")
+    );
+    check_page(&visitor, "contacts").await;
+    visitor
+        .goto(&app.url("/communities/science"))
+        .await
+        .unwrap();
+    check_page(&visitor, "community").await;
+
+    // What is not there, and what a visitor may not read.
+    visitor.goto(&app.url("/no/such/page")).await.unwrap();
+    assert_eq!(text_of(&visitor, "h1").await, "Sivua ei löydy");
+    check_page(&visitor, "404").await;
+
+    // A staff member asks for their notification settings, and is sent to sign in.
+    let staff = browser(&driver, "fi").await;
+    staff.goto(&app.url("/me/notifications")).await.unwrap();
+    let at = staff.current_url().await.unwrap();
+    assert_eq!(path_of(&at), "/sign-in?next=%2Fme%2Fnotifications");
+    check_page(&staff, "sign-in").await;
+    staff
+        .find(Locator::Id("link-email"))
+        .await
+        .unwrap()
+        .send_keys("juha.kinnunen@demo.digimentor.fi")
+        .await
+        .unwrap();
+    click_through(
+        &staff,
+        Locator::Css("#by-link ~ form button, section[aria-labelledby=by-link] button"),
+    )
+    .await;
+    assert!(
+        text_of(&staff, "p.notice")
+            .await
+            .contains("kirjautumislinkin")
+    );
+    check_page(&staff, "sign-in, link sent").await;
+
+    // The link, from the SMTP server.
+    app.drain_mail().await;
+    let email = sink.messages().pop().unwrap();
+    let text = email.parsed().body_text(0).unwrap().to_string();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/sign-in/link/"))
+        .unwrap()
+        .replace("http://digimentor.test", &base);
+    staff.goto(&link).await.unwrap();
+    check_page(&staff, "sign-in link").await;
+    click_through(&staff, Locator::Css("main form button")).await;
+    assert_eq!(
+        path_of(&staff.current_url().await.unwrap()),
+        "/me/notifications",
+        "lands on the page asked for"
+    );
+    check_page(&staff, "my notifications").await;
+
+    // A topic at once, and Swedish.
+    let topic = staff
+        .find(Locator::Css("select[name^=topic-]"))
+        .await
+        .unwrap();
+    topic.select_by_value("IMMEDIATE").await.unwrap();
+    staff
+        .find(Locator::Id("locale"))
+        .await
+        .unwrap()
+        .select_by_value("sv")
+        .await
+        .unwrap();
+    click_through(&staff, Locator::Css("main form button[type=submit]")).await;
+    assert_eq!(html_lang(&staff).await, "sv", "the pages switch language");
+    assert_eq!(
+        text_of(&staff, "p.notice").await,
+        "Inställningarna har sparats."
+    );
+    let chosen: Value = staff
+        .execute(
+            "return document.querySelector('select[name^=topic-]').value;",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, json!("IMMEDIATE"));
+    check_page(&staff, "my notifications, saved").await;
+    staff.goto(&base).await.unwrap();
+    assert_eq!(text_of(&staff, "h1").await, "Digimentornätverket");
+
+    // An inquiry and a question as someone who may read them.
+    let mentor = browser(&driver, "en").await;
+    mentor.goto(&app.url("/sign-in")).await.unwrap();
+    mentor
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("aino.virtanen@demo.digimentor.fi")
+        .await
+        .unwrap();
+    mentor
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .unwrap();
+    click_through(
+        &mentor,
+        Locator::Css("section[aria-labelledby=by-password] button"),
+    )
+    .await;
+    let inquiry = entity_path(&app, "inquiries").await;
+    mentor.goto(&app.url(&inquiry)).await.unwrap();
+    check_page(&mentor, "inquiry").await;
+    let question = entity_path(&app, "questions").await;
+    mentor.goto(&app.url(&question)).await.unwrap();
+    check_page(&mentor, "question").await;
+
+    for client in [visitor, staff, mentor] {
+        client.close().await.unwrap();
+    }
+}
+
+/// A page of the given kind that the science mentor may read.
+async fn entity_path(app: &TestApp, kind: &str) -> String {
+    let token = app
+        .login("aino.virtanen@demo.digimentor.fi", DEMO_PASSWORD)
+        .await;
+    let query = format!("{{ {kind}(first: 1) {{ nodes {{ id }} }} }}");
+    let body = app.graphql(&query, json!({}), Some(&token)).await;
+    let id = body["data"][kind]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    format!("/{kind}/{id}")
+}
