@@ -173,8 +173,15 @@ fn lock_key(key: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// The throttle key of an address as typed. An address longer than any real one (RFC 5321:
+/// 254 characters) is keyed by its SHA-256, so that the key fits its column and repeated
+/// attempts with the same long text still count together.
 fn email_key(email: &str) -> String {
-    format!("email:{}", email.trim().to_lowercase())
+    let email = email.trim().to_lowercase();
+    if email.len() <= 254 {
+        return format!("email:{email}");
+    }
+    format!("email-sha256:{}", super::token::hash_token(&email))
 }
 
 fn window(limit: Limit) -> AppResult<chrono::Duration> {

@@ -46,6 +46,21 @@ impl Form {
     }
 }
 
+/// A posted form that passed the CSRF check, or the refusal page.
+#[allow(clippy::result_large_err)]
+pub fn checked(
+    state: &HttpState,
+    headers: &HeaderMap,
+    reader: &Reader,
+    body: &[u8],
+) -> Result<Form, Response> {
+    let form = Form::parse(body);
+    match check(headers, &form) {
+        Ok(()) => Ok(form),
+        Err(why) => Err(csrf_refusal(state, reader, &why)),
+    }
+}
+
 /// Why a post was refused as a possible cross-site request forgery.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Forgery {

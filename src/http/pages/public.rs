@@ -36,6 +36,31 @@ async fn one(
     }
 }
 
+/// A page about one thing, by the id in its path: the operation's `field` goes into the
+/// template as `name` (beside `extra`); a malformed id or nothing found is the 404 page.
+async fn by_id(
+    state: &HttpState,
+    reader: &Reader,
+    id: &str,
+    operation: &'static str,
+    (field, name, template): (&str, &str, &str),
+    mut extra: Value,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return not_found(state, reader);
+    };
+    let variables = json!({ "id": id, "locale": reader.lang.graphql_locale() });
+    match one(state, reader, operation, variables, field).await {
+        Ok(found) => {
+            if let Value::Object(map) = &mut extra {
+                map.insert(name.to_owned(), found);
+            }
+            page(state, reader, template, extra)
+        }
+        Err(response) => response,
+    }
+}
+
 fn not_found(state: &HttpState, reader: &Reader) -> Response {
     message(state, reader, StatusCode::NOT_FOUND, "not_found")
 }
@@ -61,22 +86,9 @@ pub async fn news_post(
     Path(id): Path<String>,
     reader: Reader,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(&state, &reader);
-    };
-    let variables = json!({ "id": id, "locale": reader.lang.graphql_locale() });
-    match one(
-        &state,
-        &reader,
-        include_str!("ops/news_post.graphql"),
-        variables,
-        "newsPost",
-    )
-    .await
-    {
-        Ok(post) => page(&state, &reader, "news_post.html", json!({ "post": post })),
-        Err(response) => response,
-    }
+    let operation = include_str!("ops/news_post.graphql");
+    let names = ("newsPost", "post", "news_post.html");
+    by_id(&state, &reader, &id, operation, names, json!({})).await
 }
 
 /// `GET /meetings`: coming meetings and past ones with their reports.
@@ -120,30 +132,10 @@ pub async fn meeting(
     Path(id): Path<String>,
     reader: Reader,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(&state, &reader);
-    };
-    let variables = json!({ "id": id, "locale": reader.lang.graphql_locale() });
-    match one(
-        &state,
-        &reader,
-        include_str!("ops/meeting.graphql"),
-        variables,
-        "meeting",
-    )
-    .await
-    {
-        Ok(meeting) => {
-            let calendar = calendar_links(&state);
-            page(
-                &state,
-                &reader,
-                "meeting.html",
-                json!({ "meeting": meeting, "calendar": calendar }),
-            )
-        }
-        Err(response) => response,
-    }
+    let operation = include_str!("ops/meeting.graphql");
+    let names = ("meeting", "meeting", "meeting.html");
+    let extra = json!({ "calendar": calendar_links(&state) });
+    by_id(&state, &reader, &id, operation, names, extra).await
 }
 
 /// `GET /tips`: the tips bank, with a full-text search (`?q=`) and a topic filter (`?topic=`).
@@ -190,22 +182,16 @@ pub async fn tip(
     Path(id): Path<String>,
     reader: Reader,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found(&state, &reader);
-    };
-    let variables = json!({ "id": id, "locale": reader.lang.graphql_locale() });
-    match one(
+    let operation = include_str!("ops/tip.graphql");
+    by_id(
         &state,
         &reader,
-        include_str!("ops/tip.graphql"),
-        variables,
-        "tip",
+        &id,
+        operation,
+        ("tip", "tip", "tip.html"),
+        json!({}),
     )
     .await
-    {
-        Ok(tip) => page(&state, &reader, "tip.html", json!({ "tip": tip })),
-        Err(response) => response,
-    }
 }
 
 /// `GET /contacts`: every community with its digimentors; one without a mentor is flagged

@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::forms::{Form, check};
+use super::forms::checked;
 use super::reader::{clear_session, query_param, session_cookie};
-use super::{Reader, csrf_refusal, page, page_with, run_as};
+use super::{Reader, page, page_with, run_as};
 use crate::auth::links::safe_next;
 use crate::http::HttpState;
 
@@ -89,10 +89,10 @@ pub async fn sign_in(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(why) = check(&headers, &form) {
-        return csrf_refusal(&state, &reader, &why);
-    }
+    let form = match checked(&state, &headers, &reader, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
     let next = safe_next(form.get("next"));
     let email = form.text("email");
     let variables = json!({ "email": email, "password": form.text("password") });
@@ -150,10 +150,10 @@ pub async fn sign_in_link(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(why) = check(&headers, &form) {
-        return csrf_refusal(&state, &reader, &why);
-    }
+    let form = match checked(&state, &headers, &reader, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
     let next = safe_next(form.get("next"));
     let email = form.text("email");
     let variables = json!({ "email": email, "next": next });
@@ -209,9 +209,8 @@ pub async fn sign_in_with_link(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(why) = check(&headers, &form) {
-        return csrf_refusal(&state, &reader, &why);
+    if let Err(refused) = checked(&state, &headers, &reader, &body) {
+        return refused;
     }
     let variables = json!({ "token": token });
     match run_as(
@@ -252,9 +251,8 @@ pub async fn sign_out(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(why) = check(&headers, &form) {
-        return csrf_refusal(&state, &reader, &why);
+    if let Err(refused) = checked(&state, &headers, &reader, &body) {
+        return refused;
     }
     if reader.viewer.is_some()
         && let Err(errors) = run_as(

@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::forms::{Form, check};
+use super::forms::checked;
 use super::session::{error_code, see_other};
-use super::{Reader, csrf_refusal, not_available, page_with, query, run_as};
+use super::{Reader, not_available, page_with, query, run_as};
 use crate::http::HttpState;
 
 const WEEKDAYS: [&str; 7] = [
@@ -97,10 +97,10 @@ pub async fn save_notifications(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(why) = check(&headers, &form) {
-        return csrf_refusal(&state, &reader, &why);
-    }
+    let form = match checked(&state, &headers, &reader, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
     if reader.viewer.is_none() {
         return not_available(&state, &reader);
     }
