@@ -292,7 +292,7 @@ fn plan(
             .filter(|e| e.topic_ids.contains(topic_id))
             .filter(|e| e.readable_by(Some(viewer)))
             .filter_map(|e| items.get(&e.model.id))
-            .map(|item| item.line(locale, Some(local_time(item.at, &user.time_zone))))
+            .map(|item| item.line(locale, Some(local_time(item.at, &user.time_zone, locale))))
             .collect();
         if !entries.is_empty() {
             count += entries.len();
@@ -312,7 +312,10 @@ fn plan(
         .map(|(inquiry, _, community)| WaitingTarget {
             title: inquiry.title.clone(),
             community: localized_name(community, locale).to_owned(),
-            deadline: inquiry.deadline.map(|d| local_time(d, &user.time_zone)),
+            deadline: inquiry
+                .deadline
+                .map(|d| local_time(d, &user.time_zone, locale)),
+            overdue: inquiry.deadline.is_some_and(|d| d < digest.end),
             link: ctx.link(&format!("inquiries/{}", inquiry.id)),
         })
         .collect();

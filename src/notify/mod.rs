@@ -131,6 +131,25 @@ impl Template {
         }
     }
 
+    /// Why a recipient gets this kind of email, as the footer says it (`strings.jinja`,
+    /// `reasons`).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::TopicItem => "topic",
+            Self::Digest => "digest",
+            Self::MeetingInvitation => "meeting",
+            Self::SignInLink => "account",
+            Self::InquiryPublished
+            | Self::InquiryAnswered
+            | Self::InquiryDeclined
+            | Self::InquiryMessage
+            | Self::InquiryReminder
+            | Self::QuestionSubmitted
+            | Self::QuestionForwarded
+            | Self::QuestionAnswered => "thread",
+        }
+    }
+
     /// The path segment of links to what the email is about; topic emails and digests link to
     /// each item instead.
     pub fn link_segment(self) -> Option<&'static str> {

@@ -123,6 +123,9 @@ pub struct WaitingTarget {
     pub title: String,
     pub community: String,
     pub deadline: Option<String>,
+    /// The deadline had passed when the digest was written.
+    #[serde(default)]
+    pub overdue: bool,
     pub link: String,
 }
 

@@ -59,6 +59,16 @@ impl Renderer {
             "meeting_invitation",
             "sign_in_link"
         );
+        // Text inside a Markdown link's brackets: a title's own brackets cannot end the link.
+        env.add_filter("linktext", |text: String| {
+            text.replace('\\', "\\\\")
+                .replace('[', "\\[")
+                .replace(']', "\\]")
+        });
+        // An address in an attribute, escaped for it and nothing more (`/` stays `/`).
+        env.add_filter("href", |url: String| {
+            minijinja::Value::from_safe_string(attribute(&url))
+        });
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
         env.add_template("strings.jinja", include_str!("templates/strings.jinja"))?;
         env.add_template("footer.txt", include_str!("templates/footer.txt"))?;
@@ -119,6 +129,12 @@ impl Renderer {
         let headers = Headers::of(payload);
         let footer_context = minijinja::context! {
             lang => locale,
+            reason => template.reason(),
+            url_link => minijinja::Value::from_safe_string(format!(
+                "<a href=\"{}\">{}</a>",
+                attribute(self.public_url.as_str()),
+                attribute(self.public_url.as_str())
+            )),
             url => self.public_url.as_str(),
             unsubscribe_url => headers.unsubscribe_url,
         };
@@ -133,7 +149,7 @@ impl Renderer {
             .and_then(|t| {
                 t.render(minijinja::context! {
                     subject => subject,
-                    content => markdown_to_safe_html(markdown),
+                    content => self.html_content(markdown),
                     ..footer_context
                 })
             })
@@ -143,6 +159,28 @@ impl Renderer {
             text: format!("{markdown}\n\n-- \n{footer}\n"),
             html,
         })
+    }
+
+    /// The HTML of an email's Markdown: its last line, when it is `Label: <link to this
+    /// service>` (every email's call to action), becomes one button-styled link.
+    fn html_content(&self, markdown: &str) -> String {
+        let base = self.public_url.as_str();
+        let action = markdown.rsplit_once("\n\n").and_then(|(before, last)| {
+            let (label, url) = last.trim().rsplit_once(": ")?;
+            let plain = !last.trim().contains('\n') && !url.contains(char::is_whitespace);
+            (plain && url.starts_with(base)).then_some((before, label, url))
+        });
+        match action {
+            Some((before, label, url)) => format!(
+                "{}<p style=\"margin:24px 0;\"><a href=\"{}\" style=\"display:inline-block;\
+                 padding:12px 20px;background:#0b5394;color:#ffffff;text-decoration:none;\
+                 border-radius:4px;font-weight:bold;\">{}</a></p>",
+                markdown_to_safe_html(before),
+                attribute(url),
+                minijinja::HtmlEscape(label.trim())
+            ),
+            None => markdown_to_safe_html(markdown),
+        }
     }
 
     /// The headline of a published thing, as topic emails and digests word it.
@@ -231,11 +269,12 @@ impl Renderer {
 /// handlers or images (so no tracking pixels); links get `rel="noopener noreferrer"`.
 pub fn markdown_to_safe_html(markdown: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
+    let markdown = autolink(markdown);
     let mut raw = String::new();
     html::push_html(
         &mut raw,
         Parser::new_ext(
-            markdown,
+            &markdown,
             Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
         ),
     );
@@ -243,6 +282,68 @@ pub fn markdown_to_safe_html(markdown: &str) -> String {
         .rm_tags(["img"])
         .clean(&raw)
         .to_string()
+}
+
+/// A value for a double-quoted HTML attribute (`/` stays readable, unlike minijinja's escape).
+fn attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Bare `http(s)://` addresses in Markdown text become autolinks (`<…>`), so that they are
+/// links in HTML too. Addresses in code, in Markdown links and already in `<…>` stay as written.
+pub fn autolink(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut fenced = false;
+    for (i, line) in markdown.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            out.push_str(line);
+        } else if fenced || line.starts_with("    ") || line.starts_with('\t') {
+            out.push_str(line);
+        } else {
+            autolink_line(line, &mut out);
+        }
+    }
+    out
+}
+
+fn autolink_line(line: &str, out: &mut String) {
+    let mut in_code = false;
+    let mut previous: Option<char> = None;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let at_word_start = previous.is_none_or(char::is_whitespace);
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code
+            && at_word_start
+            && (rest.starts_with("https://") || rest.starts_with("http://"))
+        {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let url = word.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'', '"']);
+            if !url.contains(['<', '>', '`']) && url.len() > "https://".len() {
+                out.push('<');
+                out.push_str(url);
+                out.push('>');
+                out.push_str(&word[url.len()..]);
+                previous = word.chars().last();
+                rest = &rest[end..];
+                continue;
+            }
+        }
+        out.push(c);
+        previous = Some(c);
+        rest = &rest[c.len_utf8()..];
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -331,6 +432,37 @@ mod tests {
     }
 
     #[test]
+    fn bare_addresses_become_links_but_code_and_markdown_links_stay() {
+        assert_eq!(
+            autolink("See https://a.example/x. Or (https://b.example)"),
+            "See <https://a.example/x>. Or (https://b.example)"
+        );
+        assert_eq!(autolink("[t](https://a.example)"), "[t](https://a.example)");
+        assert_eq!(autolink("`https://a.example`"), "`https://a.example`");
+        assert_eq!(
+            autolink("```\nhttps://a.example\n```"),
+            "```\nhttps://a.example\n```"
+        );
+        assert_eq!(autolink("<https://a.example>"), "<https://a.example>");
+        assert_eq!(autolink("x https://"), "x https://");
+        let html = markdown_to_safe_html("Go: https://a.example/p?q=1&r=2");
+        assert!(
+            html.contains("<a href=\"https://a.example/p?q=1&amp;r=2\""),
+            "{html}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn autolinking_never_loses_text(text in "\\PC{0,80}") {
+            let linked = autolink(&text);
+            let unlinked: String = linked.chars().filter(|c| *c != '<' && *c != '>').collect();
+            let original: String = text.chars().filter(|c| *c != '<' && *c != '>').collect();
+            proptest::prop_assert_eq!(unlinked, original);
+        }
+    }
+
+    #[test]
     fn markdown_is_rendered_and_sanitized() {
         let html = markdown_to_safe_html(
             "**bold** <script>alert(1)</script> ![x](https://t.example/p.gif) [ok](https://e.example) <a href=\"javascript:x()\" onclick=\"y()\">j</a>",
@@ -411,6 +543,13 @@ mod tests {
             Template::Digest => to_payload(&DigestMail {
                 frequency: "daily".into(),
                 count: 1,
+                waiting: vec![WaitingTarget {
+                    title: "Late [draft]".into(),
+                    community: "Science".into(),
+                    deadline: Some("2027-01-29 12:00".into()),
+                    overdue: true,
+                    link: "https://digimentor.example.edu/inquiries/2".into(),
+                }],
                 groups: vec![DigestGroup {
                     topic: "Moodle".into(),
                     items: vec![item],
@@ -430,12 +569,17 @@ mod tests {
                 .unwrap();
             assert!(
                 out.html.contains(
-                    "<a href=\"https:&#x2f;&#x2f;digimentor.example.edu&#x2f;unsubscribe&#x2f;a.b\">Peru tilaus yhdellä napsautuksella</a>"
+                    "<a href=\"https://digimentor.example.edu/unsubscribe/a.b\">Peru tilaus yhdellä napsautuksella</a>"
                 ),
                 "{}",
                 out.html
             );
             assert!(!out.html.contains("&amp;#x2f;"), "{}", out.html);
+            assert!(
+                !out.html.contains("&#x2f;"),
+                "addresses read as written: {}",
+                out.html
+            );
             assert!(!out.html.contains("&lt;"), "{}", out.html);
             assert!(
                 out.text.contains("Peru tilaus yhdellä napsautuksella: https://digimentor.example.edu/unsubscribe/a.b"),
@@ -474,6 +618,50 @@ mod tests {
                     "{template:?}/{locale}: link"
                 );
                 assert!(out.html.contains(&format!("lang=\"{locale}\"")));
+                // Every address in the text is a link in the HTML.
+                for word in out.text.split_whitespace() {
+                    if let Some(at) = word.find("https://") {
+                        let url = word[at..].trim_end_matches(['.', ',', ')', ':']);
+                        assert!(
+                            out.html.contains(&format!("href=\"{url}\"")),
+                            "{template:?}/{locale}: {url} is no link in {}",
+                            out.html
+                        );
+                    }
+                }
+                if template == Template::Digest {
+                    let late = match locale {
+                        "fi" => "<strong>myöhässä</strong>",
+                        "sv" => "<strong>försenad</strong>",
+                        _ => "<strong>overdue</strong>",
+                    };
+                    assert!(out.html.contains(late), "{locale}: {}", out.html);
+                    assert!(
+                        out.html.contains(">Late [draft]</a>"),
+                        "a title's brackets stay inside its link: {}",
+                        out.html
+                    );
+                }
+                // One button-styled call to action (a digest's items are its links).
+                let buttons = out.html.matches("display:inline-block").count();
+                let expected = usize::from(template != Template::Digest);
+                assert_eq!(buttons, expected, "{template:?}/{locale}: {}", out.html);
+                // The footer says why, truthfully for the kind.
+                let why = match (template.reason(), locale) {
+                    ("topic", "en") => "because you follow this topic",
+                    ("digest", "en") => "because you follow its topics in digests",
+                    ("meeting", "en") => "because you are one of the",
+                    ("account", "en") => "a sign-in link was asked for",
+                    ("thread", "en") => "because you take part in this matter",
+                    (_, "fi") => "Saat tämän",
+                    _ => "Du får det här",
+                };
+                assert!(
+                    out.text.contains(why),
+                    "{template:?}/{locale}: {}",
+                    out.text
+                );
+                assert!(out.html.contains(why), "{template:?}/{locale}");
                 assert!(
                     !out.text.contains("{{"),
                     "{template:?}/{locale}: unrendered placeholder"

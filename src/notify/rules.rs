@@ -132,7 +132,7 @@ impl Letter {
             community: community
                 .as_ref()
                 .map(|c| localized_name(c, locale).to_owned()),
-            deadline: deadline.map(|d| local_time(d, &recipient.time_zone)),
+            deadline: deadline.map(|d| local_time(d, &recipient.time_zone, locale)),
             ..mail.clone()
         })
     }
@@ -154,7 +154,7 @@ impl Letter {
                 ..mail.clone()
             }),
             Facts::Meeting { mail, starts_at } => to_payload(&MeetingMail {
-                starts: local_time(*starts_at, &recipient.time_zone),
+                starts: local_time(*starts_at, &recipient.time_zone, locale),
                 ..mail.clone()
             }),
         }
@@ -197,13 +197,8 @@ pub fn localized_name(org: &organization::Model, locale: entity::user::Locale) -
 }
 
 /// `2027-01-31 14:00 (Europe/Helsinki)` in the recipient's zone.
-pub fn local_time(at: DateTime<Utc>, zone: &str) -> String {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Europe::Helsinki);
-    format!(
-        "{} ({})",
-        at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-        tz.name()
-    )
+pub fn local_time(at: DateTime<Utc>, zone: &str, locale: user::Locale) -> String {
+    crate::values::time::reader_time(at, crate::values::time::zone_or_helsinki(zone), locale)
 }
 
 /// The deliveries an event calls for: its rule's recipients first, then `immediate` topic

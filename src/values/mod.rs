@@ -4,6 +4,7 @@ mod email;
 mod locale;
 mod slug;
 mod text;
+pub mod time;
 mod time_zone;
 pub mod viewer;
 

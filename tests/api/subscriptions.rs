@@ -617,7 +617,7 @@ async fn digests_hold_only_what_the_recipient_may_read_and_mentors_see_what_wait
         .parse(text.as_bytes())
         .unwrap();
     let body = parsed.body_text(0).unwrap();
-    let waiting_at = body.find("Odottaa yhteisösi vastausta").unwrap();
+    let waiting_at = body.find("Odottaa yksikkösi vastausta").unwrap();
     let topic_at = body.find("## Aihe").unwrap();
     assert!(waiting_at < topic_at, "{body}");
     assert_eq!(header(&parsed, "List-Id"), "<daily-digest.digimentor.test>");

@@ -49,6 +49,15 @@ impl Lang {
         }
     }
 
+    /// The user setting for this language.
+    pub fn locale(self) -> entity::user::Locale {
+        match self {
+            Self::Fi => entity::user::Locale::Fi,
+            Self::Sv => entity::user::Locale::Sv,
+            Self::En => entity::user::Locale::En,
+        }
+    }
+
     /// The API's name of the language (`Locale` enum).
     pub fn graphql_locale(self) -> &'static str {
         match self {

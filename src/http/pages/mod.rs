@@ -176,22 +176,17 @@ fn zone_of(state: &minijinja::State) -> chrono_tz::Tz {
         .unwrap_or(chrono_tz::Europe::Helsinki)
 }
 
-/// A time as its reader's language writes it, in the reader's zone:
-/// `to 10.12.2026 klo 19.01`, `tor 10 dec 2026 kl. 19.01`, `Thu 10 Dec 2026, 19:01`.
+/// A time as its reader's language writes it, in the reader's zone (see
+/// [`crate::values::time`]); text that is no time is shown as it is.
 fn format_time(at: &str, lang: Lang, zone: chrono_tz::Tz, with_time: bool) -> String {
     let Ok(at) = at.parse::<DateTime<Utc>>() else {
         return at.to_owned();
     };
-    let local = at.with_timezone(&zone);
-    let (pattern, locale) = match (lang, with_time) {
-        (Lang::Fi, true) => ("%a %-d.%-m.%Y klo %-H.%M", chrono::Locale::fi_FI),
-        (Lang::Fi, false) => ("%-d.%-m.%Y", chrono::Locale::fi_FI),
-        (Lang::Sv, true) => ("%a %-d %b %Y kl. %H.%M", chrono::Locale::sv_SE),
-        (Lang::Sv, false) => ("%-d %b %Y", chrono::Locale::sv_SE),
-        (Lang::En, true) => ("%a %-d %b %Y, %H:%M", chrono::Locale::en_GB),
-        (Lang::En, false) => ("%-d %b %Y", chrono::Locale::en_GB),
-    };
-    local.format_localized(pattern, locale).to_string()
+    if with_time {
+        crate::values::time::reader_time(at, zone, lang.locale())
+    } else {
+        crate::values::time::reader_day(at, zone, lang.locale())
+    }
 }
 
 /// An HTML response with the page CSP and the reader's cookies.
