@@ -131,6 +131,25 @@ impl Template {
         }
     }
 
+    /// The payload field naming the person whose action the email reports, shown in `From`
+    /// ("Kari Hiltunen via Digimentor"); none for what the service sends of itself.
+    pub fn actor_field(self) -> Option<&'static str> {
+        match self {
+            Self::InquiryPublished => Some("author"),
+            Self::InquiryAnswered | Self::InquiryDeclined | Self::QuestionAnswered => {
+                Some("answered_by")
+            }
+            Self::InquiryMessage => Some("message_author"),
+            Self::QuestionSubmitted => Some("asker"),
+            Self::QuestionForwarded
+            | Self::InquiryReminder
+            | Self::TopicItem
+            | Self::Digest
+            | Self::MeetingInvitation
+            | Self::SignInLink => None,
+        }
+    }
+
     /// Why a recipient gets this kind of email, as the footer says it (`strings.jinja`,
     /// `reasons`).
     pub fn reason(self) -> &'static str {

@@ -23,6 +23,9 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// The longest subject, in characters (RFC 5322's line length): longer titles are cut.
+const MAX_SUBJECT: usize = 78;
+
 /// Renders every email kind; built once at start-up.
 pub struct Renderer {
     env: Environment<'static>,
@@ -113,11 +116,39 @@ impl Renderer {
             }
             map.insert("lang".into(), Value::String(locale.to_owned()));
         }
-        let source = self
-            .env
-            .get_template(&format!("{}/{locale}", template.name()))
-            .and_then(|t| t.render(&context))
-            .map_err(|e| format!("rendering {}: {e}", template.name()))?;
+        let title = payload
+            .get("title")
+            .and_then(Value::as_str)
+            .map(one_line)
+            .unwrap_or_default();
+        let render_with = |subject_title: &str| {
+            let mut context = context.clone();
+            if let Value::Object(map) = &mut context {
+                map.insert(
+                    "subject_title".into(),
+                    Value::String(subject_title.to_owned()),
+                );
+            }
+            self.env
+                .get_template(&format!("{}/{locale}", template.name()))
+                .and_then(|t| t.render(&context))
+                .map_err(|e| format!("rendering {}: {e}", template.name()))
+        };
+        let mut source = render_with(&title)?;
+        // A subject fits a line (78 characters): the title is cut, never the rest. `Re: ` is
+        // not counted, so that the whole thread keeps one subject.
+        let length = |source: &str| {
+            source.lines().next().map_or(0, |line| {
+                let subject = line.trim_start_matches("Subject: ");
+                subject.trim_start_matches("Re: ").chars().count()
+            })
+        };
+        let over = length(&source).saturating_sub(MAX_SUBJECT);
+        if over > 0 && !title.is_empty() {
+            let keep = title.chars().count().saturating_sub(over + 1);
+            let cut: String = title.chars().take(keep).collect();
+            source = render_with(&format!("{}…", cut.trim_end()))?;
+        }
         let (subject, markdown) = source
             .split_once("\n\n")
             .and_then(|(first, rest)| {
@@ -201,6 +232,27 @@ impl Renderer {
             .map_err(|e| e.to_string())
     }
 
+    /// `From`: the acting person "via" the service's name, at `MAIL_FROM`'s address; the
+    /// service itself for what it sends of its own accord.
+    fn sender(&self, template: Template, payload: &Value) -> Mailbox {
+        let actor = template
+            .actor_field()
+            .and_then(|field| payload.get(field))
+            .and_then(Value::as_str)
+            .map(one_line)
+            .filter(|name| !name.is_empty());
+        match actor {
+            Some(name) => {
+                let service = self.mail_from.name.as_deref().unwrap_or("Digimentor");
+                Mailbox::new(
+                    Some(format!("{name} via {service}")),
+                    self.mail_from.email.clone(),
+                )
+            }
+            None => self.mail_from.clone(),
+        }
+    }
+
     /// The complete message for a delivery.
     pub fn message(&self, delivery: &delivery::Model) -> Result<Message, SendError> {
         let template = Template::from_name(&delivery.kind).ok_or_else(|| {
@@ -214,14 +266,19 @@ impl Renderer {
         let to = Mailbox::from_str(&delivery.recipient_email)
             .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
         let mut builder = Message::builder()
-            .from(self.mail_from.clone())
+            .from(self.sender(template, payload))
             .to(to)
-            .subject(rendered.subject)
+            .subject(rendered.subject.clone())
             .message_id(Some(delivery.message_id.clone()))
             .header(AutoSubmitted);
         if let (Some(_), Some(prefix)) = (delivery.thread_id, template.thread_prefix()) {
             let root = format!("<{prefix}-{thread}@{}>", self.domain);
             builder = builder.in_reply_to(root.clone()).references(root);
+            // Outlook threads by these, not by References.
+            let topic = rendered.subject.trim_start_matches("Re: ").to_owned();
+            builder = builder
+                .header(ThreadTopic(topic))
+                .header(ThreadIndex(thread_index(thread, chrono::Utc::now())));
         }
         let headers = Headers::of(payload);
         if let Some(list) = &headers.list_id {
@@ -391,6 +448,50 @@ macro_rules! text_header {
 }
 
 text_header!(
+    /// `Thread-Topic`: the thread's subject without `Re:`, for Outlook.
+    ThreadTopic,
+    "Thread-Topic"
+);
+text_header!(
+    /// `Thread-Index`: Outlook's conversation index (MS-OXOMSG 2.2.1.3).
+    ThreadIndex,
+    "Thread-Index"
+);
+
+/// Outlook's conversation index for a message of `thread` sent at `sent`: a header block (the
+/// thread's start as FILETIME, its first 6 bytes, and the thread id as the GUID) and, for a
+/// message after the start, one 5-byte child block with the time since it.
+pub fn thread_index(thread: uuid::Uuid, sent: chrono::DateTime<chrono::Utc>) -> String {
+    use base64::Engine;
+    let started = thread
+        .get_timestamp()
+        .and_then(|t| {
+            let (secs, nanos) = t.to_unix();
+            chrono::DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+        })
+        .unwrap_or(sent);
+    // 100-nanosecond intervals since 1601-01-01.
+    let filetime = |at: chrono::DateTime<chrono::Utc>| {
+        u64::try_from(at.timestamp_micros() + 11_644_473_600_000_000).unwrap_or(0) * 10
+    };
+    let start = filetime(started);
+    let mut bytes = Vec::with_capacity(27);
+    bytes.extend_from_slice(&start.to_be_bytes()[..6]);
+    bytes.extend_from_slice(thread.as_bytes());
+    let delta = filetime(sent).saturating_sub(start);
+    if delta > 0 {
+        // DeltaCode 0 keeps bits 18..48 of the delta, 1 (for over about 1.7 years) bits 23..53.
+        let block: u64 = if delta >> 49 == 0 {
+            ((delta >> 18) & 0x7FFF_FFFF) << 8
+        } else {
+            (1 << 39) | (((delta >> 23) & 0x7FFF_FFFF) << 8)
+        };
+        bytes.extend_from_slice(&block.to_be_bytes()[3..]);
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+text_header!(
     /// `List-Id` (RFC 2919): one list per topic, so mail clients can filter and mute it.
     ListId,
     "List-Id"
@@ -429,6 +530,105 @@ mod tests {
             "Digimentor <dm@example.edu>".parse().unwrap(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_acting_person_is_named_in_from_at_the_services_address() {
+        let r = renderer();
+        let from = |template: Template| {
+            let delivery = delivery::Model {
+                id: uuid::Uuid::nil(),
+                dedupe_key: String::new(),
+                recipient_id: uuid::Uuid::nil(),
+                recipient_email: "m@uni.test".into(),
+                locale: "fi".into(),
+                kind: template.name().into(),
+                thread_id: None,
+                payload: sample(template),
+                reply_to: None,
+                event_id: None,
+                status: delivery::DeliveryStatus::Pending,
+                attempts: 0,
+                next_attempt_at: chrono::Utc::now(),
+                claimed_until: None,
+                last_error: None,
+                message_id: "<x@digimentor.example.edu>".into(),
+                sent_at: None,
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+            };
+            let message = r.message(&delivery).unwrap();
+            let raw = String::from_utf8(message.formatted()).unwrap();
+            let parsed = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .unwrap();
+            let addr = parsed.from().unwrap().first().unwrap();
+            (
+                addr.name().unwrap_or_default().to_owned(),
+                addr.address().unwrap_or_default().to_owned(),
+            )
+        };
+        let (name, address) = from(Template::InquiryAnswered);
+        assert_eq!(name, "M via Digimentor");
+        assert_eq!(address, "dm@example.edu");
+        let (name, _) = from(Template::Digest);
+        assert_eq!(name, "Digimentor");
+    }
+
+    #[test]
+    fn a_thread_keeps_one_subject_title_first_and_cut_to_fit() {
+        let r = renderer();
+        let mut payload = sample(Template::InquiryPublished);
+        let long = "Opetuksen digitaalisten ratkaisujen saavutettavuus ja tietosuoja kaikissa tiedekunnissa";
+        payload["title"] = long.into();
+        let first = r
+            .render(
+                Template::InquiryPublished,
+                "fi",
+                &payload,
+                uuid::Uuid::nil(),
+            )
+            .unwrap();
+        assert!(
+            first.subject.starts_with("Opetuksen digitaalisten"),
+            "{}",
+            first.subject
+        );
+        assert!(
+            first.subject.ends_with("… – Digimentor-kysely"),
+            "{}",
+            first.subject
+        );
+        assert!(first.subject.chars().count() <= MAX_SUBJECT);
+        assert!(first.text.contains(long), "the body keeps the whole title");
+        let follow_up = r
+            .render(Template::InquiryAnswered, "fi", &payload, uuid::Uuid::nil())
+            .unwrap();
+        assert_eq!(
+            follow_up.subject,
+            format!("Re: {}", first.subject),
+            "one subject along the thread"
+        );
+        assert!(follow_up.subject.starts_with("Re: "));
+    }
+
+    #[test]
+    fn the_thread_index_has_a_header_block_and_one_child_block_per_reply() {
+        use base64::Engine;
+        let thread = uuid::Uuid::now_v7();
+        let decode = |s: String| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+        let root = decode(thread_index(
+            thread,
+            chrono::Utc::now() - chrono::Duration::seconds(5),
+        ));
+        assert_eq!(root.len(), 22);
+        let later = decode(thread_index(
+            thread,
+            chrono::Utc::now() + chrono::Duration::hours(3),
+        ));
+        assert_eq!(later.len(), 27);
+        assert_eq!(&later[..22], &root[..22], "the same conversation");
+        assert_eq!(&later[6..22], thread.as_bytes());
     }
 
     #[test]
@@ -599,8 +799,13 @@ mod tests {
                     .render(template, locale, &sample(template), uuid::Uuid::nil())
                     .unwrap();
                 assert!(
-                    out.subject.starts_with("[Digimentor]"),
+                    out.subject.contains("Digimentor"),
                     "{template:?}/{locale}: {}",
+                    out.subject
+                );
+                assert!(
+                    out.subject.chars().count() <= MAX_SUBJECT,
+                    "{}",
                     out.subject
                 );
                 let expected = match template {

@@ -91,15 +91,15 @@ async fn publishing_an_inquiry_emails_each_mentor_once_in_their_language() {
     for (email, subject) in [
         (
             "science.mentor@uni.test",
-            "[Digimentor] management fi kysyy: Moodle exam practices",
+            "Moodle exam practices – Digimentor-kysely",
         ),
         (
             "science.comentor@uni.test",
-            "[Digimentor] management sv frågar: Moodle exam practices",
+            "Moodle exam practices – Digimentor-förfrågan",
         ),
         (
             "arts.mentor@uni.test",
-            "[Digimentor] management en asks: Moodle exam practices",
+            "Moodle exam practices – Digimentor inquiry",
         ),
     ] {
         let received = for_recipient(&messages, email);
@@ -186,7 +186,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
     let message = messages[0].parsed();
     assert_eq!(
         message.subject(),
-        Some("[Digimentor] science en answered: AI guidelines")
+        Some("Re: AI guidelines – Digimentor inquiry")
     );
     let mut replies = reply_to(&message);
     replies.sort();
@@ -815,7 +815,7 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
         message
             .subject()
             .unwrap()
-            .starts_with("[Digimentor] Muistutus: Deadline"),
+            .starts_with("Re: Deadline – Digimentor-kysely"),
         "{:?}",
         message.subject()
     );
@@ -841,11 +841,24 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     app.drain_mail().await;
     let all = sink.messages();
     let last = all.last().unwrap().parsed();
+    assert_eq!(last.subject(), Some("Re: Deadline – Digimentor-kysely"));
     assert!(
-        last.subject().unwrap().contains("Määräaika tänään"),
+        last.body_text(0).unwrap().contains("Määräaika on tänään."),
         "{:?}",
-        last.subject()
+        last.body_text(0)
     );
+    // Outlook's thread headers: the subject without `Re:`, and an index under the thread.
+    let header = |name: &str| {
+        // Decoded as a mail client decodes it (RFC 2047), through a Subject line.
+        let raw = last.header_raw(name).unwrap_or_default().trim().to_owned();
+        let probe = format!("Subject: {raw}\r\n\r\n");
+        mail_parser::MessageParser::default()
+            .parse(probe.as_bytes())
+            .and_then(|m| m.subject().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    assert_eq!(header("Thread-Topic"), "Deadline – Digimentor-kysely");
+    assert!(!header("Thread-Index").is_empty());
     // After the deadline nothing more.
     assert_eq!(
         scheduler::queue_reminders(
@@ -947,5 +960,23 @@ async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
     assert_eq!(
         kinds,
         std::collections::BTreeSet::from(["inquiry", "meeting", "question"])
+    );
+    // Who acted is named in From, at the service's own address.
+    let senders: std::collections::BTreeSet<String> = messages
+        .iter()
+        .map(|m| {
+            let parsed = m.parsed();
+            let from = parsed.from().unwrap().first().unwrap();
+            assert_eq!(from.address(), Some("digimentor@digimentor.test"));
+            from.name().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert!(
+        senders.contains("Kari Hiltunen via Digimentor"),
+        "{senders:?}"
+    );
+    assert!(
+        senders.contains("Digimentor"),
+        "meeting invitations: {senders:?}"
     );
 }
