@@ -14,6 +14,9 @@ use super::outbox;
 use super::rules::{NewDelivery, inquiry_letter, people_with};
 use crate::error::AppResult;
 
+/// How long after publishing no reminder goes out.
+pub const QUIET_AFTER_PUBLISHING: chrono::Duration = chrono::Duration::hours(1);
+
 /// Which reminder is due for a deadline at `now`, for someone in `zone`.
 pub fn stage(
     deadline: DateTime<Utc>,
@@ -50,6 +53,9 @@ pub async fn queue_due(
 ) -> AppResult<u64> {
     let soon = inquiry::Entity::find()
         .filter(inquiry::Column::Status.eq(InquiryStatus::Open))
+        // The invitation itself says the deadline: no reminder within its first hour, so one
+        // never follows it at once (an inquiry published inside the lead time).
+        .filter(inquiry::Column::PublishedAt.lte(now - QUIET_AFTER_PUBLISHING))
         .filter(inquiry::Column::Deadline.gt(now))
         .filter(
             inquiry::Column::Deadline

@@ -980,3 +980,47 @@ async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
         "meeting invitations: {senders:?}"
     );
 }
+
+/// An inquiry published with its deadline already inside the reminder lead time: its invitation
+/// says the deadline, so no "deadline near" reminder follows within the hour; after it, one does.
+#[tokio::test]
+async fn no_reminder_follows_the_invitation_within_the_hour() {
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    let deadline = Utc::now() + chrono::Duration::days(2);
+    let created = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!, $d: DateTime!) { createInquiry(input: { organizationId: $o, title: \"Soon\", body: \"b\", communityIds: $c, deadline: $d }) { id } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("science")], "d": deadline.to_rfc3339() }),
+            ch.token("lead"),
+        )
+        .await;
+    let id = created["data"]["createInquiry"]["id"].clone();
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { publishInquiry(id: $id) { id } }",
+            json!({ "id": id }),
+            ch.token("lead"),
+        )
+        .await,
+    );
+    let lead = chrono::Duration::days(3);
+    for minutes in [0, 30, 59] {
+        let at = Utc::now() + chrono::Duration::minutes(minutes);
+        assert_eq!(
+            scheduler::queue_reminders(&app.state.changes, at, lead)
+                .await
+                .unwrap(),
+            0,
+            "{minutes} minutes after the invitation"
+        );
+    }
+    let later = Utc::now() + chrono::Duration::minutes(61);
+    assert!(
+        scheduler::queue_reminders(&app.state.changes, later, lead)
+            .await
+            .unwrap()
+            > 0,
+        "after the hour the reminder goes out"
+    );
+}
