@@ -133,6 +133,12 @@ async fn serve(
             let mut data = request_loaders(&app);
             data.insert(SubscriptionBudget::new(limits.max_subscriptions));
             if let Some(token) = init_token(&payload) {
+                // Read before the grants: a change of rights up to this seq is already in what
+                // authentication reads (events become visible in seq order), so only later ones
+                // end this session.
+                let seen = crate::events::service::log_end(&app.db)
+                    .await
+                    .map_err(crate::error::AppError::from)?;
                 let (viewer, expires_at) = match authenticate_until(&app.db, token).await {
                     Ok(found) => found,
                     Err(err) => {
@@ -144,9 +150,12 @@ async fn serve(
                 };
                 let taken = slots.take(
                     viewer.id(),
-                    viewer.token_id,
+                    Session {
+                        token: viewer.token_id,
+                        seen,
+                        ended: session_ended.clone(),
+                    },
                     limits.max_per_user,
-                    session_ended.clone(),
                 )?;
                 if let Ok(mut slot) = slot.lock() {
                     *slot = Some(taken);
@@ -282,10 +291,10 @@ pub async fn end_sessions_on_rights_change(
                         kinds::USER_PASSWORD_CHANGED
                         | kinds::MEMBERSHIP_ADDED
                         | kinds::MEMBERSHIP_REMOVED => {
-                            slots.end_sessions(model.subject_id, None);
+                            slots.end_sessions(model.subject_id, None, model.seq);
                         }
                         kinds::USER_LOGGED_OUT => {
-                            slots.end_sessions(model.subject_id, model.object_id);
+                            slots.end_sessions(model.subject_id, model.object_id, model.seq);
                         }
                         _ => {}
                     }
@@ -336,8 +345,13 @@ pub struct WebSocketSlots {
     addresses: Mutex<HashMap<IpAddr, usize>>,
 }
 
-/// A connection's token and the cancellation that closes it.
-type Session = (Uuid, CancellationToken);
+/// A connection's token, the last event seq its authentication had seen, and the
+/// cancellation that closes it.
+struct Session {
+    token: Uuid,
+    seen: i64,
+    ended: CancellationToken,
+}
 
 /// One user's connection; dropping it frees the slot.
 pub struct UserSlot {
@@ -361,9 +375,8 @@ impl WebSocketSlots {
     fn take(
         self: &Arc<Self>,
         user: Uuid,
-        token: Uuid,
+        session: Session,
         max: usize,
-        ended: CancellationToken,
     ) -> Result<UserSlot, AppError> {
         let mut open = lock(&self.open);
         let connections = open.entry(user).or_default();
@@ -373,7 +386,7 @@ impl WebSocketSlots {
             });
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        connections.insert(id, (token, ended));
+        connections.insert(id, session);
         Ok(UserSlot {
             slots: self.clone(),
             user,
@@ -395,13 +408,15 @@ impl WebSocketSlots {
         })
     }
 
-    /// Closes the connections `user` has open here (only those of `token`, if given).
-    fn end_sessions(&self, user: Uuid, token: Option<Uuid>) {
+    /// Closes the connections `user` has open here (only those of `token`, if given) that
+    /// authenticated before the change numbered `seq`; a later one already has its outcome.
+    fn end_sessions(&self, user: Uuid, token: Option<Uuid>, seq: i64) {
         if let Some(connections) = lock(&self.open).get(&user) {
             connections
                 .values()
-                .filter(|(used, _)| token.is_none_or(|token| token == *used))
-                .for_each(|(_, ended)| ended.cancel());
+                .filter(|session| token.is_none_or(|token| token == session.token))
+                .filter(|session| session.seen < seq)
+                .for_each(|session| session.ended.cancel());
         }
     }
 
@@ -409,7 +424,7 @@ impl WebSocketSlots {
         lock(&self.open)
             .values()
             .flat_map(HashMap::values)
-            .for_each(|(_, ended)| ended.cancel());
+            .for_each(|session| session.ended.cancel());
     }
 }
 
@@ -450,5 +465,43 @@ impl OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.websocket_connections.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rights_change_ends_only_sessions_that_authenticated_before_it() {
+        let slots = Arc::new(WebSocketSlots::default());
+        let user = Uuid::now_v7();
+        let token = Uuid::now_v7();
+        let session = |seen: i64| {
+            let ended = CancellationToken::new();
+            let taken = slots
+                .take(
+                    user,
+                    Session {
+                        token,
+                        seen,
+                        ended: ended.clone(),
+                    },
+                    10,
+                )
+                .unwrap();
+            (taken, ended)
+        };
+        let (_older, older_ended) = session(5);
+        let (_newer, newer_ended) = session(12);
+        // Seq 8 was committed before the newer session read its grants: it keeps them.
+        slots.end_sessions(user, None, 8);
+        assert!(older_ended.is_cancelled());
+        assert!(!newer_ended.is_cancelled());
+        // A later change ends it too; another token's logout does not.
+        slots.end_sessions(user, Some(Uuid::now_v7()), 20);
+        assert!(!newer_ended.is_cancelled());
+        slots.end_sessions(user, Some(token), 20);
+        assert!(newer_ended.is_cancelled());
     }
 }

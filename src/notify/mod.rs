@@ -67,6 +67,8 @@ pub enum Template {
     QuestionSubmitted,
     QuestionForwarded,
     QuestionAnswered,
+    /// To the asker: their question was closed, why, or which earlier one it duplicates.
+    QuestionClosed,
     /// One item for an `immediate` topic subscriber.
     TopicItem,
     /// A daily or weekly digest.
@@ -78,7 +80,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 12] = [
+    pub const ALL: [Template; 13] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -87,6 +89,7 @@ impl Template {
         Self::QuestionSubmitted,
         Self::QuestionForwarded,
         Self::QuestionAnswered,
+        Self::QuestionClosed,
         Self::TopicItem,
         Self::Digest,
         Self::MeetingInvitation,
@@ -104,6 +107,7 @@ impl Template {
             Self::QuestionSubmitted => "question_submitted",
             Self::QuestionForwarded => "question_forwarded",
             Self::QuestionAnswered => "question_answered",
+            Self::QuestionClosed => "question_closed",
             Self::TopicItem => "topic_item",
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
@@ -123,9 +127,10 @@ impl Template {
             | Self::InquiryDeclined
             | Self::InquiryMessage
             | Self::InquiryReminder => Some(About::Inquiry),
-            Self::QuestionSubmitted | Self::QuestionForwarded | Self::QuestionAnswered => {
-                Some(About::Question)
-            }
+            Self::QuestionSubmitted
+            | Self::QuestionForwarded
+            | Self::QuestionAnswered
+            | Self::QuestionClosed => Some(About::Question),
             Self::MeetingInvitation => Some(About::Meeting),
             Self::TopicItem | Self::Digest | Self::SignInLink => None,
         }
@@ -141,6 +146,7 @@ impl Template {
             }
             Self::InquiryMessage => Some("message_author"),
             Self::QuestionSubmitted => Some("asker"),
+            Self::QuestionClosed => Some("closed_by"),
             Self::QuestionForwarded
             | Self::InquiryReminder
             | Self::TopicItem
@@ -165,7 +171,8 @@ impl Template {
             | Self::InquiryReminder
             | Self::QuestionSubmitted
             | Self::QuestionForwarded
-            | Self::QuestionAnswered => "thread",
+            | Self::QuestionAnswered
+            | Self::QuestionClosed => "thread",
         }
     }
 

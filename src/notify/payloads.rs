@@ -45,6 +45,13 @@ pub struct QuestionMail {
     pub answered_by: Option<String>,
     pub community: String,
     pub service_unit: Option<String>,
+    /// Closing: who closed it, why, and the question it duplicates.
+    #[serde(default)]
+    pub closed_by: Option<String>,
+    #[serde(default)]
+    pub close_reason: Option<String>,
+    #[serde(default)]
+    pub duplicate_link: Option<String>,
 }
 
 /// A one-time sign-in link.

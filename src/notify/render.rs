@@ -57,6 +57,7 @@ impl Renderer {
             "question_submitted",
             "question_forwarded",
             "question_answered",
+            "question_closed",
             "topic_item",
             "digest",
             "meeting_invitation",
@@ -711,7 +712,8 @@ mod tests {
             }),
             Template::QuestionSubmitted
             | Template::QuestionForwarded
-            | Template::QuestionAnswered => to_payload(&QuestionMail {
+            | Template::QuestionAnswered
+            | Template::QuestionClosed => to_payload(&QuestionMail {
                 title: "Moodle exams".into(),
                 body: "Body".into(),
                 note: Some("n".into()),
@@ -720,6 +722,9 @@ mod tests {
                 answered_by: Some("M".into()),
                 community: "Science".into(),
                 service_unit: Some("IT".into()),
+                closed_by: Some("M".into()),
+                close_reason: Some("Asked before".into()),
+                duplicate_link: Some("https://digimentor.example.edu/questions/2".into()),
             }),
             Template::MeetingInvitation => to_payload(&MeetingMail {
                 title: "Moodle exams".into(),

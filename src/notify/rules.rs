@@ -53,6 +53,7 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::QuestionSubmitted => Some(Template::QuestionSubmitted),
         K::QuestionForwarded => Some(Template::QuestionForwarded),
         K::QuestionAnswered => Some(Template::QuestionAnswered),
+        K::QuestionClosed => Some(Template::QuestionClosed),
         K::MeetingScheduled | K::MeetingUpdated => Some(Template::MeetingInvitation),
         K::OrganizationCreated
         | K::UserCreated
@@ -63,7 +64,6 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::TopicCreated
         | K::InquiryCreated
         | K::InquiryClosed
-        | K::QuestionClosed
         | K::NewsPublished
         | K::NewsUpdated
         | K::NewsUnpublished
@@ -352,12 +352,15 @@ async fn by_rule(
             };
             (letter, other_side)
         }
-        Template::QuestionSubmitted | Template::QuestionForwarded | Template::QuestionAnswered => {
+        Template::QuestionSubmitted
+        | Template::QuestionForwarded
+        | Template::QuestionAnswered
+        | Template::QuestionClosed => {
             let q = question::Entity::find_by_id(event.subject_id)
                 .one(db)
                 .await?
                 .ok_or(AppError::NotFound("question"))?;
-            question_plan(db, template, &q).await?
+            question_plan(db, ctx, template, &q).await?
         }
         Template::MeetingInvitation => {
             let meetings = crate::meetings::service::of_event(db, event).await?;
@@ -405,6 +408,7 @@ async fn by_rule(
 
 async fn question_plan(
     db: &impl ConnectionTrait,
+    ctx: &MailContext,
     template: Template,
     q: &question::Model,
 ) -> AppResult<(Letter, Vec<user::Model>)> {
@@ -435,6 +439,16 @@ async fn question_plan(
                 people_with(db, &[unit], &[Role::Contact]).await?,
                 Some(mentor.email),
             )
+        }
+        Template::QuestionClosed => {
+            // To the asker: who closed it, why, and the earlier question it duplicates.
+            let closer = find_user(db, q.closed_by.unwrap_or_default()).await?;
+            mail.closed_by = Some(closer.display_name.clone());
+            mail.close_reason = q.close_reason.clone();
+            mail.duplicate_link = q
+                .duplicate_of
+                .map(|dup| ctx.link(&format!("questions/{dup}")));
+            (vec![asker.clone()], Some(closer.email))
         }
         _ => {
             let answerer = find_user(db, q.answered_by.unwrap_or_default()).await?;

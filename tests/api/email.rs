@@ -1024,3 +1024,74 @@ async fn no_reminder_follows_the_invitation_within_the_hour() {
         "after the hour the reminder goes out"
     );
 }
+
+/// Closing a question tells its asker, in their thread: who closed it, why, and where the
+/// earlier question with the answer is.
+#[tokio::test]
+async fn closing_a_question_tells_the_asker_why_and_where_the_answer_is() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let ask = "mutation($c: ID!, $t: String!) { askQuestion(input: { communityId: $c, title: $t, body: \"How?\" }) { id } }";
+    let mut ids = Vec::new();
+    for title in ["Oral exams online", "Oral exams on Zoom"] {
+        let body = app
+            .graphql(
+                ask,
+                json!({ "c": ch.org("science"), "t": title }),
+                ch.token("science.staff"),
+            )
+            .await;
+        ids.push(
+            body["data"]["askQuestion"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    assert_ok(
+        &app.graphql(
+            "mutation($q: ID!, $d: ID) { closeQuestion(input: { questionId: $q, reason: \"Asked before\", duplicateOf: $d }) { status } }",
+            json!({ "q": ids[1], "d": ids[0] }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    app.drain_mail().await;
+    let messages = sink.messages()[before..].to_vec();
+    assert_eq!(
+        messages.iter().map(to_of).collect::<Vec<_>>(),
+        ["science.staff@uni.test"],
+        "the asker, once; the mentor who closed it is not told of their own act"
+    );
+    let message = messages[0].parsed();
+    let subject = message.subject().unwrap();
+    assert!(
+        subject.starts_with("Re: Oral exams on Zoom – Digimentor"),
+        "{subject}"
+    );
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains("Asked before"), "{text}");
+    assert!(
+        text.contains(&format!("http://digimentor.test/questions/{}", ids[0])),
+        "the duplicate's link: {text}"
+    );
+    assert!(
+        message.body_html(0).unwrap().contains(&format!(
+            "href=\"http://digimentor.test/questions/{}\"",
+            ids[0]
+        )),
+        "a link in the HTML too"
+    );
+    assert_eq!(
+        message.references().as_text(),
+        Some(format!("question-{}@digimentor.test", ids[1]).as_str())
+    );
+    let from = message.from().unwrap().first().unwrap();
+    assert!(
+        from.name().unwrap().ends_with(" via Digimentor"),
+        "{from:?}"
+    );
+}

@@ -1028,6 +1028,32 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
         )
         .await,
     );
+    // A question closed by a mentor of its community.
+    let open_question = entity::question::Entity::find()
+        .filter(entity::question::Column::Status.ne(entity::question::QuestionStatus::Closed))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let closer = entity::membership::Entity::find()
+        .filter(entity::membership::Column::OrganizationId.eq(open_question.community_id))
+        .filter(entity::membership::Column::Role.eq(entity::membership::Role::Mentor))
+        .find_also_related(entity::user::Entity)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .unwrap();
+    let closer_token = app.login(&closer.email, DEMO_PASSWORD).await;
+    assert_ok(
+        &app.graphql(
+            "mutation($q: ID!) { closeQuestion(input: { questionId: $q, reason: \"Answered in the tips bank\" }) { status } }",
+            json!({ "q": open_question.id }),
+            Some(&closer_token),
+        )
+        .await,
+    );
     app.drain_mail().await;
     app.run_digests(chrono::Utc::now() + chrono::Duration::days(1))
         .await
