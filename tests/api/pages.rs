@@ -748,16 +748,7 @@ async fn inquiry_and_question_pages_show_only_what_their_reader_may_read() {
         .await
         .unwrap()
         .unwrap();
-    let mentor = entity::membership::Entity::find()
-        .filter(entity::membership::Column::OrganizationId.eq(target.community_id))
-        .filter(entity::membership::Column::Role.eq(entity::membership::Role::Mentor))
-        .find_also_related(entity::user::Entity)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .1
-        .unwrap();
+    let mentor = a_mentor_of(&app, target.community_id).await;
     let mut reader = Browser::new(&app);
     let landed = reader.sign_in(&mentor.email, DEMO_PASSWORD, &path).await;
     assert_eq!(landed.location.as_deref(), Some(path.as_str()));
@@ -795,6 +786,19 @@ async fn inquiry_and_question_pages_show_only_what_their_reader_may_read() {
     let mine = own.get(&qpath).await;
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert!(mine.body.contains(&escape(&question.title)));
+}
+
+/// One of a community's digimentors.
+async fn a_mentor_of(app: &TestApp, community: uuid::Uuid) -> entity::user::Model {
+    entity::membership::Entity::find()
+        .filter(entity::membership::Column::OrganizationId.eq(community))
+        .filter(entity::membership::Column::Role.eq(entity::membership::Role::Mentor))
+        .find_also_related(entity::user::Entity)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .and_then(|(_, user)| user)
+        .expect("the community has a mentor")
 }
 
 fn escape(text: &str) -> String {
@@ -1035,16 +1039,7 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
         .await
         .unwrap()
         .unwrap();
-    let closer = entity::membership::Entity::find()
-        .filter(entity::membership::Column::OrganizationId.eq(open_question.community_id))
-        .filter(entity::membership::Column::Role.eq(entity::membership::Role::Mentor))
-        .find_also_related(entity::user::Entity)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .1
-        .unwrap();
+    let closer = a_mentor_of(&app, open_question.community_id).await;
     let closer_token = app.login(&closer.email, DEMO_PASSWORD).await;
     assert_ok(
         &app.graphql(
