@@ -81,14 +81,7 @@ impl Lang {
         if let Some(lang) = chosen.and_then(Self::from_code) {
             return (lang, Some(lang));
         }
-        let remembered = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Self::from_code(value));
+        let remembered = super::reader::cookie(headers, COOKIE).and_then(Self::from_code);
         if let Some(lang) = remembered {
             return (lang, None);
         }
