@@ -107,8 +107,9 @@ impl AppError {
         Self::Internal(Box::new(err))
     }
 
-    /// Maps a unique-constraint violation to `CONFLICT` on `field`; anything else is internal.
-    /// This is the one place where database constraint failures become client errors.
+    /// Maps a unique-constraint violation to `CONFLICT` on `field`; any other database error is
+    /// classified as every database error is (`UNAVAILABLE` when the database is away, otherwise
+    /// internal). This is the one place where database constraint failures become client errors.
     pub fn unique_violation(field: &str, message: &str) -> impl FnOnce(DbErr) -> Self {
         let field = field.to_owned();
         let message = message.to_owned();
@@ -117,7 +118,7 @@ impl AppError {
                 field: Some(field),
                 message,
             },
-            _ => Self::internal(err),
+            _ => Self::from(err),
         }
     }
 
@@ -283,5 +284,19 @@ mod tests {
             ext.get("code").unwrap(),
             &async_graphql::Value::from("BAD_USER_INPUT")
         );
+    }
+
+    #[test]
+    fn a_lost_database_is_unavailable_also_where_a_unique_violation_was_expected() {
+        let lost = || {
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(
+                sea_orm::sqlx::Error::PoolTimedOut,
+            )))
+        };
+        assert_eq!(AppError::from(lost()).code(), ErrorCode::Unavailable);
+        let mapped = AppError::unique_violation("slug", "taken")(lost());
+        assert_eq!(mapped.code(), ErrorCode::Unavailable);
+        let other = AppError::unique_violation("slug", "taken")(DbErr::Custom("bug".into()));
+        assert_eq!(other.code(), ErrorCode::Internal);
     }
 }
