@@ -16,7 +16,7 @@ use crate::db::single_instance::InstanceLock;
 use crate::events::relay::Relay;
 use crate::http::{HttpState, router};
 use crate::notify::mailer::Mailer;
-use crate::notify::render::Renderer;
+use crate::notify::render::{Renderer, ReplyAddresses};
 use crate::notify::worker::Worker;
 use crate::scheduler;
 use crate::schema::build_schema;
@@ -29,6 +29,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// A server that is bound to its port and migrated, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// The inbound SMTP/LMTP listener for replies and bounces (`INBOUND_SMTP_BIND`).
+    inbound_listener: Option<TcpListener>,
     state: AppState,
     worker: Worker,
     /// Stops the event relay when the application ends (or is dropped unstarted).
@@ -53,19 +55,33 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (BIND)", config.bind))?;
+        let inbound_listener = match config.inbound_smtp_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (INBOUND_SMTP_BIND)"))?,
+            ),
+            None => None,
+        };
         let mailer = Mailer::new(
             &config.mail,
             config.worker.concurrency,
             config.worker.message_deadline,
         )
         .context("setting up the mail transport (SMTP_URL)")?;
-        let renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
-            .context("loading the email templates")?;
-        let settings = config.worker;
         let signer = Signer::load(&db)
             .await
             .map_err(anyhow::Error::from)
             .context("loading the unsubscribe signing key")?;
+        let mut renderer = Renderer::new(config.public_url.clone(), config.mail_from.clone())
+            .context("loading the email templates")?;
+        if let Some(domain) = &config.reply_domain {
+            renderer = renderer.with_replies(ReplyAddresses {
+                domain: domain.clone(),
+                signer: signer.clone(),
+            });
+        }
+        let settings = config.worker;
         let state = AppState::new(db, config, signer);
         let worker = Worker::new(
             state.db.clone(),
@@ -90,6 +106,7 @@ impl Application {
         }
         Ok(Self {
             listener,
+            inbound_listener,
             state,
             worker,
             relay_guard: relay_stop.drop_guard(),
@@ -107,6 +124,13 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The address the inbound mail listener actually bound, when there is one.
+    pub fn inbound_addr(&self) -> Option<SocketAddr> {
+        self.inbound_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -120,8 +144,9 @@ impl Application {
         let addr = self.local_addr()?;
         let cancel = CancellationToken::new();
         let websocket_slots = Arc::new(crate::http::WebSocketSlots::default());
+        let schema = build_schema(self.state.clone());
         let http_state = HttpState {
-            schema: build_schema(self.state.clone()),
+            schema: schema.clone(),
             app: self.state.clone(),
             shutdown: cancel.clone(),
             websocket_slots: websocket_slots.clone(),
@@ -135,6 +160,23 @@ impl Application {
             websocket_slots,
             cancel.clone(),
         ))];
+        if let Some(listener) = self.inbound_listener {
+            match crate::inbound::Inbound::new(self.state.clone(), schema) {
+                Some(inbound) => {
+                    tracing::info!(
+                        "taking replies and bounces for {} on {}",
+                        inbound.domain(),
+                        listener.local_addr()?
+                    );
+                    background.push(tokio::spawn(crate::inbound::smtp::serve(
+                        listener,
+                        inbound,
+                        cancel.clone(),
+                    )));
+                }
+                None => tracing::warn!("INBOUND_SMTP_BIND is set without REPLY_DOMAIN"),
+            }
+        }
         if self.state.config.run_workers {
             background.push(tokio::spawn(self.worker.run(cancel.clone())));
             background.push(tokio::spawn(scheduler::run(

@@ -198,6 +198,17 @@ pub struct Settings {
     )]
     pub mail_from: String,
 
+    /// Domain of the addresses that take replies (`reply+…@`) and bounces (`bounce+…@`), e.g.
+    /// `reply.digimentor.example.edu`; the university's mail server routes it to
+    /// INBOUND_SMTP_BIND. Unset: emails carry the people's own addresses in Reply-To.
+    #[arg(long, env = "REPLY_DOMAIN", global = true)]
+    pub reply_domain: Option<String>,
+
+    /// Address and port of the inbound SMTP/LMTP listener that takes replies and bounces, e.g.
+    /// `0.0.0.0:2525`. Unset: no listener.
+    #[arg(long, env = "INBOUND_SMTP_BIND", global = true)]
+    pub inbound_smtp_bind: Option<String>,
+
     /// Folder for .eml files when SMTP_URL is unset.
     #[arg(long, env = "MAIL_DIR", default_value = "outbox", global = true)]
     pub mail_dir: String,
@@ -389,6 +400,28 @@ pub struct Settings {
     pub log_format: String,
 }
 
+/// A mail domain: letters, digits, hyphens and dots, at least two labels, lower-cased.
+fn mail_domain(raw: &str) -> Result<String, ConfigError> {
+    let domain = raw.to_ascii_lowercase();
+    let valid = domain.len() <= 253
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if valid {
+        Ok(domain)
+    } else {
+        Err(ConfigError::new(
+            "REPLY_DOMAIN",
+            format!("{raw:?} is not a mail domain like reply.example.edu"),
+        ))
+    }
+}
+
 /// The validated configuration of one process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -416,6 +449,10 @@ pub struct Config {
     pub worker: WorkerSettings,
     /// How long before a deadline the first reminder goes out.
     pub reminder_lead: Duration,
+    /// The domain of reply and bounce addresses (`REPLY_DOMAIN`), lower-case.
+    pub reply_domain: Option<String>,
+    /// Where the inbound SMTP/LMTP listener listens (`INBOUND_SMTP_BIND`).
+    pub inbound_smtp_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -576,7 +613,25 @@ impl Config {
         let reminder_lead = Duration::from_secs(
             positive("REMINDER_LEAD_DAYS", &s.reminder_lead_days)? as u64 * 86_400,
         );
+        let reply_domain = match s.reply_domain.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => Some(mail_domain(raw)?),
+            _ => None,
+        };
+        let inbound_smtp_bind = match s.inbound_smtp_bind.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => Some(SocketAddr::from_str(raw).map_err(|_| {
+                ConfigError::new("INBOUND_SMTP_BIND", format!("{raw:?} is not host:port"))
+            })?),
+            _ => None,
+        };
+        if inbound_smtp_bind.is_some() && reply_domain.is_none() {
+            return Err(ConfigError::new(
+                "INBOUND_SMTP_BIND",
+                "needs REPLY_DOMAIN: the listener takes mail only at that domain",
+            ));
+        }
         Ok(Self {
+            reply_domain,
+            inbound_smtp_bind,
             run_workers: boolean("RUN_WORKERS", &s.run_workers)?,
             worker,
             reminder_lead,
@@ -704,6 +759,17 @@ mod tests {
             (vec!["--public-url", "ftp://x"], "PUBLIC_URL"),
             (vec!["--smtp-url", "gopher://x"], "SMTP_URL"),
             (vec!["--mail-from", "not an address"], "MAIL_FROM"),
+            (vec!["--reply-domain", "localhost"], "REPLY_DOMAIN"),
+            (vec!["--reply-domain", "a..b"], "REPLY_DOMAIN"),
+            (vec!["--reply-domain", "reply@x.edu"], "REPLY_DOMAIN"),
+            (
+                vec!["--reply-domain", "r.x.edu", "--inbound-smtp-bind", "x"],
+                "INBOUND_SMTP_BIND",
+            ),
+            (
+                vec!["--inbound-smtp-bind", "127.0.0.1:2525"],
+                "INBOUND_SMTP_BIND",
+            ),
             (vec!["--graphql-max-depth", "0"], "GRAPHQL_MAX_DEPTH"),
             (
                 vec!["--graphql-introspection", "maybe"],

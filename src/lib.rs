@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod inbound;
 pub mod inquiries;
 pub mod meetings;
 pub mod metrics;

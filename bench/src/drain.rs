@@ -170,7 +170,7 @@ async fn bare_sending_rate(
         "Digimentor <digimentor@example.edu>".parse()?,
     )?;
     let message = renderer
-        .message(delivery)
+        .message(delivery, &Default::default())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&sink.url)?
         .pool_config(

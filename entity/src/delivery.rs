@@ -10,6 +10,9 @@ pub enum DeliveryStatus {
     Sent,
     #[sea_orm(string_value = "dead")]
     Dead,
+    /// Sent, but a delivery status notification said it could not be delivered.
+    #[sea_orm(string_value = "bounced")]
+    Bounced,
 }
 
 /// One email to one recipient for one reason (the transactional outbox).
@@ -42,6 +45,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub message_id: String,
     pub sent_at: Option<DateTimeUtc>,
+    /// When a delivery status notification reported it undeliverable.
+    pub bounced_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,7 @@ pub mod community_plan_revision;
 pub mod delivery;
 pub mod digest_state;
 pub mod event;
+pub mod inbound_mail;
 pub mod inquiry;
 pub mod inquiry_answer_revision;
 pub mod inquiry_message;

@@ -207,6 +207,7 @@ pub async fn create_user(
         password_hash: Set(Some(password_hash)),
         created_at: Set(now),
         updated_at: Set(now),
+        email_suspended_at: Set(None),
     }
     .insert(db)
     .await

@@ -84,6 +84,7 @@ mod tests {
                 password_hash: None,
                 created_at: now,
                 updated_at: now,
+                email_suspended_at: None,
             },
             token_id: Uuid::now_v7(),
             grants,

@@ -77,10 +77,14 @@ pub enum Template {
     MeetingInvitation,
     /// A one-time sign-in link, asked for on the sign-in page.
     SignInLink,
+    /// To whoever replied by email: what their reply became.
+    ReplyRecorded,
+    /// To whoever replied by email: why their reply was not applied (at most one an hour).
+    ReplyRefused,
 }
 
 impl Template {
-    pub const ALL: [Template; 13] = [
+    pub const ALL: [Template; 15] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -94,6 +98,8 @@ impl Template {
         Self::Digest,
         Self::MeetingInvitation,
         Self::SignInLink,
+        Self::ReplyRecorded,
+        Self::ReplyRefused,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -112,6 +118,8 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
             Self::SignInLink => "sign_in_link",
+            Self::ReplyRecorded => "reply_recorded",
+            Self::ReplyRefused => "reply_refused",
         }
     }
 
@@ -132,7 +140,11 @@ impl Template {
             | Self::QuestionAnswered
             | Self::QuestionClosed => Some(About::Question),
             Self::MeetingInvitation => Some(About::Meeting),
-            Self::TopicItem | Self::Digest | Self::SignInLink => None,
+            Self::TopicItem
+            | Self::Digest
+            | Self::SignInLink
+            | Self::ReplyRecorded
+            | Self::ReplyRefused => None,
         }
     }
 
@@ -152,8 +164,26 @@ impl Template {
             | Self::TopicItem
             | Self::Digest
             | Self::MeetingInvitation
-            | Self::SignInLink => None,
+            | Self::SignInLink
+            | Self::ReplyRecorded
+            | Self::ReplyRefused => None,
         }
+    }
+
+    /// Whether a reply to this kind of email is applied (REPLY_DOMAIN): it then carries a
+    /// signed `Reply-To: reply+<token>@REPLY_DOMAIN` and says what replying does
+    /// (`strings.jinja`, `replies`).
+    pub fn accepts_replies(self) -> bool {
+        matches!(
+            self,
+            Self::InquiryPublished
+                | Self::InquiryAnswered
+                | Self::InquiryDeclined
+                | Self::InquiryMessage
+                | Self::InquiryReminder
+                | Self::QuestionSubmitted
+                | Self::QuestionForwarded
+        )
     }
 
     /// Why a recipient gets this kind of email, as the footer says it (`strings.jinja`,
@@ -164,6 +194,7 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting",
             Self::SignInLink => "account",
+            Self::ReplyRecorded | Self::ReplyRefused => "reply",
             Self::InquiryPublished
             | Self::InquiryAnswered
             | Self::InquiryDeclined

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::MailContext;
+use super::render::Earlier;
 use super::rules::{self, NewDelivery};
 use crate::db::pagination::Page;
 use crate::error::{AppError, AppResult};
@@ -40,10 +41,12 @@ pub async fn insert(
     planned: Vec<NewDelivery>,
     mail_domain: &str,
 ) -> AppResult<u64> {
-    // The first planned delivery of a key wins (rule recipients before topic subscribers).
+    // The first planned delivery of a key wins (rule recipients before topic subscribers). An
+    // address suspended for bouncing gets nothing.
     let mut keys = std::collections::HashSet::new();
     let planned: Vec<NewDelivery> = planned
         .into_iter()
+        .filter(|d| d.recipient.email_suspended_at.is_none())
         .filter(|d| keys.insert(d.dedupe_key.clone()))
         .collect();
     if planned.is_empty() {
@@ -70,6 +73,7 @@ pub async fn insert(
             last_error: Set(None),
             message_id: Set(format!("<{id}@{mail_domain}>")),
             sent_at: Set(None),
+            bounced_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -121,6 +125,31 @@ pub async fn claim(
         .filter(delivery::Column::Id.in_subquery(due))
         .exec_with_returning(db)
         .await?)
+}
+
+/// The emails of `thread` already sent to this delivery's recipient, oldest first: the first
+/// is the thread's root in their mailbox, the last the one a new email answers.
+#[tracing::instrument(skip_all)]
+pub async fn earlier_in_thread(
+    db: &impl ConnectionTrait,
+    thread: Uuid,
+    delivery: &delivery::Model,
+) -> AppResult<Earlier> {
+    let sent: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::MessageId)
+        .filter(delivery::Column::ThreadId.eq(thread))
+        .filter(delivery::Column::RecipientId.eq(delivery.recipient_id))
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Sent, DeliveryStatus::Bounced]))
+        .filter(delivery::Column::Id.ne(delivery.id))
+        .order_by_asc(delivery::Column::SentAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(Earlier {
+        root: sent.first().cloned(),
+        last: sent.last().cloned(),
+    })
 }
 
 /// Records a successful send.
@@ -233,6 +262,31 @@ pub async fn list(
         .limit(page.fetch_limit())
         .all(db)
         .await?)
+}
+
+/// Users whose address is suspended after repeated hard bounces, most recent first.
+pub async fn suspended(db: &impl ConnectionTrait) -> AppResult<Vec<entity::user::Model>> {
+    use entity::user;
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailSuspendedAt.is_not_null())
+        .order_by_desc(user::Column::EmailSuspendedAt)
+        .all(db)
+        .await?)
+}
+
+/// Admin: emails a suspended address again. Returns whether it was suspended.
+pub async fn resume(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<bool> {
+    use entity::user;
+    let resumed = user::Entity::update_many()
+        .col_expr(
+            user::Column::EmailSuspendedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::EmailSuspendedAt.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(resumed.rows_affected > 0)
 }
 
 pub use crate::metrics::OutboxStats;

@@ -17,6 +17,10 @@ pub struct InquiryMail {
     pub body: String,
     pub author: String,
     pub inquiry_id: Uuid,
+    /// The community's slot the email is about (answers, declines, messages, reminders): a
+    /// reply to the email acts on it.
+    #[serde(default)]
+    pub target_id: Option<Uuid>,
     /// The inquiring organization's name.
     pub inquirer: String,
     /// The community the email is about (answers, declines, messages, reminders).
@@ -61,6 +65,22 @@ pub struct SignInLinkMail {
     pub link: String,
     /// How many minutes the link works.
     pub minutes: i64,
+}
+
+/// What became of a reply by email (`reply_recorded`, `reply_refused`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReplyMail {
+    /// The inquiry's or question's title; empty when the email replied to is unknown.
+    pub title: String,
+    /// Recorded: `answer` (the unit's answer), `message` (in a slot's conversation) or
+    /// `question` (the answer to a question).
+    pub outcome: Option<String>,
+    /// Refused: `sender`, `expired`, `empty`, `unsupported`, `role`, `closed` or `invalid`.
+    pub reason: Option<String>,
+    /// The text that was recorded.
+    pub text: Option<String>,
+    /// Where to see it or to answer on the web.
+    pub link: String,
 }
 
 /// An invitation to a network meeting or a monthly series, with its calendar.

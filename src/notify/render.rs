@@ -14,6 +14,7 @@ use url::Url;
 use super::Template;
 use super::mailer::SendError;
 use super::payloads::{Headers, ItemLine};
+use crate::subscriptions::token::{AddressPurpose, Signer};
 
 /// Subject and bodies of one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,26 @@ pub struct Renderer {
     public_url: Url,
     mail_from: Mailbox,
     domain: String,
+    replies: Option<ReplyAddresses>,
+}
+
+/// Signed reply and bounce addresses at `REPLY_DOMAIN`.
+#[derive(Clone)]
+pub struct ReplyAddresses {
+    pub domain: String,
+    pub signer: Signer,
+}
+
+impl ReplyAddresses {
+    /// `reply+<token>@domain` or `bounce+<token>@domain` for one delivery.
+    pub fn address(&self, purpose: AddressPurpose, delivery: uuid::Uuid) -> String {
+        format!(
+            "{}+{}@{}",
+            purpose.local_prefix(),
+            self.signer.sign_address(purpose, delivery),
+            self.domain
+        )
+    }
 }
 
 macro_rules! templates {
@@ -61,7 +82,9 @@ impl Renderer {
             "topic_item",
             "digest",
             "meeting_invitation",
-            "sign_in_link"
+            "sign_in_link",
+            "reply_recorded",
+            "reply_refused"
         );
         // Text inside a Markdown link's brackets: a title's own brackets cannot end the link.
         env.add_filter("linktext", |text: String| {
@@ -76,13 +99,24 @@ impl Renderer {
         env.add_template("layout.html", include_str!("templates/layout.html"))?;
         env.add_template("strings.jinja", include_str!("templates/strings.jinja"))?;
         env.add_template("footer.txt", include_str!("templates/footer.txt"))?;
+        env.add_template(
+            "reply_hint.txt",
+            "{%- import \"strings.jinja\" as s -%}{{ s.replies[reply_hint][lang] }}",
+        )?;
         let domain = public_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
             env,
             public_url,
             mail_from,
             domain,
+            replies: None,
         })
+    }
+
+    /// Replies go to signed `reply+…@` addresses and bounces to `bounce+…@` ones at `domain`.
+    pub fn with_replies(mut self, replies: ReplyAddresses) -> Self {
+        self.replies = Some(replies);
+        self
     }
 
     /// The domain of Message-IDs and thread roots.
@@ -159,8 +193,11 @@ impl Renderer {
             })
             .ok_or_else(|| format!("template {} has no Subject line", template.name()))?;
         let headers = Headers::of(payload);
+        let reply_hint =
+            (self.replies.is_some() && template.accepts_replies()).then(|| template.name());
         let footer_context = minijinja::context! {
             lang => locale,
+            reply_hint => reply_hint,
             reason => template.reason(),
             url_link => minijinja::Value::from_safe_string(format!(
                 "<a href=\"{}\">{}</a>",
@@ -182,13 +219,24 @@ impl Renderer {
                 t.render(minijinja::context! {
                     subject => subject,
                     content => self.html_content(markdown),
-                    ..footer_context
+                    ..footer_context.clone()
                 })
             })
             .map_err(|e| format!("rendering the HTML layout: {e}"))?;
+        let hint = match reply_hint {
+            Some(_) => {
+                let line = self
+                    .env
+                    .get_template("reply_hint.txt")
+                    .and_then(|t| t.render(&footer_context))
+                    .map_err(|e| format!("rendering the reply hint: {e}"))?;
+                format!("{line}\n\n")
+            }
+            None => String::new(),
+        };
         Ok(Rendered {
             subject: one_line(subject),
-            text: format!("{markdown}\n\n-- \n{footer}\n"),
+            text: format!("{markdown}\n\n{hint}-- \n{footer}\n"),
             html,
         })
     }
@@ -254,8 +302,13 @@ impl Renderer {
         }
     }
 
-    /// The complete message for a delivery.
-    pub fn message(&self, delivery: &delivery::Model) -> Result<Message, SendError> {
+    /// The complete message for a delivery; `earlier` names the emails of its thread that this
+    /// recipient was already sent, so that it threads under the first of them.
+    pub fn message(
+        &self,
+        delivery: &delivery::Model,
+        earlier: &Earlier,
+    ) -> Result<Message, SendError> {
         let template = Template::from_name(&delivery.kind).ok_or_else(|| {
             SendError::Permanent(format!("unknown email kind {:?}", delivery.kind))
         })?;
@@ -266,15 +319,24 @@ impl Renderer {
             .map_err(SendError::Permanent)?;
         let to = Mailbox::from_str(&delivery.recipient_email)
             .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+        let to_address = to.email.clone();
         let mut builder = Message::builder()
             .from(self.sender(template, payload))
             .to(to)
             .subject(rendered.subject.clone())
             .message_id(Some(delivery.message_id.clone()))
             .header(AutoSubmitted);
-        if let (Some(_), Some(prefix)) = (delivery.thread_id, template.thread_prefix()) {
-            let root = format!("<{prefix}-{thread}@{}>", self.domain);
-            builder = builder.in_reply_to(root.clone()).references(root);
+        if let (Some(_), Some(_)) = (delivery.thread_id, template.thread_prefix()) {
+            // The thread's root is the first email of it this recipient was actually sent (a
+            // root their mail client has); the first email itself has none.
+            if let (Some(root), Some(last)) = (&earlier.root, &earlier.last) {
+                let references = if root == last {
+                    root.clone()
+                } else {
+                    format!("{root} {last}")
+                };
+                builder = builder.in_reply_to(last.clone()).references(references);
+            }
             // Outlook threads by these, not by References.
             let topic = rendered.subject.trim_start_matches("Re: ").to_owned();
             builder = builder
@@ -290,10 +352,34 @@ impl Renderer {
                 .header(ListUnsubscribe(format!("<{url}>")))
                 .header(ListUnsubscribePost);
         }
-        for address in delivery.reply_to.iter().flat_map(|list| list.split(',')) {
-            if let Ok(mailbox) = Mailbox::from_str(address.trim()) {
+        match &self.replies {
+            Some(replies) if template.accepts_replies() => {
+                let address = replies.address(AddressPurpose::Reply, delivery.id);
+                let mailbox = Mailbox::from_str(&address)
+                    .map_err(|e| SendError::Permanent(format!("reply address: {e}")))?;
                 builder = builder.reply_to(mailbox);
             }
+            _ => {
+                for address in delivery.reply_to.iter().flat_map(|list| list.split(',')) {
+                    if let Ok(mailbox) = Mailbox::from_str(address.trim()) {
+                        builder = builder.reply_to(mailbox);
+                    }
+                }
+            }
+        }
+        if let Some(replies) = &self.replies {
+            // The envelope sender (the Return-Path the receiving server records): a delivery
+            // status notification about this email comes back to this address.
+            let bounce = replies.address(AddressPurpose::Bounce, delivery.id);
+            let envelope = lettre::address::Envelope::new(
+                Some(
+                    lettre::Address::from_str(&bounce)
+                        .map_err(|e| SendError::Permanent(format!("bounce address: {e}")))?,
+                ),
+                vec![to_address.clone()],
+            )
+            .map_err(|e| SendError::Permanent(format!("envelope: {e}")))?;
+            builder = builder.envelope(envelope);
         }
         let alternative = MultiPart::alternative()
             .singlepart(
@@ -321,6 +407,15 @@ impl Renderer {
             .multipart(body)
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))
     }
+}
+
+/// The Message-IDs of the emails of a thread that were already sent to one recipient.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Earlier {
+    /// The first, the thread's root in the recipient's mailbox.
+    pub root: Option<String>,
+    /// The latest, which the new email answers (`In-Reply-To`).
+    pub last: Option<String>,
 }
 
 /// Markdown rendered to HTML with everything unsafe removed: no scripts, styles, event
@@ -555,10 +650,11 @@ mod tests {
                 last_error: None,
                 message_id: "<x@digimentor.example.edu>".into(),
                 sent_at: None,
+                bounced_at: None,
                 created_at: chrono::Utc::now(),
                 updated_at: chrono::Utc::now(),
             };
-            let message = r.message(&delivery).unwrap();
+            let message = r.message(&delivery, &Earlier::default()).unwrap();
             let raw = String::from_utf8(message.formatted()).unwrap();
             let parsed = mail_parser::MessageParser::default()
                 .parse(raw.as_bytes())
@@ -740,6 +836,19 @@ mod tests {
                 link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),
                 minutes: 15,
             }),
+            Template::ReplyRecorded => to_payload(&ReplyMail {
+                title: "Moodle exams".into(),
+                outcome: Some("answer".into()),
+                text: Some("We take part.".into()),
+                link: "https://digimentor.example.edu/inquiries/1".into(),
+                ..ReplyMail::default()
+            }),
+            Template::ReplyRefused => to_payload(&ReplyMail {
+                title: "Moodle exams".into(),
+                reason: Some("sender".into()),
+                link: "https://digimentor.example.edu/inquiries/1".into(),
+                ..ReplyMail::default()
+            }),
             Template::TopicItem => to_payload(&TopicItemMail {
                 topic: "Moodle".into(),
                 item,
@@ -863,6 +972,7 @@ mod tests {
                     ("meeting", "en") => "because you are one of the",
                     ("account", "en") => "a sign-in link was asked for",
                     ("thread", "en") => "because you take part in this matter",
+                    ("reply", "en") => "a reply to a Digimentor email came from your address",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

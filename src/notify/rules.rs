@@ -401,7 +401,9 @@ async fn by_rule(
         Template::InquiryReminder
         | Template::TopicItem
         | Template::Digest
-        | Template::SignInLink => return Ok(Vec::new()),
+        | Template::SignInLink
+        | Template::ReplyRecorded
+        | Template::ReplyRefused => return Ok(Vec::new()),
     };
     Ok(letter.to(recipients, actor, &reason, Some(event.id)))
 }
@@ -491,6 +493,7 @@ pub async fn inquiry_letter(
     };
     let mut community = None;
     if let Some(slot) = slot {
+        mail.target_id = Some(slot.id);
         community = Some(find_org(db, slot.community_id).await?);
         mail.answer = slot.answer.clone();
         mail.reason = slot.decline_reason.clone();

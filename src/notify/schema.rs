@@ -1,7 +1,7 @@
 //! Admin view of the outbox: `deliveries` and `retryDelivery`.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::delivery;
 
@@ -22,6 +22,9 @@ pub enum DeliveryStatus {
     Sent,
     /// Failed permanently or too many times; an admin may retry it.
     Dead,
+    /// Accepted by the SMTP server, then reported undeliverable by a delivery status
+    /// notification.
+    Bounced,
 }
 
 /// One email to one recipient.
@@ -46,7 +49,7 @@ impl Delivery {
     async fn locale(&self) -> &str {
         &self.0.locale
     }
-    /// Pending, sent or dead.
+    /// Pending, sent, dead or bounced.
     async fn status(&self) -> DeliveryStatus {
         self.0.status.into()
     }
@@ -70,10 +73,27 @@ impl Delivery {
     async fn sent_at(&self) -> Option<DateTime<Utc>> {
         self.0.sent_at
     }
+    /// When a delivery status notification reported it undeliverable.
+    async fn bounced_at(&self) -> Option<DateTime<Utc>> {
+        self.0.bounced_at
+    }
     /// When it was queued.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+}
+
+/// An address that bounced hard repeatedly: nothing is emailed to it until an admin resumes it.
+#[derive(SimpleObject)]
+pub struct SuspendedAddress {
+    /// The user whose address it is.
+    pub user_id: ID,
+    /// The suspended address.
+    pub email: String,
+    /// The user's name.
+    pub display_name: String,
+    /// When the last hard bounce suspended it.
+    pub suspended_at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -106,6 +126,27 @@ impl DeliveryQuery {
             rows.into_iter().map(|d| (d.id, Delivery(d))).collect(),
         ))
     }
+
+    /// Admin: addresses suspended after repeated hard bounces, most recent first.
+    async fn suspended_addresses(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SuspendedAddress>> {
+        require_admin(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(outbox::suspended(&state.db)
+            .await?
+            .into_iter()
+            .filter_map(|u| {
+                Some(SuspendedAddress {
+                    user_id: ID(u.id.to_string()),
+                    suspended_at: u.email_suspended_at?,
+                    email: u.email,
+                    display_name: u.display_name,
+                })
+            })
+            .collect())
+    }
 }
 
 #[derive(Default)]
@@ -134,5 +175,28 @@ impl DeliveryMutation {
             })
             .await?;
         Ok(Delivery(delivery))
+    }
+
+    /// Admin: email a suspended address again (after the person's mailbox was fixed). Returns
+    /// whether it was suspended.
+    async fn resume_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user whose address to resume.")] user_id: ID,
+    ) -> async_graphql::Result<bool> {
+        require_admin(ctx)?;
+        let id = parse_id("userId", &user_id)?;
+        let state = ctx.data::<AppState>()?;
+        let resumed = state
+            .changes
+            .run(async |txn| {
+                Ok(Done {
+                    value: outbox::resume(txn, id).await?,
+                    events: Vec::new(),
+                    queued: 0,
+                })
+            })
+            .await?;
+        Ok(resumed)
     }
 }

@@ -144,7 +144,13 @@ impl Worker {
 
     /// Renders and sends one claimed delivery without recording the outcome.
     pub async fn send(&self, delivery: &delivery::Model) -> Result<(), SendError> {
-        let message = self.renderer.message(delivery)?;
+        let earlier = match delivery.thread_id {
+            Some(thread) => outbox::earlier_in_thread(&self.db, thread, delivery)
+                .await
+                .map_err(|err| SendError::Temporary(format!("{err:?}")))?,
+            None => Default::default(),
+        };
+        let message = self.renderer.message(delivery, &earlier)?;
         self.mailer.send(&message, &delivery.id.to_string()).await
     }
 

@@ -114,9 +114,96 @@ impl Signer {
     }
 }
 
+/// What a signed mail address (`<purpose>+<token>@REPLY_DOMAIN`) stands for; the purpose is
+/// part of what is signed, so a bounce address never works as a reply address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressPurpose {
+    /// Replies to the email of one delivery.
+    Reply,
+    /// Delivery status notifications about one delivery (the envelope sender).
+    Bounce,
+}
+
+impl AddressPurpose {
+    pub fn local_prefix(self) -> &'static str {
+        match self {
+            Self::Reply => "reply",
+            Self::Bounce => "bounce",
+        }
+    }
+}
+
+/// Bytes of the MAC kept in an address token: 80 bits cannot be guessed online.
+const ADDRESS_MAC_BYTES: usize = 10;
+
+impl Signer {
+    /// The token of a mail address naming one delivery: its id and a truncated MAC, in lower-case
+    /// hex (52 characters), because mail servers may change the case of a local part and it must
+    /// fit the 64 characters a local part may have.
+    pub fn sign_address(&self, purpose: AddressPurpose, delivery: Uuid) -> String {
+        let mut mac = self.mac();
+        mac.update(purpose.local_prefix().as_bytes());
+        mac.update(delivery.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let mut out = String::with_capacity(2 * (16 + ADDRESS_MAC_BYTES));
+        for byte in delivery.as_bytes().iter().chain(&tag[..ADDRESS_MAC_BYTES]) {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out
+    }
+
+    /// The delivery an address token names, if it was signed here for `purpose` (case-insensitive;
+    /// checked in constant time).
+    pub fn verify_address(&self, purpose: AddressPurpose, token: &str) -> Option<Uuid> {
+        if token.len() != 2 * (16 + ADDRESS_MAC_BYTES)
+            || !token.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return None;
+        }
+        let bytes = (0..token.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        let (id, tag) = bytes.split_at(16);
+        let delivery = Uuid::from_slice(id).ok()?;
+        let mut mac = self.mac();
+        mac.update(purpose.local_prefix().as_bytes());
+        mac.update(delivery.as_bytes());
+        mac.verify_truncated_left(tag).ok()?;
+        Some(delivery)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_tokens_name_their_delivery_and_purpose_only() {
+        let signer = Signer::new(b"test key".to_vec());
+        let id = Uuid::now_v7();
+        let token = signer.sign_address(AddressPurpose::Reply, id);
+        assert_eq!(token.len(), 52);
+        assert!(format!("reply+{token}").len() <= 64, "fits a local part");
+        assert_eq!(
+            signer.verify_address(AddressPurpose::Reply, &token),
+            Some(id)
+        );
+        assert_eq!(
+            signer.verify_address(AddressPurpose::Reply, &token.to_uppercase()),
+            Some(id),
+            "mail servers may change the case"
+        );
+        assert_eq!(signer.verify_address(AddressPurpose::Bounce, &token), None);
+        let other = Signer::new(b"other key".to_vec());
+        assert_eq!(other.verify_address(AddressPurpose::Reply, &token), None);
+        let mut forged = token.clone();
+        forged.replace_range(0..2, if &token[0..2] == "00" { "01" } else { "00" });
+        assert_eq!(signer.verify_address(AddressPurpose::Reply, &forged), None);
+        for bad in ["", "zz", &token[..50], "é".repeat(26).as_str()] {
+            assert_eq!(signer.verify_address(AddressPurpose::Reply, bad), None);
+        }
+    }
 
     #[test]
     fn tokens_verify_and_tampering_is_refused() {

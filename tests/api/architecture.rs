@@ -8,7 +8,8 @@
 //! 3. notify — who gets which email, the outbox, the worker
 //! 4. changes — the unit of work every caller changes data through
 //! 5. GraphQL: `graphql/`, the shared `state`, and every feature's `schema.rs`
-//! 6. http, and `schema` (the assembly of every feature's GraphQL) — the API, WebSockets, feeds, pages
+//! 6. http, inbound, and `schema` (the assembly of every feature's GraphQL) — the API, WebSockets,
+//!    feeds, pages, and mail that arrives
 //! 7. app, cli, commands, demo, network, scheduler — what runs it all
 //!
 //! The test reads the source as text, so it also sees imports inside functions.
@@ -28,7 +29,7 @@ fn layer_of_module(top: &str) -> Option<usize> {
         "notify" => 3,
         "changes" => 4,
         "graphql" | "state" => SCHEMA,
-        "http" | "schema" => 6,
+        "http" | "inbound" | "schema" => 6,
         "app" | "cli" | "commands" | "demo" | "network" | "scheduler" | "lib" | "main" => 7,
         _ => return None,
     })

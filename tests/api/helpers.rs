@@ -27,6 +27,8 @@ pub const PASSWORD: &str = "test-password-123";
 /// A running server with its own database.
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The inbound mail listener, when the test configured `inbound_smtp_bind`.
+    pub inbound: Option<SocketAddr>,
     pub state: AppState,
     /// The delivery worker; with `run_workers` off (the test default) tests step it by hand.
     pub worker: Worker,
@@ -158,6 +160,8 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
             ..WorkerSettings::default()
         },
         reminder_lead: Duration::from_secs(3 * 86_400),
+        reply_domain: None,
+        inbound_smtp_bind: None,
     }
 }
 
@@ -199,6 +203,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     adjust(&mut config);
     let app = Application::build(config).await.expect("build application");
     let address = app.local_addr().unwrap();
+    let inbound = app.inbound_addr();
     let state = app.state().clone();
     let worker = app.worker();
     let (tx, rx) = oneshot::channel::<()>();
@@ -207,6 +212,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     }));
     TestApp {
         address,
+        inbound,
         state,
         worker,
         client: reqwest::Client::new(),

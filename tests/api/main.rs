@@ -24,6 +24,7 @@ mod news;
 mod pages;
 mod plans;
 mod questions;
+mod replies;
 mod scale_out;
 mod schema;
 mod server;

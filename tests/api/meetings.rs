@@ -232,9 +232,10 @@ async fn every_mentor_is_invited_with_an_ics_attachment() {
         "{text}"
     );
     assert!(!text.contains("/inquiries/"), "{text}");
-    let thread = format!("meeting-{first}@digimentor.test");
-    assert_eq!(message.references().as_text(), Some(thread.as_str()));
-    assert_eq!(message.in_reply_to().as_text(), Some(thread.as_str()));
+    assert!(
+        message.references().is_empty(),
+        "the first email about meeting {first} is its thread's root"
+    );
     assert_eq!(message.attachment_count(), 1);
     let attachment = message.attachment(0).unwrap();
     let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();

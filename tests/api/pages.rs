@@ -970,7 +970,7 @@ async fn a_sign_in_link_from_the_smtp_server_signs_in_once_and_lands_on_the_page
 #[tokio::test]
 async fn every_link_in_every_email_kind_answers_with_a_page() {
     let sink = SmtpSink::start().await;
-    let app = app_with_sink(&sink).await;
+    let app = crate::replies::app_taking_replies(&sink).await;
     digimentor::demo::load(&app.state.changes).await.unwrap();
 
     // Topic emails and digests: a staff member follows topics at once and daily; a post and
@@ -1064,6 +1064,46 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
     // A sign-in link.
     let mut visitor = Browser::new(&app);
     ask_for_link(&mut visitor, subscriber, "/").await;
+    app.drain_mail().await;
+    // Replies by email: a mentor's is recorded; the inquiry's author replying with that
+    // mentor's address is refused and told why.
+    let invitation = entity::delivery::Entity::find()
+        .filter(entity::delivery::Column::Kind.eq("inquiry_published"))
+        .filter(entity::delivery::Column::Status.eq(entity::delivery::DeliveryStatus::Sent))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sent = sink.messages();
+    let email = sent
+        .iter()
+        .find(|m| {
+            m.parsed().message_id().map(|id| format!("<{id}>"))
+                == Some(invitation.message_id.clone())
+        })
+        .unwrap();
+    let address = crate::replies::reply_address(email);
+    let title = crate::replies::subject(email);
+    let mentor = invitation.recipient_email.clone();
+    let raw = crate::replies::fixture("apple_en.eml", &mentor, &address, &title);
+    crate::replies::send(&app, &mentor, &address, &raw)
+        .await
+        .unwrap();
+    let asker = entity::inquiry::Entity::find_by_id(invitation.thread_id.unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let asker = entity::user::Entity::find_by_id(asker.author_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email;
+    let raw = crate::replies::fixture("apple_en.eml", &asker, &address, &title);
+    crate::replies::send(&app, &asker, &address, &raw)
+        .await
+        .unwrap();
     app.drain_mail().await;
 
     let kinds: std::collections::BTreeSet<String> = entity::delivery::Entity::find()

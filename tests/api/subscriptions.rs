@@ -610,7 +610,7 @@ async fn digests_hold_only_what_the_recipient_may_read_and_mentors_see_what_wait
         "x@digimentor.test".parse().unwrap(),
     )
     .unwrap()
-    .message(&mentor[0])
+    .message(&mentor[0], &Default::default())
     .unwrap();
     let text = String::from_utf8(rendered.formatted()).unwrap();
     let parsed = mail_parser::MessageParser::default()

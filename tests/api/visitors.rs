@@ -52,6 +52,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ),
     ("mySubscriptions", "{ mySubscriptions { frequency } }"),
     ("deliveries", "{ deliveries { edges { node { id } } } }"),
+    ("suspendedAddresses", "{ suspendedAddresses { email } }"),
 ];
 
 #[tokio::test]
