@@ -286,4 +286,71 @@ mod tests {
         let outlook = r#"<html><body><div>We answer &amp; agree.</div><hr><div id="divRplyFwdMsg"><b>From:</b> Digimentor</div></body></html>"#;
         assert_eq!(reply_text(None, Some(outlook)), "We answer & agree.");
     }
+
+    mod generated {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// What people write above a quote: words, digits, punctuation and line breaks, in any
+        /// script, without the characters quoting and signatures are made of.
+        fn written() -> impl Strategy<Value = String> {
+            "[a-zA-ZåäöÅÄÖé0-9 ,.!?()ΩЖ€]{1,40}(\n{1,2}[a-zA-ZåäöÅÄÖé0-9 ,.!?ΩЖ€]{1,40}){0,4}"
+                .prop_filter("some text", |s| !s.trim().is_empty())
+                .prop_filter("no phone signature", |s| {
+                    !SENT_FROM
+                        .iter()
+                        .any(|p| s.to_lowercase().contains(p.trim()))
+                })
+        }
+
+        fn attribution() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("On Tue, 1 Dec 2026 at 10:00, Kari <k@x.fi> wrote:".to_owned()),
+                Just("ti 1.12.2026 klo 10.00 Kari <k@x.fi> kirjoitti:".to_owned()),
+                Just("Den tis 1 dec. 2026 kl 10:00 skrev Kari <k@x.fi>:".to_owned()),
+                Just("On 1 Dec 2026, at 10.00, Kari <k@x.fi> wrote:".to_owned()),
+                Just("Kari kirjoitti 1.12.2026 klo 10.00:".to_owned()),
+                Just("Den 2026-12-01 kl. 10:00, skrev Kari:".to_owned()),
+                Just("-----Original Message-----\nFrom: x\nSent: y".to_owned()),
+                Just("Lähettäjä: Digimentor\nLähetetty: 1.12.2026".to_owned()),
+                Just("Från: Digimentor\nSkickat: den 1 december 2026".to_owned()),
+                Just("________________________________\nFrom: x".to_owned()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn what_was_written_above_any_clients_quote_is_kept_whole(
+                new in written(),
+                header in attribution(),
+                quoted in proptest::collection::vec(".{0,80}", 0..6),
+                crlf in any::<bool>(),
+            ) {
+                let quote: String = quoted.iter().map(|l| format!("> {l}\n")).collect();
+                let mut reply = format!("{new}\n\n{header}\n{quote}");
+                if crlf {
+                    reply = reply.replace('\n', "\r\n");
+                }
+                let expected = new
+                    .lines()
+                    .map(str::trim_end)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                prop_assert_eq!(new_text(&reply).lines().map(str::trim_end).collect::<Vec<_>>().join("\n"), expected.trim());
+            }
+
+            #[test]
+            fn any_text_or_html_gives_lines_of_the_input_and_never_panics(
+                text in "(?s).{0,400}",
+                html in "(?s)(<div>|</div>|<br>|<blockquote>|<p>|</p>|class=\"gmail_quote\"|&amp;|.){0,200}",
+            ) {
+                let out = reply_text(Some(&text), None);
+                let input: Vec<&str> = text.lines().map(str::trim).collect();
+                for line in out.lines() {
+                    prop_assert!(input.contains(&line.trim()), "{line:?} is not from the input");
+                }
+                let _ = reply_text(None, Some(&html));
+            }
+        }
+    }
 }

@@ -552,3 +552,150 @@ async fn delivery_reports_mark_bounces_and_repeated_hard_bounces_suspend_the_add
         .unwrap();
     assert!(user.email_suspended_at.is_none());
 }
+
+/// One line of a generated SMTP session: commands in any order and case, junk, overlong lines,
+/// invalid UTF-8, and now and then a whole message.
+fn session_line() -> impl proptest::strategy::Strategy<Value = Vec<Vec<u8>>> {
+    use proptest::prelude::*;
+    let whole = Just(vec![
+        b"MAIL FROM:<someone@uni.test>".to_vec(),
+        b"RCPT TO:<{valid}>".to_vec(),
+        b"DATA".to_vec(),
+    ]);
+    let single = prop_oneof![
+        Just(b"EHLO client.test".to_vec()),
+        Just(b"lhlo client.test".to_vec()),
+        Just(b"HELO".to_vec()),
+        Just(b"MAIL FROM:<someone@uni.test>".to_vec()),
+        Just(b"MAIL FROM:<>".to_vec()),
+        Just(b"mail from:".to_vec()),
+        Just(b"RCPT TO:<reply+00@reply.digimentor.test>".to_vec()),
+        Just(b"RCPT TO:<postmaster@reply.digimentor.test>".to_vec()),
+        Just(b"RCPT TO:<{valid}>".to_vec()),
+        Just(b"RCPT TO:".to_vec()),
+        Just(b"DATA".to_vec()),
+        Just(b"RSET".to_vec()),
+        Just(b"NOOP".to_vec()),
+        Just(b"VRFY x".to_vec()),
+        Just(b"STARTTLS".to_vec()),
+        Just(b"BDAT 10 LAST".to_vec()),
+        Just(vec![b'A'; 5000]),
+        proptest::collection::vec(any::<u8>(), 0..200).prop_map(|mut v| {
+            v.retain(|b| *b != b'\n');
+            v
+        }),
+        "[A-Z]{1,8}( [ -~]{0,60})?".prop_map(String::into_bytes),
+    ]
+    .prop_map(|line| vec![line]);
+    prop_oneof![4 => single, 1 => whole]
+}
+
+#[tokio::test]
+async fn generated_smtp_sessions_get_an_answer_to_every_line_and_change_nothing() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let sink = SmtpSink::start().await;
+    let app = app_taking_replies(&sink).await;
+    let channel = app.seed_channel().await;
+    let (inquiry, _) = app
+        .published_inquiry(&channel, "Generated", &["science"])
+        .await;
+    app.drain_mail().await;
+    let invitation = sent_to(&sink.messages(), "science.mentor@uni.test")[0].clone();
+    let address = reply_address(&invitation);
+
+    let strategy = proptest::collection::vec(session_line(), 1..30);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for case in 0..40 {
+        let mut lines = vec![b"EHLO client.test".to_vec()];
+        lines.extend(
+            strategy
+                .new_tree(&mut runner)
+                .unwrap()
+                .current()
+                .into_iter()
+                .flatten(),
+        );
+        let stream = tokio::net::TcpStream::connect(app.inbound.unwrap())
+            .await
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut replies = BufReader::new(read);
+        let mut greeting = String::new();
+        replies.read_line(&mut greeting).await.unwrap();
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        let mut in_data = false;
+        for line in &lines {
+            let mut sent = String::from_utf8(line.clone())
+                .map(|l| l.replace("{valid}", &address).into_bytes())
+                .unwrap_or_else(|_| line.clone());
+            sent.extend_from_slice(b"\r\n");
+            if in_data {
+                // Inside DATA only the lone dot is answered; end it so the session goes on.
+                sent.extend_from_slice(b".\r\n");
+                in_data = false;
+            }
+            write.write_all(&sent).await.unwrap();
+            // Every line gets a complete reply: lines `NNN-…` continue, `NNN …` ends it.
+            loop {
+                let mut reply = String::new();
+                let read =
+                    tokio::time::timeout(Duration::from_secs(10), replies.read_line(&mut reply))
+                        .await
+                        .unwrap_or_else(|_| {
+                            panic!(
+                                "case {case}: no answer to {:?}",
+                                String::from_utf8_lossy(line)
+                            )
+                        })
+                        .unwrap();
+                assert!(
+                    read > 0,
+                    "case {case}: closed after {:?}",
+                    String::from_utf8_lossy(line)
+                );
+                let code = reply.get(..3).unwrap_or_default();
+                assert!(
+                    code.chars().all(|c| c.is_ascii_digit()),
+                    "case {case}: {reply:?}"
+                );
+                if code == "354" {
+                    in_data = true;
+                }
+                if reply.as_bytes().get(3) != Some(&b'-') {
+                    break;
+                }
+            }
+            if in_data {
+                // A tiny message for the recipients accepted so far.
+                write
+                    .write_all(b"Subject: x\r\nFrom: a@b.test\r\n\r\nbody\r\n")
+                    .await
+                    .unwrap();
+            }
+        }
+        drop(write);
+    }
+    // Generated messages to the real address came from another sender: refused, not applied.
+    let refused = entity::inbound_mail::Entity::find()
+        .filter(entity::inbound_mail::Column::Outcome.eq("refused"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(!refused.is_empty(), "the generated sessions reached DATA");
+    // Nothing generated reached the inquiry, and a real reply still does.
+    let now = targets(&app, &channel, &inquiry).await;
+    assert_eq!(target(&now, "science")["status"], "PENDING");
+    reply(
+        &app,
+        "apple_en.eml",
+        "science.mentor@uni.test",
+        &address,
+        &subject(&invitation),
+    )
+    .await;
+    let now = targets(&app, &channel, &inquiry).await;
+    assert_eq!(target(&now, "science")["status"], "ANSWERED");
+}
