@@ -77,6 +77,14 @@ pub enum Template {
     MeetingInvitation,
     /// A one-time sign-in link, asked for on the sign-in page.
     SignInLink,
+    /// To the mentors of communities that had not answered: the inquiry was closed.
+    InquiryClosed,
+    /// To the inquiry's author when it closes: coverage and every answer.
+    InquirySummary,
+    /// To a community's other mentors: a co-mentor answered or declined for it.
+    InquiryCoMentor,
+    /// To the account's owner: the password was changed (a security notice).
+    PasswordChanged,
     /// To whoever replied by email: what their reply became.
     ReplyRecorded,
     /// To whoever replied by email: why their reply was not applied (at most one an hour).
@@ -84,7 +92,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 15] = [
+    pub const ALL: [Template; 19] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -98,6 +106,10 @@ impl Template {
         Self::Digest,
         Self::MeetingInvitation,
         Self::SignInLink,
+        Self::InquiryClosed,
+        Self::InquirySummary,
+        Self::InquiryCoMentor,
+        Self::PasswordChanged,
         Self::ReplyRecorded,
         Self::ReplyRefused,
     ];
@@ -118,6 +130,10 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
             Self::SignInLink => "sign_in_link",
+            Self::InquiryClosed => "inquiry_closed",
+            Self::InquirySummary => "inquiry_summary",
+            Self::InquiryCoMentor => "inquiry_comentor",
+            Self::PasswordChanged => "password_changed",
             Self::ReplyRecorded => "reply_recorded",
             Self::ReplyRefused => "reply_refused",
         }
@@ -134,7 +150,10 @@ impl Template {
             | Self::InquiryAnswered
             | Self::InquiryDeclined
             | Self::InquiryMessage
-            | Self::InquiryReminder => Some(About::Inquiry),
+            | Self::InquiryReminder
+            | Self::InquiryClosed
+            | Self::InquirySummary
+            | Self::InquiryCoMentor => Some(About::Inquiry),
             Self::QuestionSubmitted
             | Self::QuestionForwarded
             | Self::QuestionAnswered
@@ -143,6 +162,7 @@ impl Template {
             Self::TopicItem
             | Self::Digest
             | Self::SignInLink
+            | Self::PasswordChanged
             | Self::ReplyRecorded
             | Self::ReplyRefused => None,
         }
@@ -153,9 +173,11 @@ impl Template {
     pub fn actor_field(self) -> Option<&'static str> {
         match self {
             Self::InquiryPublished => Some("author"),
-            Self::InquiryAnswered | Self::InquiryDeclined | Self::QuestionAnswered => {
-                Some("answered_by")
-            }
+            Self::InquiryAnswered
+            | Self::InquiryDeclined
+            | Self::InquiryCoMentor
+            | Self::QuestionAnswered => Some("answered_by"),
+            Self::InquiryClosed => Some("closed_by"),
             Self::InquiryMessage => Some("message_author"),
             Self::QuestionSubmitted => Some("asker"),
             Self::QuestionClosed => Some("closed_by"),
@@ -165,6 +187,8 @@ impl Template {
             | Self::Digest
             | Self::MeetingInvitation
             | Self::SignInLink
+            | Self::InquirySummary
+            | Self::PasswordChanged
             | Self::ReplyRecorded
             | Self::ReplyRefused => None,
         }
@@ -194,6 +218,7 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting",
             Self::SignInLink => "account",
+            Self::PasswordChanged => "security",
             Self::ReplyRecorded | Self::ReplyRefused => "reply",
             Self::InquiryPublished
             | Self::InquiryAnswered
@@ -203,7 +228,10 @@ impl Template {
             | Self::QuestionSubmitted
             | Self::QuestionForwarded
             | Self::QuestionAnswered
-            | Self::QuestionClosed => "thread",
+            | Self::QuestionClosed
+            | Self::InquiryClosed
+            | Self::InquirySummary
+            | Self::InquiryCoMentor => "thread",
         }
     }
 

@@ -127,8 +127,11 @@ pub async fn claim(
         .await?)
 }
 
-/// The emails of `thread` already sent to this delivery's recipient, oldest first: the first
-/// is the thread's root in their mailbox, the last the one a new email answers.
+/// The emails of `thread` this delivery's recipient got before it, oldest first: the first is
+/// the thread's root in their mailbox, the last the one a new email answers. Emails queued
+/// earlier count whether already sent or still on their way (sent in the same batch, or being
+/// retried), so that two emails sent at once thread the same as two sent an hour apart; an
+/// email given up as dead never arrived and does not count.
 #[tracing::instrument(skip_all)]
 pub async fn earlier_in_thread(
     db: &impl ConnectionTrait,
@@ -140,9 +143,9 @@ pub async fn earlier_in_thread(
         .column(delivery::Column::MessageId)
         .filter(delivery::Column::ThreadId.eq(thread))
         .filter(delivery::Column::RecipientId.eq(delivery.recipient_id))
-        .filter(delivery::Column::Status.is_in([DeliveryStatus::Sent, DeliveryStatus::Bounced]))
-        .filter(delivery::Column::Id.ne(delivery.id))
-        .order_by_asc(delivery::Column::SentAt)
+        .filter(delivery::Column::Status.ne(DeliveryStatus::Dead))
+        .filter(delivery::Column::Id.lt(delivery.id))
+        .order_by_asc(delivery::Column::Id)
         .into_tuple()
         .all(db)
         .await?;

@@ -34,6 +34,39 @@ pub struct InquiryMail {
     pub message_author: Option<String>,
     /// Reminders: `near` (the deadline is within the lead time) or `day` (it is today).
     pub stage: Option<String>,
+    /// Closing: who closed the inquiry.
+    #[serde(default)]
+    pub closed_by: Option<String>,
+}
+
+/// The author's summary when an inquiry closes: coverage and every community's answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InquirySummaryMail {
+    pub title: String,
+    pub total: usize,
+    pub answered: usize,
+    pub declined: usize,
+    pub pending: usize,
+    pub answers: Vec<SummaryAnswer>,
+}
+
+/// One community in a summary: `answered` with the answer, `declined` with the reason, or
+/// `pending` without text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SummaryAnswer {
+    pub community: String,
+    pub status: String,
+    pub text: Option<String>,
+}
+
+/// A security notice: the account's password was changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PasswordChangedMail {
+    pub email: String,
+    /// When, in the reader's language and zone.
+    pub when: String,
+    /// Where to sign in (and ask for a link if the password is unknown).
+    pub link: String,
 }
 
 /// An email about a staff question: submitted to the mentors, forwarded to a service unit,

@@ -83,6 +83,10 @@ impl Renderer {
             "digest",
             "meeting_invitation",
             "sign_in_link",
+            "inquiry_closed",
+            "inquiry_summary",
+            "inquiry_comentor",
+            "password_changed",
             "reply_recorded",
             "reply_refused"
         );
@@ -786,26 +790,27 @@ mod tests {
             list_id: "moodle.topics.digimentor.example.edu".into(),
             unsubscribe_url: "https://digimentor.example.edu/unsubscribe/a.b".into(),
         };
+        let inquiry = InquiryMail {
+            title: "Moodle exams".into(),
+            body: "Body *text*".into(),
+            author: "A".into(),
+            inquirer: "Management".into(),
+            community: Some("Science".into()),
+            answer: Some("Yes".into()),
+            reason: Some("No time".into()),
+            answered_by: Some("M".into()),
+            deadline: Some("2027-01-31 12:00".into()),
+            message: Some("Hi".into()),
+            message_author: Some("B".into()),
+            stage: Some("near".into()),
+            ..InquiryMail::default()
+        };
         match template {
             Template::InquiryPublished
             | Template::InquiryAnswered
             | Template::InquiryDeclined
             | Template::InquiryMessage
-            | Template::InquiryReminder => to_payload(&InquiryMail {
-                title: "Moodle exams".into(),
-                body: "Body *text*".into(),
-                author: "A".into(),
-                inquirer: "Management".into(),
-                community: Some("Science".into()),
-                answer: Some("Yes".into()),
-                reason: Some("No time".into()),
-                answered_by: Some("M".into()),
-                deadline: Some("2027-01-31 12:00".into()),
-                message: Some("Hi".into()),
-                message_author: Some("B".into()),
-                stage: Some("near".into()),
-                ..InquiryMail::default()
-            }),
+            | Template::InquiryReminder => to_payload(&inquiry),
             Template::QuestionSubmitted
             | Template::QuestionForwarded
             | Template::QuestionAnswered
@@ -835,6 +840,40 @@ mod tests {
             Template::SignInLink => to_payload(&SignInLinkMail {
                 link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),
                 minutes: 15,
+            }),
+            Template::InquiryClosed => to_payload(&InquiryMail {
+                closed_by: Some("Kari Hiltunen".into()),
+                ..inquiry.clone()
+            }),
+            Template::InquirySummary => to_payload(&InquirySummaryMail {
+                title: "Moodle exams".into(),
+                total: 3,
+                answered: 1,
+                declined: 1,
+                pending: 1,
+                answers: vec![
+                    SummaryAnswer {
+                        community: "Science".into(),
+                        status: "answered".into(),
+                        text: Some("Exam rooms".into()),
+                    },
+                    SummaryAnswer {
+                        community: "Arts".into(),
+                        status: "declined".into(),
+                        text: Some("No exams".into()),
+                    },
+                    SummaryAnswer {
+                        community: "Medicine".into(),
+                        status: "pending".into(),
+                        text: None,
+                    },
+                ],
+            }),
+            Template::InquiryCoMentor => to_payload(&inquiry),
+            Template::PasswordChanged => to_payload(&PasswordChangedMail {
+                email: "m@uni.test".into(),
+                when: "1.12.2026 klo 10.00".into(),
+                link: "https://digimentor.example.edu/sign-in".into(),
             }),
             Template::ReplyRecorded => to_payload(&ReplyMail {
                 title: "Moodle exams".into(),
@@ -924,7 +963,7 @@ mod tests {
                 );
                 let expected = match template {
                     Template::Digest => "1",
-                    Template::SignInLink => "Digimentor",
+                    Template::SignInLink | Template::PasswordChanged => "Digimentor",
                     _ => "Moodle exams",
                 };
                 assert!(
@@ -973,6 +1012,7 @@ mod tests {
                     ("account", "en") => "a sign-in link was asked for",
                     ("thread", "en") => "because you take part in this matter",
                     ("reply", "en") => "a reply to a Digimentor email came from your address",
+                    ("security", "en") => "because it concerns your Digimentor account",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

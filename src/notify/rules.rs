@@ -4,12 +4,17 @@
 //! |---------------------------|-----------------------|----------------------------------------------|
 //! | `inquiry.published`       | `inquiry_published`   | mentors of every addressed community         |
 //! | `inquiry.answered`        | `inquiry_answered`    | the inquirer and its organization's leads/contacts |
+//! |                           | `inquiry_comentor`    | the community's other mentors                |
 //! | `inquiry.declined`        | `inquiry_declined`    | the inquirer and its organization's leads/contacts |
+//! |                           | `inquiry_comentor`    | the community's other mentors                |
+//! | `inquiry.closed`          | `inquiry_closed`      | mentors of communities that had not answered |
+//! |                           | `inquiry_summary`     | the inquiry's author (also when they closed it) |
 //! | `inquiry.message_posted`  | `inquiry_message`     | the other side of that slot                  |
 //! | `question.submitted`      | `question_submitted`  | mentors of the asker's community             |
 //! | `question.forwarded`      | `question_forwarded`  | contacts of the service unit                 |
 //! | `question.answered`       | `question_answered`   | the asker and the mentor who forwarded it    |
 //! | `meeting.scheduled`/`updated` | `meeting_invitation` (`.ics` attached) | every mentor            |
+//! | `user.password_changed`   | `password_changed`    | the account's owner (their own action too: a security notice) |
 //!
 //! Nobody is emailed about their own action, and one person gets one email per event however
 //! many of the rules' groups they belong to. Deadline reminders are planned in
@@ -28,7 +33,8 @@ use uuid::Uuid;
 
 use super::items::items_for;
 use super::payloads::{
-    InquiryMail, ListHeaders, MeetingMail, QuestionMail, TopicItemMail, to_payload,
+    InquiryMail, InquirySummaryMail, ListHeaders, MeetingMail, PasswordChangedMail, QuestionMail,
+    SummaryAnswer, TopicItemMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
@@ -55,15 +61,15 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::QuestionAnswered => Some(Template::QuestionAnswered),
         K::QuestionClosed => Some(Template::QuestionClosed),
         K::MeetingScheduled | K::MeetingUpdated => Some(Template::MeetingInvitation),
+        K::InquiryClosed => Some(Template::InquiryClosed),
+        K::UserPasswordChanged => Some(Template::PasswordChanged),
         K::OrganizationCreated
         | K::UserCreated
-        | K::UserPasswordChanged
         | K::UserLoggedOut
         | K::MembershipAdded
         | K::MembershipRemoved
         | K::TopicCreated
         | K::InquiryCreated
-        | K::InquiryClosed
         | K::NewsPublished
         | K::NewsUpdated
         | K::NewsUnpublished
@@ -309,6 +315,7 @@ async fn by_rule(
     };
     let actor = event.actor_id;
     let reason = format!("event:{}", event.id);
+    let mut extra = Vec::new();
     // Letter::to keys each delivery `event:<event>:<user>`, like the topic emails.
     let (letter, recipients) = match template {
         Template::InquiryPublished => {
@@ -327,9 +334,51 @@ async fn by_rule(
             let inquiry = find_inquiry(db, event.subject_id).await?;
             let slot = find_slot(db, event.object_id).await?;
             let mut letter = inquiry_letter(db, template, &inquiry, Some(&slot)).await?;
-            letter.reply_to =
-                emails(&people_with(db, &[slot.community_id], &[Role::Mentor]).await?);
+            let mentors = people_with(db, &[slot.community_id], &[Role::Mentor]).await?;
+            letter.reply_to = emails(&mentors);
+            // The community's other mentors hear what a co-mentor said for them.
+            let mut told =
+                inquiry_letter(db, Template::InquiryCoMentor, &inquiry, Some(&slot)).await?;
+            if let Facts::Inquiry { mail, .. } = &mut told.facts {
+                if template == Template::InquiryAnswered {
+                    mail.reason = None;
+                } else {
+                    mail.answer = None;
+                }
+            }
+            extra.extend(told.to(mentors, actor, &reason, Some(event.id)));
             (letter, inquirer_side(db, &inquiry).await?)
+        }
+        Template::InquiryClosed => {
+            let inquiry = find_inquiry(db, event.subject_id).await?;
+            let all = slots(db, inquiry.id).await?;
+            let pending: Vec<Uuid> = all
+                .iter()
+                .filter(|s| s.status == inquiry_target::TargetStatus::Pending)
+                .map(|s| s.community_id)
+                .collect();
+            let mut letter = inquiry_letter(db, template, &inquiry, None).await?;
+            if let (Facts::Inquiry { mail, .. }, Some(by)) = (&mut letter.facts, actor) {
+                mail.closed_by = Some(find_user(db, by).await?.display_name);
+            }
+            extra.push(summary(db, event, &inquiry, &all).await?);
+            (letter, people_with(db, &pending, &[Role::Mentor]).await?)
+        }
+        Template::PasswordChanged => {
+            let user = find_user(db, event.subject_id).await?;
+            return Ok(vec![NewDelivery {
+                dedupe_key: format!("{reason}:{}", user.id),
+                payload: to_payload(&PasswordChangedMail {
+                    email: user.email.clone(),
+                    when: local_time(event.created_at, &user.time_zone, user.locale),
+                    link: ctx.link("sign-in"),
+                }),
+                recipient: user,
+                template,
+                thread_id: None,
+                reply_to: None,
+                event_id: Some(event.id),
+            }]);
         }
         Template::InquiryMessage => {
             let inquiry = find_inquiry(db, event.subject_id).await?;
@@ -402,10 +451,71 @@ async fn by_rule(
         | Template::TopicItem
         | Template::Digest
         | Template::SignInLink
+        | Template::InquirySummary
+        | Template::InquiryCoMentor
         | Template::ReplyRecorded
         | Template::ReplyRefused => return Ok(Vec::new()),
     };
-    Ok(letter.to(recipients, actor, &reason, Some(event.id)))
+    let mut planned = letter.to(recipients, actor, &reason, Some(event.id));
+    planned.extend(extra);
+    Ok(planned)
+}
+
+/// The author's summary of a closed inquiry: coverage and every community's answer, in the
+/// author's language (sent also when they closed it themselves: it is their record).
+async fn summary(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+    inquiry: &inquiry::Model,
+    slots: &[inquiry_target::Model],
+) -> AppResult<NewDelivery> {
+    use inquiry_target::TargetStatus;
+    let author = find_user(db, inquiry.author_id).await?;
+    let names: std::collections::HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(slots.iter().map(|s| s.community_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let count = |status: TargetStatus| slots.iter().filter(|s| s.status == status).count();
+    let mut answers: Vec<SummaryAnswer> = slots
+        .iter()
+        .map(|slot| SummaryAnswer {
+            community: names
+                .get(&slot.community_id)
+                .map(|o| localized_name(o, author.locale).to_owned())
+                .unwrap_or_default(),
+            status: match slot.status {
+                TargetStatus::Answered => "answered",
+                TargetStatus::Declined => "declined",
+                TargetStatus::Pending => "pending",
+            }
+            .to_owned(),
+            text: match slot.status {
+                TargetStatus::Answered => slot.answer.clone(),
+                TargetStatus::Declined => slot.decline_reason.clone(),
+                TargetStatus::Pending => None,
+            },
+        })
+        .collect();
+    answers.sort_by(|a, b| a.community.cmp(&b.community));
+    Ok(NewDelivery {
+        dedupe_key: format!("event:{}:summary:{}", event.id, author.id),
+        payload: to_payload(&InquirySummaryMail {
+            title: inquiry.title.clone(),
+            total: slots.len(),
+            answered: count(TargetStatus::Answered),
+            declined: count(TargetStatus::Declined),
+            pending: count(TargetStatus::Pending),
+            answers,
+        }),
+        recipient: author,
+        template: Template::InquirySummary,
+        thread_id: Some(inquiry.id),
+        reply_to: None,
+        event_id: Some(event.id),
+    })
 }
 
 async fn question_plan(

@@ -40,17 +40,25 @@ fn to_of(m: &Received) -> String {
     m.to[0].trim_matches(|c| c == '<' || c == '>').to_owned()
 }
 
+/// Who got `messages`, sorted.
+fn recipients_of(messages: &[Received]) -> Vec<String> {
+    let mut recipients: Vec<String> = messages.iter().map(to_of).collect();
+    recipients.sort();
+    recipients
+}
+
 fn for_recipient<'a>(messages: &'a [Received], email: &str) -> Vec<&'a Received> {
     messages.iter().filter(|m| to_of(m) == email).collect()
 }
 
-/// The Message-ID of the first email sent to `email`.
+/// The Message-ID of the first email queued for `email` (Message-IDs are the deliveries'
+/// time-ordered ids; emails sent in one batch may arrive in any order).
 fn first_message_id(messages: &[Received], email: &str) -> String {
-    for_recipient(messages, email)[0]
-        .parsed()
-        .message_id()
+    for_recipient(messages, email)
+        .iter()
+        .map(|m| m.parsed().message_id().unwrap().to_owned())
+        .min()
         .unwrap()
-        .to_owned()
 }
 
 fn header_text(message: &mail_parser::Message<'_>, name: &str) -> String {
@@ -86,8 +94,7 @@ async fn publishing_an_inquiry_emails_each_mentor_once_in_their_language() {
     app.drain_mail().await;
 
     let messages = sink.messages();
-    let mut recipients: Vec<String> = messages.iter().map(to_of).collect();
-    recipients.sort();
+    let recipients = recipients_of(&messages);
     assert_eq!(
         recipients,
         [
@@ -181,12 +188,36 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         .await,
     );
     app.drain_mail().await;
-    let messages = sink.messages()[before..].to_vec();
+    let sent = sink.messages()[before..].to_vec();
+    let recipients = recipients_of(&sent);
     assert_eq!(
-        messages.iter().map(to_of).collect::<Vec<_>>(),
-        ["lead@uni.test"],
-        "the inquirer's side, once"
+        recipients,
+        ["lead@uni.test", "science.comentor@uni.test"],
+        "the inquirer's side once, and the co-mentor"
     );
+    // The co-mentor reads what was said for their unit, and by whom.
+    let comentor = for_recipient(&sent, "science.comentor@uni.test")[0].parsed();
+    let told = comentor.body_text(0).unwrap().to_string();
+    assert!(
+        told.contains("vastasi yksikkösi puolesta") && told.contains("We need **training**."),
+        "{told}"
+    );
+    assert!(
+        comentor
+            .from()
+            .unwrap()
+            .first()
+            .unwrap()
+            .name()
+            .unwrap()
+            .starts_with("science mentor via"),
+        "from the co-mentor who answered"
+    );
+    let messages: Vec<Received> = sent
+        .iter()
+        .filter(|m| to_of(m) == "lead@uni.test")
+        .cloned()
+        .collect();
     let message = messages[0].parsed();
     assert_eq!(
         message.subject(),
@@ -210,6 +241,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         "the lead's first email about inquiry {id} is the thread's root"
     );
 
+    let before_message = sink.messages().len();
     let post = "mutation($t: ID!, $b: String!) { postInquiryMessage(input: { targetId: $t, body: $b }) { id } }";
     assert_ok(
         &app.graphql(
@@ -220,23 +252,37 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         .await,
     );
     app.drain_mail().await;
-    let to_mentors = sink.messages()[before + 1..].to_vec();
-    let mut recipients: Vec<String> = to_mentors.iter().map(to_of).collect();
-    recipients.sort();
+    let to_mentors = sink.messages()[before_message..].to_vec();
+    let recipients = recipients_of(&to_mentors);
     assert_eq!(
         recipients,
         ["science.comentor@uni.test", "science.mentor@uni.test"]
     );
     // Each mentor's message threads under the invitation that mentor was sent.
+    // Each mentor's message threads under the invitation that mentor was sent (the root), in
+    // reply to the latest email of the thread they got.
     for message in &to_mentors {
-        let invitation = first_message_id(&sink.messages(), &to_of(message));
+        let all = sink.messages();
+        let this = message.parsed().message_id().unwrap().to_owned();
+        let mut earlier: Vec<String> = for_recipient(&all, &to_of(message))
+            .iter()
+            .map(|m| m.parsed().message_id().unwrap().to_owned())
+            .filter(|id| *id < this)
+            .collect();
+        earlier.sort();
+        let parsed = message.parsed();
+        let references: Vec<String> = parsed
+            .references()
+            .as_text_list()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(references.first(), earlier.first(), "the root");
+        assert_eq!(references.last(), earlier.last(), "the latest");
         assert_eq!(
-            message.parsed().references().as_text(),
-            Some(invitation.as_str())
-        );
-        assert_eq!(
-            message.parsed().in_reply_to().as_text(),
-            Some(invitation.as_str())
+            parsed.in_reply_to().as_text(),
+            earlier.last().map(String::as_str)
         );
     }
 
@@ -248,6 +294,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
             .contains("Which kind of training?")
     );
 
+    let before_back = sink.messages().len();
     assert_ok(
         &app.graphql(
             post,
@@ -257,7 +304,7 @@ async fn answers_and_thread_messages_reach_the_other_side_in_the_same_thread() {
         .await,
     );
     app.drain_mail().await;
-    let back = sink.messages()[before + 3..].to_vec();
+    let back = sink.messages()[before_back..].to_vec();
     assert_eq!(
         back.iter().map(to_of).collect::<Vec<_>>(),
         ["lead@uni.test"]
@@ -349,6 +396,7 @@ async fn a_person_in_several_notified_groups_gets_one_email() {
         sink.messages()[before..]
             .iter()
             .map(to_of)
+            .filter(|to| to != "science.comentor@uni.test")
             .collect::<Vec<_>>(),
         ["lead@uni.test"]
     );
@@ -818,8 +866,7 @@ async fn deadline_reminders_go_to_pending_communities_once_per_stage() {
     );
     app.drain_mail().await;
     let reminded = sink.messages()[before..].to_vec();
-    let mut recipients: Vec<String> = reminded.iter().map(to_of).collect();
-    recipients.sort();
+    let recipients = recipients_of(&reminded);
     assert_eq!(
         recipients,
         ["science.comentor@uni.test", "science.mentor@uni.test"],
@@ -1109,4 +1156,143 @@ async fn closing_a_question_tells_the_asker_why_and_where_the_answer_is() {
         from.name().unwrap().ends_with(" via Digimentor"),
         "{from:?}"
     );
+}
+
+#[tokio::test]
+async fn closing_an_inquiry_tells_the_mentors_still_pending_and_sends_the_author_a_summary() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    let (id, slots) = app
+        .published_inquiry(&ch, "Spring plans", &["science", "arts", "medicine"])
+        .await;
+    for (slot, mentor, mutation) in [
+        (
+            "science",
+            "science.mentor",
+            "answerInquiry(input: { targetId: $t, body: \"Two workshops.\", expectedVersion: 0 })",
+        ),
+        (
+            "arts",
+            "arts.mentor",
+            "declineInquiry(input: { targetId: $t, reason: \"No plans yet\", expectedVersion: 0 })",
+        ),
+    ] {
+        assert_ok(
+            &app.graphql(
+                &format!("mutation($t: ID!) {{ {mutation} {{ status }} }}"),
+                json!({ "t": slots[slot] }),
+                ch.token(mentor),
+            )
+            .await,
+        );
+    }
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { closeInquiry(id: $id) { status } }",
+            json!({ "id": id }),
+            ch.token("lead"),
+        )
+        .await,
+    );
+    app.drain_mail().await;
+    let all = sink.messages();
+    let sent = all[before..].to_vec();
+    let recipients = recipients_of(&sent);
+    assert_eq!(
+        recipients,
+        ["lead@uni.test", "medicine.mentor@uni.test"],
+        "the pending community's mentor, and the author's summary"
+    );
+    let closed = for_recipient(&sent, "medicine.mentor@uni.test")[0].parsed();
+    let text = closed.body_text(0).unwrap().to_string();
+    assert!(
+        text.contains("lead (management fi) sulki kyselyn"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("http://digimentor.test/inquiries/{id}")));
+    assert_eq!(
+        closed.subject(),
+        Some("Re: Spring plans – Digimentor-kysely")
+    );
+    assert!(
+        closed
+            .from()
+            .unwrap()
+            .first()
+            .unwrap()
+            .name()
+            .unwrap()
+            .starts_with("lead via"),
+        "from the person who closed it"
+    );
+
+    let summary = for_recipient(&sent, "lead@uni.test")[0].parsed();
+    let text = summary.body_text(0).unwrap().to_string();
+    for part in [
+        "Vastanneet: **1 / 3**",
+        "Kieltäytyneet: **1**",
+        "Vastaamatta: **1**",
+        "### science fi",
+        "Two workshops.",
+        "Syy: No plans yet",
+        "### medicine fi",
+        "*Ei vastausta.*",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let html = summary.body_html(0).unwrap().to_string();
+    assert!(html.contains("<h3>arts fi</h3>"), "{html}");
+    // The summary threads under the first email of the inquiry the lead got.
+    let root = first_message_id(&all, "lead@uni.test");
+    assert_eq!(
+        summary
+            .references()
+            .as_text_list()
+            .unwrap_or_default()
+            .first()
+            .map(|r| r.to_string()),
+        Some(root)
+    );
+}
+
+#[tokio::test]
+async fn a_changed_password_is_confirmed_by_a_security_notice() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    set_locale(&app, "arts.staff@uni.test", entity::user::Locale::Sv).await;
+    let changed = app
+        .graphql(
+            &format!(
+                "mutation {{ changePassword(currentPassword: \"{}\", newPassword: \"a-new-long-password-9\") {{ token }} }}",
+                crate::helpers::PASSWORD
+            ),
+            json!({}),
+            ch.token("arts.staff"),
+        )
+        .await;
+    assert_ok(&changed);
+    app.drain_mail().await;
+    let sent = sink.messages();
+    assert_eq!(
+        sent.iter().map(to_of).collect::<Vec<_>>(),
+        ["arts.staff@uni.test"],
+        "the owner is told, though it was their own action"
+    );
+    let notice = sent[0].parsed();
+    assert_eq!(
+        notice.subject(),
+        Some("Ditt lösenord har bytts – Digimentor")
+    );
+    let text = notice.body_text(0).unwrap().to_string();
+    assert!(text.contains("(arts.staff@uni.test)"), "{text}");
+    assert!(
+        text.contains("Logga in: http://digimentor.test/sign-in"),
+        "{text}"
+    );
+    assert!(text.contains("det gäller ditt Digimentor-konto"), "{text}");
+    assert!(notice.references().is_empty());
 }

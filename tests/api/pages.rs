@@ -994,6 +994,19 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
             .await,
         );
     }
+    // The digest hour twelve hours from now: the item published below lands in a window that a
+    // run a day later finds due, whatever the time of day the test runs (with the default 07:00,
+    // an item published at 06:59:59 Helsinki time fell in the window before the one due).
+    use chrono::Timelike;
+    let hour = (chrono::Utc::now().hour() + 12) % 24;
+    assert_ok(
+        &app.graphql(
+            "mutation($h: Int!) { updateNotificationSettings(input: { digestHour: $h, timeZone: \"UTC\" }) { digestHour } }",
+            json!({ "h": hour }),
+            Some(&token),
+        )
+        .await,
+    );
     let admin = app.login("admin@demo.digimentor.fi", DEMO_PASSWORD).await;
     assert_ok(
         &app.graphql(
@@ -1061,6 +1074,60 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
     )
     .await
     .unwrap();
+    // An open inquiry that a community has not answered yet, closed by its author.
+    let pending = entity::inquiry_target::Entity::find()
+        .filter(
+            entity::inquiry_target::Column::Status
+                .eq(entity::inquiry_target::TargetStatus::Pending),
+        )
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let mut closed_one = false;
+    for slot in pending {
+        let open = entity::inquiry::Entity::find_by_id(slot.inquiry_id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if open.status != entity::inquiry::InquiryStatus::Open {
+            continue;
+        }
+        let author = entity::user::Entity::find_by_id(open.author_id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = app.login(&author.email, DEMO_PASSWORD).await;
+        assert_ok(
+            &app.graphql(
+                "mutation($id: ID!) { closeInquiry(id: $id) { status } }",
+                json!({ "id": open.id }),
+                Some(&token),
+            )
+            .await,
+        );
+        closed_one = true;
+        break;
+    }
+    assert!(
+        closed_one,
+        "the demo has an open inquiry with a pending community"
+    );
+    // A password changed (and changed back, so the person can still sign in below).
+    for (old, new) in [
+        (DEMO_PASSWORD, "a-new-long-password-9"),
+        ("a-new-long-password-9", DEMO_PASSWORD),
+    ] {
+        assert_ok(
+            &app.graphql(
+                "mutation($o: String!, $n: String!) { changePassword(currentPassword: $o, newPassword: $n) { token } }",
+                json!({ "o": old, "n": new }),
+                Some(&app.login(&closer.email, old).await),
+            )
+            .await,
+        );
+    }
     // A sign-in link.
     let mut visitor = Browser::new(&app);
     ask_for_link(&mut visitor, subscriber, "/").await;

@@ -261,22 +261,36 @@ async fn replies_continue_the_conversation_once_and_thread_under_the_first_email
     // The co-mentor, who got the invitation, gets the message threaded under it.
     app.drain_mail().await;
     let all = sink.messages();
-    let comentor = sent_to(&all, "science.comentor@uni.test");
-    assert_eq!(comentor.len(), 2, "the invitation and the message");
+    let mut comentor = sent_to(&all, "science.comentor@uni.test");
+    // In the order they were queued (emails sent in one batch arrive in any order).
+    comentor.sort_by_key(|m| m.parsed().message_id().unwrap().to_owned());
+    assert_eq!(
+        comentor.len(),
+        3,
+        "the invitation, the co-mentor's answer, the message"
+    );
     let invitation = comentor[0].parsed();
-    let message = comentor[1].parsed();
+    let answer = comentor[1].parsed();
+    let message = comentor[2].parsed();
     let root = invitation.message_id().unwrap().to_owned();
+    let previous = answer.message_id().unwrap().to_owned();
     assert!(
         invitation.references().is_empty(),
         "the first email has no root"
     );
     assert_eq!(
-        message.in_reply_to().as_text_list().unwrap_or_default(),
+        answer.references().as_text_list().unwrap_or_default(),
         vec![root.as_str()]
     );
     assert_eq!(
+        message.in_reply_to().as_text_list().unwrap_or_default(),
+        vec![previous.as_str()],
+        "in reply to the latest"
+    );
+    assert_eq!(
         message.references().as_text_list().unwrap_or_default(),
-        vec![root.as_str()]
+        vec![root.as_str(), previous.as_str()],
+        "the root first"
     );
     assert_eq!(
         message.subject().unwrap(),
