@@ -113,6 +113,7 @@ async fn changes_for(config: &Config) -> anyhow::Result<Changes> {
     let mail = MailContext {
         public_url: config.public_url.clone(),
         signer,
+        organizer: config.mail_from.email.to_string(),
     };
     Ok(Changes::new(db, mail))
 }

@@ -58,6 +58,7 @@ impl AppState {
         let mail = MailContext {
             public_url: config.public_url.clone(),
             signer,
+            organizer: config.mail_from.email.to_string(),
         };
         let instance = Uuid::new_v4().simple().to_string()[..12].into();
         Self {

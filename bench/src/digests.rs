@@ -34,6 +34,7 @@ pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<
         signer: digimentor::subscriptions::token::Signer::load(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+        organizer: "digimentor@digimentor.example.edu".to_owned(),
     };
     let subscriptions = entity::topic_subscription::Entity::find()
         .count(&db)

@@ -34,7 +34,7 @@ pub async fn meetings(State(state): State<HttpState>) -> Response {
         .await;
     match found {
         Ok(meetings) => {
-            let body = crate::meetings::ical::calendar(&meetings, "PUBLISH", ctx.domain(), |m| {
+            let body = crate::meetings::ical::calendar(&meetings, ctx.domain(), |m| {
                 ctx.link(&format!("meetings/{}", m.id))
             });
             (

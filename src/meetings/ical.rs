@@ -56,7 +56,7 @@ pub fn uid(meeting: &meeting::Model, domain: &str) -> String {
     format!("meeting-{}@{domain}", meeting.id)
 }
 
-fn event(meeting: &meeting::Model, domain: &str, link: &str) -> String {
+fn event(meeting: &meeting::Model, domain: &str, link: &str, organizer: Option<&str>) -> String {
     let mut lines = vec![
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{}", uid(meeting, domain)),
@@ -78,17 +78,40 @@ fn event(meeting: &meeting::Model, domain: &str, link: &str) -> String {
     if let Some(location) = location {
         lines.push(format!("LOCATION:{}", text(&location)));
     }
+    if let Some(organizer) = organizer {
+        lines.push(format!(
+            "ORGANIZER;CN=Digimentor:mailto:{}",
+            text(organizer)
+        ));
+    }
     lines.push("END:VEVENT".to_owned());
     lines.iter().map(|l| fold(l)).collect()
 }
 
-/// A calendar of meetings; `method` is `PUBLISH` for the feed and `REQUEST` for invitations.
+/// The calendar feed of meetings (`METHOD:PUBLISH`).
 pub fn calendar(
     meetings: &[meeting::Model],
-    method: &str,
     domain: &str,
     link: impl Fn(&meeting::Model) -> String,
 ) -> String {
+    let mut out = head("PUBLISH");
+    for meeting in meetings {
+        out.push_str(&event(meeting, domain, &link(meeting), None));
+    }
+    out.push_str("END:VCALENDAR\r\n");
+    out
+}
+
+/// An invitation to one meeting (RFC 5546 `METHOD:REQUEST`): one VEVENT under one UID, with
+/// its `ORGANIZER` (the service's address); a series is one invitation per meeting.
+pub fn invitation(meeting: &meeting::Model, domain: &str, link: &str, organizer: &str) -> String {
+    let mut out = head("REQUEST");
+    out.push_str(&event(meeting, domain, link, Some(organizer)));
+    out.push_str("END:VCALENDAR\r\n");
+    out
+}
+
+fn head(method: &str) -> String {
     let mut out = String::from(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Digimentor//Meetings//EN\r\nCALSCALE:GREGORIAN\r\n",
     );
@@ -96,10 +119,6 @@ pub fn calendar(
     out.push_str(&fold("X-WR-CALNAME:Digimentor network meetings"));
     out.push_str("X-WR-TIMEZONE:Europe/Helsinki\r\n");
     out.push_str(VTIMEZONE);
-    for meeting in meetings {
-        out.push_str(&event(meeting, domain, &link(meeting)));
-    }
-    out.push_str("END:VCALENDAR\r\n");
     out
 }
 

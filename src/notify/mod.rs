@@ -29,6 +29,8 @@ use crate::subscriptions::token::{Scope, Signer, Unsubscribe};
 pub struct MailContext {
     pub public_url: Url,
     pub signer: Signer,
+    /// `MAIL_FROM`'s address: the `ORGANIZER` of meeting invitations.
+    pub organizer: String,
 }
 
 impl MailContext {

@@ -129,8 +129,9 @@ pub struct MeetingMail {
     pub updated: bool,
     /// The first meeting's start, in the recipient's zone.
     pub starts: String,
-    /// The `invite.ics` attachment.
-    pub ics: String,
+    /// One invitation (`.ics`, `METHOD:REQUEST`) per meeting.
+    #[serde(default)]
+    pub calendars: Vec<String>,
 }
 
 /// One published thing, for topic emails and digests: the template words its headline from
@@ -201,7 +202,10 @@ pub struct ListHeaders {
 pub struct Headers {
     pub list_id: Option<String>,
     pub unsubscribe_url: Option<String>,
-    /// A calendar to attach as `invite.ics`.
+    /// Calendars to attach (`invite.ics`, or `invite-1.ics`, `invite-2.ics`, … for a series).
+    #[serde(default)]
+    pub calendars: Vec<String>,
+    /// A single calendar, as emails queued before `calendars` carry it.
     pub ics: Option<String>,
 }
 

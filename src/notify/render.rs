@@ -396,16 +396,24 @@ impl Renderer {
                     .header(ContentType::TEXT_HTML)
                     .body(rendered.html),
             );
-        let body = match headers.ics.as_deref() {
-            Some(ics) => {
-                let calendar =
-                    ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
-                        .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
-                MultiPart::mixed().multipart(alternative).singlepart(
-                    Attachment::new("invite.ics".to_owned()).body(ics.to_owned(), calendar),
-                )
+        let mut calendars = headers.calendars.clone();
+        calendars.extend(headers.ics.clone());
+        let body = if calendars.is_empty() {
+            alternative
+        } else {
+            let kind = ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
+                .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
+            let mut mixed = MultiPart::mixed().multipart(alternative);
+            let many = calendars.len() > 1;
+            for (i, ics) in calendars.into_iter().enumerate() {
+                let name = if many {
+                    format!("invite-{}.ics", i + 1)
+                } else {
+                    "invite.ics".to_owned()
+                };
+                mixed = mixed.singlepart(Attachment::new(name).body(ics, kind.clone()));
             }
-            None => alternative,
+            mixed
         };
         builder
             .multipart(body)
@@ -835,7 +843,7 @@ mod tests {
                 count: 2,
                 updated: false,
                 starts: "2027-01-31 12:00".into(),
-                ics: "BEGIN:VCALENDAR".into(),
+                calendars: vec!["BEGIN:VCALENDAR".into()],
             }),
             Template::SignInLink => to_payload(&SignInLinkMail {
                 link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),

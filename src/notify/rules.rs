@@ -416,9 +416,17 @@ async fn by_rule(
             let Some(first) = meetings.first() else {
                 return Ok(Vec::new());
             };
-            let ics = crate::meetings::ical::calendar(&meetings, "REQUEST", ctx.domain(), |m| {
-                ctx.link(&format!("meetings/{}", m.id))
-            });
+            let calendars = meetings
+                .iter()
+                .map(|m| {
+                    crate::meetings::ical::invitation(
+                        m,
+                        ctx.domain(),
+                        &ctx.link(&format!("meetings/{}", m.id)),
+                        &ctx.organizer,
+                    )
+                })
+                .collect();
             let letter = Letter {
                 template,
                 thread_id: first.id,
@@ -431,7 +439,7 @@ async fn by_rule(
                         count: meetings.len(),
                         updated: event.kind == kinds::MEETING_UPDATED,
                         starts: String::new(),
-                        ics,
+                        calendars,
                     },
                     starts_at: first.starts_at,
                 },

@@ -236,19 +236,34 @@ async fn every_mentor_is_invited_with_an_ics_attachment() {
         message.references().is_empty(),
         "the first email about meeting {first} is its thread's root"
     );
-    assert_eq!(message.attachment_count(), 1);
-    let attachment = message.attachment(0).unwrap();
-    let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
-    assert!(ics.contains("METHOD:REQUEST"));
-    let calendar = icalendar::Calendar::from_str(&ics).unwrap();
-    assert_eq!(
-        calendar
+    // One invitation per meeting (RFC 5546: one UID per REQUEST), each with its organizer.
+    assert_eq!(message.attachment_count(), 2);
+    let mut uids = std::collections::BTreeSet::new();
+    for i in 0..2 {
+        use icalendar::Component;
+        use mail_parser::MimeHeaders;
+        let attachment = message.attachment(i).unwrap();
+        assert_eq!(
+            attachment.attachment_name(),
+            Some(format!("invite-{}.ics", i + 1).as_str())
+        );
+        let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
+        assert!(ics.contains("METHOD:REQUEST"));
+        assert!(
+            ics.contains("ORGANIZER;CN=Digimentor:mailto:digimentor@digimentor.test"),
+            "{ics}"
+        );
+        let calendar = icalendar::Calendar::from_str(&ics).unwrap();
+        let events: Vec<_> = calendar
             .components
             .iter()
-            .filter(|c| c.as_event().is_some())
-            .count(),
-        2
-    );
+            .filter_map(|c| c.as_event())
+            .collect();
+        assert_eq!(events.len(), 1, "{ics}");
+        uids.insert(events[0].get_uid().unwrap().to_owned());
+    }
+    assert_eq!(uids.len(), 2, "two meetings, two UIDs");
+    assert!(uids.contains(&format!("meeting-{first}@digimentor.test")));
 }
 
 #[tokio::test]
