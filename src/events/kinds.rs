@@ -106,7 +106,8 @@ impl EventKind {
             | Self::InquiryAnswered
             | Self::NewsPublished
             | Self::TipCreated
-            | Self::MeetingScheduled => true,
+            | Self::MeetingScheduled
+            | Self::MeetingUpdated => true,
             Self::OrganizationCreated
             | Self::UserCreated
             | Self::UserPasswordChanged
@@ -125,8 +126,7 @@ impl EventKind {
             | Self::NewsUpdated
             | Self::NewsUnpublished
             | Self::TipUpdated
-            | Self::CommunityPlanSet
-            | Self::MeetingUpdated => false,
+            | Self::CommunityPlanSet => false,
         }
     }
 }

@@ -110,7 +110,7 @@ pub async fn items_for(
     Ok(followed
         .into_iter()
         .filter_map(|e| {
-            if e.kind == kinds::MEETING_SCHEDULED {
+            if e.kind == kinds::MEETING_SCHEDULED || e.kind == kinds::MEETING_UPDATED {
                 let meeting = meetings.get(&e.subject_id)?;
                 return Some(Item {
                     event_id: e.id,
