@@ -18,6 +18,9 @@ pub struct Model {
     pub sequence: i32,
     /// Meetings scheduled together as a monthly series share this id.
     pub series_id: Option<Uuid>,
+    /// What the meeting was before its last change (title, times, place, online link), for
+    /// the update email to say what changed.
+    pub previous: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

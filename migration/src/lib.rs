@@ -16,6 +16,7 @@ mod m20261128_000011_create_meeting_topic;
 mod m20261128_000012_create_login_failure;
 mod m20261201_000013_create_sign_in_link;
 mod m20261201_000014_create_inbound_mail;
+mod m20261201_000015_add_meeting_previous;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_create_login_failure::Migration),
             Box::new(m20261201_000013_create_sign_in_link::Migration),
             Box::new(m20261201_000014_create_inbound_mail::Migration),
+            Box::new(m20261201_000015_add_meeting_previous::Migration),
         ]
     }
 }

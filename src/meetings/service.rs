@@ -173,6 +173,7 @@ pub async fn schedule(
             agenda: Set(input.agenda.clone()),
             sequence: Set(0),
             series_id: Set(series),
+            previous: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -192,6 +193,33 @@ pub async fn schedule(
     )
     .await?;
     Ok((meetings, event))
+}
+
+/// What a meeting was before a change: what the update email compares.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MeetingSnapshot {
+    pub title: String,
+    pub starts_at: chrono::DateTime<Utc>,
+    pub ends_at: chrono::DateTime<Utc>,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+}
+
+impl MeetingSnapshot {
+    pub fn of(meeting: &meeting::Model) -> Self {
+        Self {
+            title: meeting.title.clone(),
+            starts_at: meeting.starts_at,
+            ends_at: meeting.ends_at,
+            place: meeting.place.clone(),
+            online_url: meeting.online_url.clone(),
+        }
+    }
+
+    /// The snapshot a meeting keeps of itself before its last change.
+    pub fn previous(meeting: &meeting::Model) -> Option<Self> {
+        serde_json::from_value(meeting.previous.clone()?).ok()
+    }
 }
 
 /// Changes a meeting; its SEQUENCE rises so calendars replace the old version.
@@ -220,6 +248,7 @@ pub async fn update(
         agenda: Set(input.agenda),
         sequence: Set(current.sequence + 1),
         series_id: Set(None),
+        previous: Set(serde_json::to_value(MeetingSnapshot::of(&current)).ok()),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }

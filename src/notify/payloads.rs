@@ -129,9 +129,20 @@ pub struct MeetingMail {
     pub updated: bool,
     /// The first meeting's start, in the recipient's zone.
     pub starts: String,
+    /// An update: what changed, in the reader's language and zone.
+    #[serde(default)]
+    pub changes: Vec<MeetingChange>,
     /// One invitation (`.ics`, `METHOD:REQUEST`) per meeting.
     #[serde(default)]
     pub calendars: Vec<String>,
+}
+
+/// One changed detail of a meeting: `time` (the start), `end`, `place`, `online` or `title`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MeetingChange {
+    pub what: String,
+    pub before: String,
+    pub after: String,
 }
 
 /// One published thing, for topic emails and digests: the template words its headline from

@@ -844,6 +844,11 @@ mod tests {
                 updated: false,
                 starts: "2027-01-31 12:00".into(),
                 calendars: vec!["BEGIN:VCALENDAR".into()],
+                changes: vec![MeetingChange {
+                    what: "place".into(),
+                    before: "Hall 11".into(),
+                    after: "Hall 12".into(),
+                }],
             }),
             Template::SignInLink => to_payload(&SignInLinkMail {
                 link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),

@@ -33,8 +33,8 @@ use uuid::Uuid;
 
 use super::items::items_for;
 use super::payloads::{
-    InquiryMail, InquirySummaryMail, ListHeaders, MeetingMail, PasswordChangedMail, QuestionMail,
-    SummaryAnswer, TopicItemMail, to_payload,
+    InquiryMail, InquirySummaryMail, ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail,
+    QuestionMail, SummaryAnswer, TopicItemMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
@@ -42,6 +42,7 @@ use crate::auth::service::grants_by_user;
 use crate::error::{AppError, AppResult};
 use crate::events::PublishedEvent;
 use crate::events::kinds::{self, EventKind};
+use crate::meetings::service::MeetingSnapshot;
 use crate::subscriptions::token::Scope;
 use entity::topic;
 use entity::topic_subscription::{self, Frequency};
@@ -117,6 +118,8 @@ pub enum Facts {
     Meeting {
         mail: MeetingMail,
         starts_at: DateTime<Utc>,
+        /// An update of one meeting: what it was, and what it is now.
+        change: Option<(MeetingSnapshot, MeetingSnapshot)>,
     },
 }
 
@@ -159,8 +162,16 @@ impl Letter {
                     .map(|u| localized_name(u, locale).to_owned()),
                 ..mail.clone()
             }),
-            Facts::Meeting { mail, starts_at } => to_payload(&MeetingMail {
+            Facts::Meeting {
+                mail,
+                starts_at,
+                change,
+            } => to_payload(&MeetingMail {
                 starts: local_time(*starts_at, &recipient.time_zone, locale),
+                changes: change
+                    .as_ref()
+                    .map(|(before, after)| meeting_changes(before, after, recipient))
+                    .unwrap_or_default(),
                 ..mail.clone()
             }),
         }
@@ -192,6 +203,32 @@ impl Letter {
             })
             .collect()
     }
+}
+
+/// What changed between two versions of a meeting, for one reader.
+fn meeting_changes(
+    before: &MeetingSnapshot,
+    after: &MeetingSnapshot,
+    reader: &user::Model,
+) -> Vec<MeetingChange> {
+    let time = |at| local_time(at, &reader.time_zone, reader.locale);
+    let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "–".to_owned());
+    let mut changes = Vec::new();
+    let mut push = |what: &str, old: String, new: String| {
+        if old != new {
+            changes.push(MeetingChange {
+                what: what.to_owned(),
+                before: old,
+                after: new,
+            });
+        }
+    };
+    push("title", before.title.clone(), after.title.clone());
+    push("time", time(before.starts_at), time(after.starts_at));
+    push("end", time(before.ends_at), time(after.ends_at));
+    push("place", text(&before.place), text(&after.place));
+    push("online", text(&before.online_url), text(&after.online_url));
+    changes
 }
 
 pub fn localized_name(org: &organization::Model, locale: entity::user::Locale) -> &str {
@@ -440,8 +477,13 @@ async fn by_rule(
                         updated: event.kind == kinds::MEETING_UPDATED,
                         starts: String::new(),
                         calendars,
+                        changes: Vec::new(),
                     },
                     starts_at: first.starts_at,
+                    change: (event.kind == kinds::MEETING_UPDATED && meetings.len() == 1)
+                        .then(|| MeetingSnapshot::previous(first))
+                        .flatten()
+                        .map(|before| (before, MeetingSnapshot::of(first))),
                 },
                 reply_to: None,
             };

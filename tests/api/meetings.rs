@@ -400,6 +400,27 @@ async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
             .contains(&format!("http://digimentor.test/meetings/{id}"))
     );
     let message = to_mentors[0].parsed();
+    // The update says what changed, in the reader's language and zone.
+    let text = message.body_text(0).unwrap().to_string();
+    let helsinki = |at: chrono::DateTime<Utc>| {
+        digimentor::values::time::reader_time(
+            at,
+            chrono_tz::Europe::Helsinki,
+            entity::user::Locale::Fi,
+        )
+    };
+    let was = meeting["startsAt"].as_str().unwrap().parse().unwrap();
+    let now = moved["startsAt"].as_str().unwrap().parse().unwrap();
+    assert!(
+        text.contains(&format!("Alkaa: {} → **{}**", helsinki(was), helsinki(now))),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(" → ").count(),
+        2,
+        "only what changed (the start and the end): {text}"
+    );
+    assert!(text.contains("- Päättyy: "), "{text}");
     assert!(
         message.subject().unwrap().contains("Muuttunut"),
         "{:?}",
