@@ -1,6 +1,7 @@
 //! The pages in a real browser: headless Chromium driven over WebDriver (Debian's `chromium`
 //! and `chromium-driver`, which `.ci/run` installs when missing), with axe-core run on every
-//! page kind (WCAG 2.1 A and AA) and the page checked at 320 px wide.
+//! page kind (WCAG 2.1 A and AA) and the page checked at 320 px wide; every email kind opened
+//! at 375 px.
 //!
 //! Without `chromedriver` on the machine the test says so and passes, except under CI
 //! (`CI` set), where a missing browser is a failure.
@@ -434,4 +435,75 @@ async fn entity_path(app: &TestApp, kind: &str) -> String {
         .unwrap()
         .to_owned();
     format!("/{kind}/{id}")
+}
+
+/// Every kind of email the demo network's life sends, in each language it was sent in, opened
+/// as its HTML part in Chromium at 375 px (a phone): nothing scrolls sideways, there is one
+/// button-styled action (a digest's items are its links), and axe-core finds no WCAG 2.1 A/AA
+/// violation.
+#[tokio::test]
+async fn every_email_reads_on_a_phone_with_one_obvious_action() {
+    use base64::Engine;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let sink = SmtpSink::start().await;
+    let app = crate::replies::app_taking_replies(&sink).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    app.drain_mail().await;
+    let mut seen = std::collections::BTreeSet::new();
+    let client = browser(&driver, "fi").await;
+    client.set_window_size(375, 800).await.unwrap();
+    for message in sink.messages() {
+        let parsed = message.parsed();
+        let id = format!("<{}>", parsed.message_id().unwrap());
+        let row = entity::delivery::Entity::find()
+            .filter(entity::delivery::Column::MessageId.eq(id))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if !seen.insert((row.kind.clone(), row.locale.clone())) {
+            continue;
+        }
+        let what = format!("{} ({})", row.kind, row.locale);
+        let html = parsed.body_html(0).unwrap().to_string();
+        let url = format!(
+            "data:text/html;charset=utf-8;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(html.as_bytes())
+        );
+        client.goto(&url).await.unwrap();
+        let measured = client
+            .execute(
+                "const w = document.documentElement.clientWidth;
+                 const buttons = [...document.querySelectorAll('a')]
+                   .filter(a => getComputedStyle(a).display === 'inline-block');
+                 return [document.documentElement.scrollWidth, w, buttons.length,
+                         buttons.map(b => b.getBoundingClientRect().height)];",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let (scroll, width) = (measured[0].as_i64().unwrap(), measured[1].as_i64().unwrap());
+        assert!(scroll <= width, "{what}: {scroll} px wide at {width} px");
+        let expected = usize::from(row.kind != "digest");
+        assert_eq!(
+            measured[2].as_u64().unwrap() as usize,
+            expected,
+            "{what}: one button"
+        );
+        // The button is a comfortable target (WCAG 2.5.5 asks 44 px; 24 px is the AA minimum).
+        for height in measured[3].as_array().unwrap() {
+            assert!(
+                height.as_f64().unwrap() >= 40.0,
+                "{what}: {height} px button"
+            );
+        }
+        assert_accessible(&client, &what).await;
+    }
+    let kinds: std::collections::BTreeSet<&String> = seen.iter().map(|(k, _)| k).collect();
+    assert!(kinds.len() >= 8, "the demo sent many kinds: {kinds:?}");
+    client.close().await.unwrap();
 }
