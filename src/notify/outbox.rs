@@ -138,21 +138,34 @@ pub async fn earlier_in_thread(
     thread: Uuid,
     delivery: &delivery::Model,
 ) -> AppResult<Earlier> {
-    let sent: Vec<String> = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::MessageId)
-        .filter(delivery::Column::ThreadId.eq(thread))
-        .filter(delivery::Column::RecipientId.eq(delivery.recipient_id))
-        .filter(delivery::Column::Status.ne(DeliveryStatus::Dead))
-        .filter(delivery::Column::Id.lt(delivery.id))
+    // The first and the latest only: a long thread (or a load test's thousands of copies) must
+    // not bring every earlier row back for each email.
+    let earlier = || {
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::MessageId)
+            .filter(delivery::Column::ThreadId.eq(thread))
+            .filter(delivery::Column::RecipientId.eq(delivery.recipient_id))
+            .filter(delivery::Column::Status.ne(DeliveryStatus::Dead))
+            .filter(delivery::Column::Id.lt(delivery.id))
+            .limit(1)
+    };
+    let root: Option<String> = earlier()
         .order_by_asc(delivery::Column::Id)
         .into_tuple()
-        .all(db)
+        .one(db)
         .await?;
-    Ok(Earlier {
-        root: sent.first().cloned(),
-        last: sent.last().cloned(),
-    })
+    let last: Option<String> = match root {
+        Some(_) => {
+            earlier()
+                .order_by_desc(delivery::Column::Id)
+                .into_tuple()
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    Ok(Earlier { root, last })
 }
 
 /// Records a successful send.
