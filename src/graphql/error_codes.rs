@@ -91,3 +91,18 @@ pub fn coded_error(
     error.extensions = Some(extensions);
     error
 }
+
+/// The `code` extension of the first error that has one (an in-process operation's refusal, as
+/// web pages and email replies read it).
+pub fn code_of(errors: &[async_graphql::ServerError]) -> Option<String> {
+    errors.iter().find_map(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                async_graphql::Value::Enum(code) => Some(code.to_string()),
+                _ => None,
+            })
+    })
+}

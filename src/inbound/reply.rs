@@ -17,6 +17,7 @@ use super::text::reply_text;
 use crate::auth::service::viewer_for_user;
 use crate::changes::Done;
 use crate::error::{AppError, AppResult};
+use crate::graphql::code_of;
 use crate::notify::Template;
 use crate::notify::outbox;
 use crate::notify::payloads::{ReplyMail, to_payload};
@@ -152,12 +153,7 @@ pub async fn apply(
     request.data.insert(viewer);
     let response = inbound.schema.execute(request).await;
     if let Some(error) = response.errors.first() {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .map(|code| code.to_string().trim_matches('"').to_owned())
-            .unwrap_or_default();
+        let code = code_of(std::slice::from_ref(error)).unwrap_or_default();
         let refusal = match code.as_str() {
             "UNAVAILABLE" => {
                 return Err(AppError::Unavailable(error.message.clone().into()));

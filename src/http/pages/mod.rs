@@ -325,7 +325,7 @@ async fn query(
         .map_err(|errors| {
             // A parameter of the address the API refuses (a cursor, an id): the reader's link
             // is bad, not the service.
-            if session::error_code(&errors).as_deref() == Some("BAD_USER_INPUT") {
+            if crate::graphql::code_of(&errors).as_deref() == Some("BAD_USER_INPUT") {
                 return message(state, reader, StatusCode::BAD_REQUEST, "bad_address");
             }
             tracing::error!(?errors, "a page's operation failed");

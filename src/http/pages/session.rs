@@ -13,6 +13,7 @@ use super::forms::checked;
 use super::reader::{clear_session, query_param, session_cookie};
 use super::{Reader, page, page_with, run_as};
 use crate::auth::links::safe_next;
+use crate::graphql::code_of;
 use crate::http::HttpState;
 
 /// A redirect that sends a browser on after a form (303: the next request is a GET).
@@ -68,20 +69,6 @@ pub async fn sign_in_form(State(state): State<HttpState>, reader: Reader) -> Res
     sign_in_page(&state, &reader, StatusCode::OK, &next, "", None, notice)
 }
 
-/// The error code of a failed operation, as the API coded it.
-pub(super) fn error_code(errors: &[async_graphql::ServerError]) -> Option<String> {
-    errors.iter().find_map(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .and_then(|code| match code {
-                async_graphql::Value::String(code) => Some(code.clone()),
-                async_graphql::Value::Enum(code) => Some(code.to_string()),
-                _ => None,
-            })
-    })
-}
-
 /// `POST /sign-in`: email and password; on success the session cookie, and on to `next`.
 pub async fn sign_in(
     State(state): State<HttpState>,
@@ -106,7 +93,7 @@ pub async fn sign_in(
     {
         Ok(data) => start_session(&state, &reader, &data["login"], &next),
         Err(errors) => {
-            let (status, key) = match error_code(&errors).as_deref() {
+            let (status, key) = match code_of(&errors).as_deref() {
                 Some("RATE_LIMITED") => (StatusCode::TOO_MANY_REQUESTS, "error_rate_limited"),
                 Some("UNAUTHENTICATED") => (StatusCode::UNAUTHORIZED, "error_credentials"),
                 // Text no address or password holds (control characters, say).
@@ -170,7 +157,7 @@ pub async fn sign_in_link(
             see_other(&format!("/sign-in?sent=1&next={next}"), &reader.cookies())
         }
         Err(errors) => {
-            let (status, key) = match error_code(&errors).as_deref() {
+            let (status, key) = match code_of(&errors).as_deref() {
                 Some("RATE_LIMITED") => (StatusCode::TOO_MANY_REQUESTS, "error_rate_limited"),
                 Some("BAD_USER_INPUT") => (StatusCode::UNPROCESSABLE_ENTITY, "error_email"),
                 _ => {
@@ -226,7 +213,7 @@ pub async fn sign_in_with_link(
             let next = safe_next(payload.get("next").and_then(Value::as_str));
             start_session(&state, &reader, &payload["login"], &next)
         }
-        Err(errors) => match error_code(&errors).as_deref() {
+        Err(errors) => match code_of(&errors).as_deref() {
             Some("UNAUTHENTICATED" | "BAD_USER_INPUT") => {
                 super::message(&state, &reader, StatusCode::GONE, "link_invalid")
             }

@@ -8,8 +8,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::forms::checked;
-use super::session::{error_code, see_other};
+use super::session::see_other;
 use super::{Reader, not_available, page_with, query, run_as};
+use crate::graphql::code_of;
 use crate::http::HttpState;
 
 const WEEKDAYS: [&str; 7] = [
@@ -144,7 +145,7 @@ pub async fn save_notifications(
             )],
         ),
         Err(errors) => {
-            let code = error_code(&errors);
+            let code = code_of(&errors);
             let field = errors
                 .iter()
                 .find_map(|e| e.extensions.as_ref()?.get("field").cloned())
