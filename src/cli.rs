@@ -46,7 +46,7 @@ pub enum Command {
 pub enum ImportCommand {
     /// Load a network file (TOML, the format of `demo/network.toml`): organizations, topics,
     /// people with their roles, and optionally content. Idempotent; all or nothing, and an error
-    /// names the entry. New people get a generated password, printed once.
+    /// names the entry. New people are emailed a link to choose their password.
     Network {
         /// The network file.
         file: std::path::PathBuf,
@@ -55,7 +55,7 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user. Without --password-stdin a strong password is generated and printed once.
+    /// Create a user. Without --password-stdin the person is emailed a link to choose a password.
     Add {
         /// Email address (unique, case-insensitive).
         #[arg(long)]
@@ -72,7 +72,7 @@ pub enum UserCommand {
         /// Make the user an administrator.
         #[arg(long)]
         admin: bool,
-        /// Read the password from the first line of standard input instead of generating one.
+        /// Read the password from the first line of standard input (no link is emailed then).
         #[arg(long)]
         password_stdin: bool,
     },

@@ -88,8 +88,11 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .run(async |txn| create_user(txn, None, new).await)
                 .await?;
             println!("created user {} ({})", created.user.email, created.user.id);
-            if let Some(password) = created.generated_password {
-                println!("password (shown only now): {password}");
+            if created.password_link_sent {
+                println!(
+                    "{} is emailed a link to set their password (it works once, for 7 days)",
+                    created.user.email
+                );
             }
             Ok(())
         }
@@ -134,8 +137,11 @@ fn print_import_report(report: &ImportReport) {
     if !report.kept.is_empty() {
         println!("already there: {}", list(&report.kept));
     }
-    for (email, password) in &report.passwords {
-        println!("password for {email} (shown only now): {password}");
+    if !report.invited.is_empty() {
+        println!(
+            "emailed a link to set a password (works once, for 7 days) to: {}",
+            report.invited.join(", ")
+        );
     }
 }
 

@@ -296,8 +296,8 @@ pub fn parse(text: &str) -> AppResult<Network> {
 pub struct ImportReport {
     pub added: BTreeMap<&'static str, usize>,
     pub kept: BTreeMap<&'static str, usize>,
-    /// Passwords generated for new people without one, shown once: (email, password).
-    pub passwords: Vec<(String, String)>,
+    /// New people without a password, emailed a link to set one.
+    pub invited: Vec<String>,
 }
 
 impl ImportReport {
@@ -315,7 +315,8 @@ impl ImportReport {
     }
 }
 
-/// How new people get a password: everyone the same one (the demo), or one generated each.
+/// How new people get a password: everyone the same one (the demo), or each sets their own with
+/// the link in their welcome email.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub password: Option<String>,
@@ -456,10 +457,8 @@ impl<C: ConnectionTrait> Import<'_, C> {
                 let (created, event) = create_user(self.db, None, new).await?;
                 self.events.push(event);
                 self.report.added("people");
-                if let Some(password) = created.generated_password {
-                    self.report
-                        .passwords
-                        .push((created.user.email.clone(), password));
+                if created.password_link_sent {
+                    self.report.invited.push(created.user.email.clone());
                 }
                 created.user
             }

@@ -21,6 +21,11 @@ pub struct Model {
     /// What the meeting was before its last change (title, times, place, online link), for
     /// the update email to say what changed.
     pub previous: Option<Json>,
+    /// When the meeting was cancelled; it stays listed, marked cancelled.
+    pub cancelled_at: Option<DateTimeUtc>,
+    /// Why, as the organizer wrote it.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub token_hash: String,
     /// The page to open after signing in (a path on this site).
     pub next_path: String,
+    /// `sign_in` or `set_password`: a link works only for what it was sent for.
+    pub purpose: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,

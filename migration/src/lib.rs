@@ -17,6 +17,8 @@ mod m20261128_000012_create_login_failure;
 mod m20261201_000013_create_sign_in_link;
 mod m20261201_000014_create_inbound_mail;
 mod m20261201_000015_add_meeting_previous;
+mod m20261201_000016_add_sign_in_link_purpose;
+mod m20261201_000017_add_meeting_cancellation;
 
 pub struct Migrator;
 
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_create_sign_in_link::Migration),
             Box::new(m20261201_000014_create_inbound_mail::Migration),
             Box::new(m20261201_000015_add_meeting_previous::Migration),
+            Box::new(m20261201_000016_add_sign_in_link_purpose::Migration),
+            Box::new(m20261201_000017_add_meeting_cancellation::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
-//! One-time sign-in links sent by email: random, stored only as a SHA-256 hash, usable once,
-//! within [`LINK_TTL`].
+//! One-time links sent by email: random, stored only as a SHA-256 hash, usable once, for one
+//! [`LinkPurpose`] and within its lifetime.
 
 use std::net::IpAddr;
 
@@ -19,6 +19,36 @@ use crate::values::Email;
 
 /// How long a sign-in link works.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::minutes(15);
+
+/// How long the link in a new account's email works.
+pub const SET_PASSWORD_TTL: chrono::Duration = chrono::Duration::days(7);
+
+/// What a link does; a link of one purpose never works as the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Signs in, then opens a page ([`LINK_TTL`]).
+    SignIn,
+    /// Sets the password of a new account and signs in ([`SET_PASSWORD_TTL`]).
+    SetPassword,
+}
+
+impl LinkPurpose {
+    /// As stored in `sign_in_link.purpose`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::SetPassword => "set_password",
+        }
+    }
+
+    /// How long a link of this purpose works.
+    pub fn ttl(self) -> chrono::Duration {
+        match self {
+            Self::SignIn => LINK_TTL,
+            Self::SetPassword => SET_PASSWORD_TTL,
+        }
+    }
+}
 
 /// Longest return path kept.
 const MAX_NEXT: usize = 2000;
@@ -68,15 +98,17 @@ pub async fn create_link(
     db: &impl ConnectionTrait,
     user: Uuid,
     next: &str,
+    purpose: LinkPurpose,
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = generate_token();
     let now = Utc::now();
-    let expires_at = now + LINK_TTL;
+    let expires_at = now + purpose.ttl();
     sign_in_link::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user),
         token_hash: Set(hash_token(&token)),
         next_path: Set(next.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
         created_at: Set(now),
         expires_at: Set(expires_at),
         used_at: Set(None),
@@ -86,10 +118,14 @@ pub async fn create_link(
     Ok((token, expires_at))
 }
 
-/// Uses a link: marks it used (only if unused and unexpired, so two clicks racing sign in
-/// once) and returns whose it is and where they were going. Anything else is
-/// `UNAUTHENTICATED`.
-pub async fn use_link(db: &impl ConnectionTrait, token: &str) -> AppResult<(user::Model, String)> {
+/// Uses a link of `purpose`: marks it used (only if unused and unexpired, so two clicks racing
+/// use it once) and returns whose it is and where they were going. Anything else (a link of the
+/// other purpose too) is `UNAUTHENTICATED`.
+pub async fn use_link(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: LinkPurpose,
+) -> AppResult<(user::Model, String)> {
     if token.len() > 128 {
         return Err(AppError::Unauthenticated);
     }
@@ -98,6 +134,7 @@ pub async fn use_link(db: &impl ConnectionTrait, token: &str) -> AppResult<(user
     let used = sign_in_link::Entity::update_many()
         .col_expr(sign_in_link::Column::UsedAt, Expr::value(Some(now)))
         .filter(sign_in_link::Column::TokenHash.eq(hash.as_str()))
+        .filter(sign_in_link::Column::Purpose.eq(purpose.as_str()))
         .filter(sign_in_link::Column::UsedAt.is_null())
         .filter(sign_in_link::Column::ExpiresAt.gt(now))
         .exec(db)

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::password::{check_password_policy, hash_off_runtime};
 use super::{links, require_viewer, service, viewer};
 use crate::changes::Done;
 use crate::directory::schema::User;
@@ -140,7 +141,8 @@ impl AuthMutation {
         state
             .changes
             .run(async |txn| {
-                let (token, _) = links::create_link(txn, user.id, &next).await?;
+                let (token, _) =
+                    links::create_link(txn, user.id, &next, links::LinkPurpose::SignIn).await?;
                 let letter = NewDelivery {
                     dedupe_key: format!("sign-in-link:{}", crate::auth::token::hash_token(&token)),
                     recipient: user.clone(),
@@ -173,7 +175,7 @@ impl AuthMutation {
         let (user, next, token, expires_at) = state
             .changes
             .run(async |txn| {
-                let (user, next) = links::use_link(txn, &token).await?;
+                let (user, next) = links::use_link(txn, &token, links::LinkPurpose::SignIn).await?;
                 let (token, expires_at) = service::issue_token(txn, ttl, user.id).await?;
                 Ok(Done::quiet((user, next, token, expires_at)))
             })
@@ -185,6 +187,38 @@ impl AuthMutation {
                 user: User(user),
             },
             next,
+        })
+    }
+
+    /// Set the password of a new account with the token of the link in its welcome email
+    /// (works once, for 7 days), and sign in: any other session of the account ends. A password
+    /// against the policy is `BAD_USER_INPUT` on `newPassword` and leaves the link usable; a
+    /// used, expired or unknown link is `UNAUTHENTICATED`.
+    async fn set_password_with_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token at the end of the link.")] token: String,
+        #[graphql(desc = "The new password (at least 12 characters).")] new_password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        if token.len() > 128 {
+            return Err(AppError::Unauthenticated.into());
+        }
+        check_password_policy(&new_password).map_err(|e| match e {
+            AppError::BadInput { message, .. } => AppError::bad_input("newPassword", message),
+            other => other,
+        })?;
+        ctx.data::<PasswordChecks>()?.claim()?;
+        let hashed = hash_off_runtime(&new_password).await?;
+        let state = ctx.data::<AppState>()?;
+        let ttl = state.config.token_ttl;
+        let outcome = state
+            .changes
+            .run(async |txn| service::set_password_with_link(txn, &token, hashed, ttl).await)
+            .await?;
+        Ok(LoginPayload {
+            token: outcome.token,
+            expires_at: outcome.expires_at,
+            user: User(outcome.user),
         })
     }
 

@@ -184,6 +184,58 @@ pub async fn change_password(
     Ok((outcome, event))
 }
 
+/// Sets a password through the link of a new account's email (once, within its lifetime),
+/// ends any other session of the user and returns a fresh one. `hashed` is the new password's
+/// hash, made beforehand outside the transaction. A used, expired or unknown link is
+/// `UNAUTHENTICATED`.
+#[tracing::instrument(skip_all)]
+pub async fn set_password_with_link(
+    db: &impl ConnectionTrait,
+    token: &str,
+    hashed: String,
+    token_ttl: Duration,
+) -> AppResult<(LoginOutcome, event::Model)> {
+    let (user, _) =
+        super::links::use_link(db, token, super::links::LinkPurpose::SetPassword).await?;
+    let now = Utc::now();
+    let user = user::ActiveModel {
+        id: Set(user.id),
+        password_hash: Set(Some(hashed)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(access_token::Column::UserId.eq(user.id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    let (token, expires_at) = issue_token(db, token_ttl, user.id).await?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: EventKind::UserPasswordChanged,
+            actor_id: Some(user.id),
+            subject_id: user.id,
+            object_id: None,
+            organization_ids: Vec::new(),
+            topic_ids: Vec::new(),
+            audience: vec![Reader::User { id: user.id }],
+        },
+    )
+    .await?;
+    Ok((
+        LoginOutcome {
+            token,
+            expires_at,
+            user,
+        },
+        event,
+    ))
+}
+
 /// Revokes the token the caller used. The event ends the connections opened with it, on every
 /// instance.
 #[tracing::instrument(skip_all)]

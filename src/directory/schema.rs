@@ -410,17 +410,18 @@ pub struct CreateUserInput {
     /// Whether the user administers the service.
     #[graphql(default)]
     pub is_admin: bool,
-    /// At least 12 characters. Leave out to have a strong one generated and returned once.
+    /// At least 12 characters. Leave out (the usual way) and the person is emailed a link to
+    /// set their own password, valid once for 7 days; nobody else ever knows it.
     pub password: Option<String>,
 }
 
-/// The created user; `generatedPassword` is shown only in this response.
+/// The created user.
 #[derive(SimpleObject)]
 pub struct CreateUserPayload {
     /// The new user.
     pub user: User,
-    /// The generated password, shown only now; null when one was given.
-    pub generated_password: Option<String>,
+    /// Whether the person was emailed a link to set their password (no password was given).
+    pub password_link_sent: bool,
 }
 
 /// A role to give.
@@ -459,7 +460,7 @@ impl DirectoryMutation {
         Ok(Organization(org))
     }
 
-    /// Admin: create a user. Returns a generated password once if none was given.
+    /// Admin: create a user. Without a password the person is emailed a link to set one.
     async fn create_user(
         &self,
         ctx: &Context<'_>,
@@ -474,7 +475,7 @@ impl DirectoryMutation {
             .await?;
         Ok(CreateUserPayload {
             user: User(created.user),
-            generated_password: created.generated_password,
+            password_link_sent: created.password_link_sent,
         })
     }
 

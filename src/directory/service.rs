@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::password::{check_password_policy, generate_password, hash_off_runtime};
+use crate::auth::password::{check_password_policy, hash_off_runtime};
 use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds::EventKind;
@@ -160,7 +160,8 @@ pub async fn create_organization(
     Ok((org, event))
 }
 
-/// A validated new user. Without a password one is generated and returned once.
+/// A validated new user. Without a password the account has none until its owner sets one
+/// with the link their welcome email carries (`account_created`).
 pub struct NewUser {
     pub email: Email,
     pub display_name: String,
@@ -170,30 +171,28 @@ pub struct NewUser {
     pub password: Option<String>,
 }
 
-/// The created user and, if none was given, the generated password.
+/// The created user; `password_link_sent` when it has no password yet, so its welcome email
+/// carries a link to set one.
 pub struct CreatedUser {
     pub user: user::Model,
-    pub generated_password: Option<String>,
+    pub password_link_sent: bool,
 }
 
-/// Creates a user with an Argon2id password hash.
+/// Creates a user, with an Argon2id hash of the password if one was given. The event plans
+/// the welcome email ([`crate::notify::rules`]).
 #[tracing::instrument(skip_all)]
 pub async fn create_user(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
     new: NewUser,
 ) -> AppResult<(CreatedUser, event::Model)> {
-    let (password, generated_password) = match new.password {
+    let password_hash = match new.password {
         Some(password) => {
             check_password_policy(&password)?;
-            (password, None)
+            Some(hash_off_runtime(&password).await?)
         }
-        None => {
-            let password = generate_password();
-            (password.clone(), Some(password))
-        }
+        None => None,
     };
-    let password_hash = hash_off_runtime(&password).await?;
     let now = Utc::now();
     let user = user::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -204,7 +203,7 @@ pub async fn create_user(
         digest_hour: Set(7),
         digest_weekday: Set(0),
         is_admin: Set(new.is_admin),
-        password_hash: Set(Some(password_hash)),
+        password_hash: Set(password_hash),
         created_at: Set(now),
         updated_at: Set(now),
         email_suspended_at: Set(None),
@@ -230,8 +229,8 @@ pub async fn create_user(
     .await?;
     Ok((
         CreatedUser {
+            password_link_sent: user.password_hash.is_none(),
             user,
-            generated_password,
         },
         event,
     ))

@@ -32,10 +32,11 @@ pub enum EventKind {
     CommunityPlanSet,
     MeetingScheduled,
     MeetingUpdated,
+    MeetingCancelled,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -61,6 +62,7 @@ impl EventKind {
         Self::CommunityPlanSet,
         Self::MeetingScheduled,
         Self::MeetingUpdated,
+        Self::MeetingCancelled,
     ];
 
     /// The name stored in the log and shown in the API (`inquiry.published`).
@@ -91,6 +93,7 @@ impl EventKind {
             Self::CommunityPlanSet => "community_plan.set",
             Self::MeetingScheduled => "meeting.scheduled",
             Self::MeetingUpdated => "meeting.updated",
+            Self::MeetingCancelled => "meeting.cancelled",
         }
     }
 
@@ -107,7 +110,8 @@ impl EventKind {
             | Self::NewsPublished
             | Self::TipCreated
             | Self::MeetingScheduled
-            | Self::MeetingUpdated => true,
+            | Self::MeetingUpdated
+            | Self::MeetingCancelled => true,
             Self::OrganizationCreated
             | Self::UserCreated
             | Self::UserPasswordChanged
@@ -163,6 +167,7 @@ pub const TIP_UPDATED: &str = EventKind::TipUpdated.as_str();
 pub const COMMUNITY_PLAN_SET: &str = EventKind::CommunityPlanSet.as_str();
 pub const MEETING_SCHEDULED: &str = EventKind::MeetingScheduled.as_str();
 pub const MEETING_UPDATED: &str = EventKind::MeetingUpdated.as_str();
+pub const MEETING_CANCELLED: &str = EventKind::MeetingCancelled.as_str();
 
 /// The names of the kinds that topic subscribers follow.
 pub fn followed_by_topic() -> Vec<&'static str> {

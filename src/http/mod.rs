@@ -102,6 +102,12 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route(
+            "/set-password/{token}",
+            get(pages::set_password_form)
+                .post(pages::set_password)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
             "/sign-out",
             post(pages::sign_out).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )

@@ -56,7 +56,30 @@ pub fn uid(meeting: &meeting::Model, domain: &str) -> String {
     format!("meeting-{}@{domain}", meeting.id)
 }
 
-fn event(meeting: &meeting::Model, domain: &str, link: &str, organizer: Option<&str>) -> String {
+/// Who an invitation or a cancellation is sent to (RFC 5546 names them as `ATTENDEE`).
+#[derive(Debug, Clone, Copy)]
+pub struct Attendee<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+}
+
+/// A parameter value (RFC 5545 §3.2): quoted, without the quote, control characters or line
+/// breaks that could end it.
+fn param(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
+        .collect();
+    format!("\"{clean}\"")
+}
+
+fn event(
+    meeting: &meeting::Model,
+    domain: &str,
+    link: &str,
+    organizer: Option<&str>,
+    attendee: Option<Attendee<'_>>,
+) -> String {
     let mut lines = vec![
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{}", uid(meeting, domain)),
@@ -78,17 +101,28 @@ fn event(meeting: &meeting::Model, domain: &str, link: &str, organizer: Option<&
     if let Some(location) = location {
         lines.push(format!("LOCATION:{}", text(&location)));
     }
+    if meeting.cancelled_at.is_some() {
+        lines.push("STATUS:CANCELLED".to_owned());
+    }
     if let Some(organizer) = organizer {
         lines.push(format!(
             "ORGANIZER;CN=Digimentor:mailto:{}",
             text(organizer)
         ));
     }
+    if let Some(attendee) = attendee {
+        lines.push(format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{}",
+            param(attendee.name),
+            text(attendee.email)
+        ));
+    }
     lines.push("END:VEVENT".to_owned());
     lines.iter().map(|l| fold(l)).collect()
 }
 
-/// The calendar feed of meetings (`METHOD:PUBLISH`).
+/// The calendar feed of meetings (`METHOD:PUBLISH`); a cancelled meeting stays in it with
+/// `STATUS:CANCELLED`, so subscribed calendars drop it.
 pub fn calendar(
     meetings: &[meeting::Model],
     domain: &str,
@@ -96,17 +130,36 @@ pub fn calendar(
 ) -> String {
     let mut out = head("PUBLISH");
     for meeting in meetings {
-        out.push_str(&event(meeting, domain, &link(meeting), None));
+        out.push_str(&event(meeting, domain, &link(meeting), None, None));
     }
     out.push_str("END:VCALENDAR\r\n");
     out
 }
 
-/// An invitation to one meeting (RFC 5546 `METHOD:REQUEST`): one VEVENT under one UID, with
-/// its `ORGANIZER` (the service's address); a series is one invitation per meeting.
-pub fn invitation(meeting: &meeting::Model, domain: &str, link: &str, organizer: &str) -> String {
-    let mut out = head("REQUEST");
-    out.push_str(&event(meeting, domain, link, Some(organizer)));
+/// An invitation to one meeting for one attendee (RFC 5546 `METHOD:REQUEST`), or, when the
+/// meeting is cancelled, its cancellation (`METHOD:CANCEL`, `STATUS:CANCELLED`, the raised
+/// SEQUENCE): one VEVENT under the meeting's UID, with its `ORGANIZER` (the service's
+/// address). A series is one invitation per meeting.
+pub fn invitation(
+    meeting: &meeting::Model,
+    domain: &str,
+    link: &str,
+    organizer: &str,
+    attendee: Attendee<'_>,
+) -> String {
+    let method = if meeting.cancelled_at.is_some() {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    let mut out = head(method);
+    out.push_str(&event(
+        meeting,
+        domain,
+        link,
+        Some(organizer),
+        Some(attendee),
+    ));
     out.push_str("END:VCALENDAR\r\n");
     out
 }
@@ -142,6 +195,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Whatever a person's name holds, the ATTENDEE parameter stays one quoted value on
+        /// its line: no quote, no control character, no line separator inside.
+        #[test]
+        fn a_name_stays_inside_its_parameter(name in "\\PC*|[\\x00-\\x1f\"\\u{85}\\u{2028}\\u{2029};:,a-z]{0,40}") {
+            let quoted = param(&name);
+            let inner = &quoted[1..quoted.len() - 1];
+            proptest::prop_assert!(quoted.starts_with('"') && quoted.ends_with('"'));
+            proptest::prop_assert!(!inner.contains('"'));
+            let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+            proptest::prop_assert!(!inner.chars().any(breaks), "{:?}", inner);
+        }
+
         /// Whatever a meeting's text holds, its escaped form is one line with no control
         /// character but tab, so it cannot start a property or a component of its own.
         #[test]

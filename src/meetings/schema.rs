@@ -64,6 +64,14 @@ impl Meeting {
     async fn sequence(&self) -> i32 {
         self.0.sequence
     }
+    /// When the meeting was cancelled; null while it is on.
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancelled_at
+    }
+    /// Why it was cancelled, if the organizer said.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
     /// Topics on the agenda.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
@@ -131,6 +139,9 @@ impl MeetingInputObject {
     }
 }
 
+/// Longest reason for a cancellation.
+const MAX_REASON: usize = 2000;
+
 #[derive(Default)]
 pub struct MeetingQuery;
 
@@ -143,13 +154,19 @@ impl MeetingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Upcoming or past meetings.")] when: MeetingTime,
         #[graphql(default = 20, desc = "How many to return.")] first: i32,
+        #[graphql(
+            default = true,
+            desc = "Whether cancelled meetings are listed too (marked by `cancelledAt`)."
+        )]
+        include_cancelled: bool,
     ) -> async_graphql::Result<Vec<Meeting>> {
         if !(1..=100).contains(&first) {
             return Err(AppError::bad_input("first", "must be between 1 and 100").into());
         }
         let state = ctx.data::<AppState>()?;
+        let upcoming = when == MeetingTime::Upcoming;
         Ok(
-            service::list(&state.db, when == MeetingTime::Upcoming, first as u64)
+            service::list(&state.db, upcoming, include_cancelled, first as u64)
                 .await?
                 .into_iter()
                 .map(Meeting)
@@ -212,6 +229,31 @@ impl MeetingMutation {
         let meeting = state
             .changes
             .run(async |txn| service::update(txn, viewer, id, input).await)
+            .await?;
+        Ok(Meeting(meeting))
+    }
+
+    /// Admin: cancel a meeting. It stays listed, marked cancelled with the reason; every mentor
+    /// gets a cancellation (`.ics`, `METHOD:CANCEL`, the SEQUENCE raised) and its topics'
+    /// subscribers are told. A meeting cancelled already is `CONFLICT`; a cancelled meeting
+    /// cannot be changed.
+    async fn cancel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting to cancel.")] id: ID,
+        #[graphql(desc = "Why, in a sentence or two (shown in the email and on the page).")]
+        reason: Option<String>,
+    ) -> async_graphql::Result<Meeting> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let reason = match reason.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(reason) => Some(NonEmptyText::input("reason", reason, MAX_REASON)?),
+        };
+        let state = ctx.data::<AppState>()?;
+        let meeting = state
+            .changes
+            .run(async |txn| service::cancel(txn, viewer, id, reason).await)
             .await?;
         Ok(Meeting(meeting))
     }

@@ -174,6 +174,8 @@ pub async fn schedule(
             sequence: Set(0),
             series_id: Set(series),
             previous: Set(None),
+            cancelled_at: Set(None),
+            cancel_reason: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -236,6 +238,12 @@ pub async fn update(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("meeting"))?;
+    if current.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            None,
+            "The meeting is cancelled; schedule a new one instead.",
+        ));
+    }
     let topics = existing_topics(db, &input.topic_ids).await?;
     set_topics(db, &[id], &topics).await?;
     let meeting = meeting::ActiveModel {
@@ -258,26 +266,83 @@ pub async fn update(
     Ok((meeting, event))
 }
 
+/// Cancels a meeting: it stays listed, marked cancelled with the reason; its SEQUENCE rises,
+/// and the event sends the invited a `METHOD:CANCEL` and tells its topics' subscribers. A
+/// meeting cancelled already is `CONFLICT`.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    reason: Option<String>,
+) -> AppResult<(meeting::Model, event::Model)> {
+    require_admin(viewer)?;
+    let current = meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("meeting"))?;
+    if current.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            None,
+            "The meeting is cancelled already.",
+        ));
+    }
+    let now = Utc::now();
+    let meeting = meeting::ActiveModel {
+        id: Set(id),
+        sequence: Set(current.sequence + 1),
+        cancelled_at: Set(Some(now)),
+        cancel_reason: Set(reason),
+        // One meeting of a series is cancelled on its own.
+        series_id: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    let topics: Vec<Uuid> = meeting_topic::Entity::find()
+        .filter(meeting_topic::Column::MeetingId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.topic_id)
+        .collect();
+    let event = record(
+        db,
+        &meeting,
+        EventKind::MeetingCancelled,
+        viewer.id(),
+        topics,
+    )
+    .await?;
+    Ok((meeting, event))
+}
+
 /// One meeting by id (meetings are public).
 #[tracing::instrument(skip_all)]
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<meeting::Model>> {
     Ok(meeting::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Upcoming meetings (soonest first) or past ones (latest first).
+/// Upcoming meetings (soonest first) or past ones (latest first), cancelled ones too or not.
 #[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     upcoming: bool,
+    include_cancelled: bool,
     limit: u64,
 ) -> AppResult<Vec<meeting::Model>> {
     let now = Utc::now();
+    let mut query = meeting::Entity::find();
+    if !include_cancelled {
+        query = query.filter(meeting::Column::CancelledAt.is_null());
+    }
     let query = if upcoming {
-        meeting::Entity::find()
+        query
             .filter(meeting::Column::EndsAt.gte(now))
             .order_by_asc(meeting::Column::StartsAt)
     } else {
-        meeting::Entity::find()
+        query
             .filter(meeting::Column::EndsAt.lt(now))
             .order_by_desc(meeting::Column::StartsAt)
     };

@@ -110,7 +110,13 @@ pub async fn items_for(
     Ok(followed
         .into_iter()
         .filter_map(|e| {
-            if e.kind == kinds::MEETING_SCHEDULED || e.kind == kinds::MEETING_UPDATED {
+            if [
+                kinds::MEETING_SCHEDULED,
+                kinds::MEETING_UPDATED,
+                kinds::MEETING_CANCELLED,
+            ]
+            .contains(&e.kind.as_str())
+            {
                 let meeting = meetings.get(&e.subject_id)?;
                 return Some(Item {
                     event_id: e.id,

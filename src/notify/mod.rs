@@ -87,6 +87,8 @@ pub enum Template {
     InquiryCoMentor,
     /// To the account's owner: the password was changed (a security notice).
     PasswordChanged,
+    /// To a new account's owner: the account exists, and a link to set its password.
+    AccountCreated,
     /// To whoever replied by email: what their reply became.
     ReplyRecorded,
     /// To whoever replied by email: why their reply was not applied (at most one an hour).
@@ -94,7 +96,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 19] = [
+    pub const ALL: [Template; 20] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -112,6 +114,7 @@ impl Template {
         Self::InquirySummary,
         Self::InquiryCoMentor,
         Self::PasswordChanged,
+        Self::AccountCreated,
         Self::ReplyRecorded,
         Self::ReplyRefused,
     ];
@@ -136,6 +139,7 @@ impl Template {
             Self::InquirySummary => "inquiry_summary",
             Self::InquiryCoMentor => "inquiry_comentor",
             Self::PasswordChanged => "password_changed",
+            Self::AccountCreated => "account_created",
             Self::ReplyRecorded => "reply_recorded",
             Self::ReplyRefused => "reply_refused",
         }
@@ -165,6 +169,7 @@ impl Template {
             | Self::Digest
             | Self::SignInLink
             | Self::PasswordChanged
+            | Self::AccountCreated
             | Self::ReplyRecorded
             | Self::ReplyRefused => None,
         }
@@ -191,6 +196,7 @@ impl Template {
             | Self::SignInLink
             | Self::InquirySummary
             | Self::PasswordChanged
+            | Self::AccountCreated
             | Self::ReplyRecorded
             | Self::ReplyRefused => None,
         }
@@ -220,6 +226,7 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting",
             Self::SignInLink => "account",
+            Self::AccountCreated => "welcome",
             Self::PasswordChanged => "security",
             Self::ReplyRecorded | Self::ReplyRefused => "reply",
             Self::InquiryPublished

@@ -100,6 +100,16 @@ pub struct SignInLinkMail {
     pub minutes: i64,
 }
 
+/// A new account's welcome: its sign-in address and a link to set the password.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AccountCreatedMail {
+    pub email: String,
+    /// The single-use link that sets the password.
+    pub link: String,
+    /// How many days the link works.
+    pub days: i64,
+}
+
 /// What became of a reply by email (`reply_recorded`, `reply_refused`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReplyMail {
@@ -127,12 +137,18 @@ pub struct MeetingMail {
     pub count: usize,
     /// Whether this is a change to meetings already announced.
     pub updated: bool,
+    /// Whether the meeting was cancelled (its calendar is then `METHOD:CANCEL`).
+    #[serde(default)]
+    pub cancelled: bool,
+    /// Why it was cancelled, if the organizer said.
+    #[serde(default)]
+    pub reason: Option<String>,
     /// The first meeting's start, in the recipient's zone.
     pub starts: String,
     /// An update: what changed, in the reader's language and zone.
     #[serde(default)]
     pub changes: Vec<MeetingChange>,
-    /// One invitation (`.ics`, `METHOD:REQUEST`) per meeting.
+    /// One invitation (`.ics`, `METHOD:REQUEST`, or `METHOD:CANCEL`) per meeting.
     #[serde(default)]
     pub calendars: Vec<String>,
 }

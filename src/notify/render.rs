@@ -87,6 +87,7 @@ impl Renderer {
             "inquiry_summary",
             "inquiry_comentor",
             "password_changed",
+            "account_created",
             "reply_recorded",
             "reply_refused"
         );
@@ -401,17 +402,24 @@ impl Renderer {
         let body = if calendars.is_empty() {
             alternative
         } else {
-            let kind = ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
-                .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
             let mut mixed = MultiPart::mixed().multipart(alternative);
             let many = calendars.len() > 1;
             for (i, ics) in calendars.into_iter().enumerate() {
-                let name = if many {
-                    format!("invite-{}.ics", i + 1)
+                // The part's `method` is the calendar's own (RFC 6047 §2.4).
+                let method = if ics.contains("\r\nMETHOD:CANCEL\r\n") {
+                    "CANCEL"
                 } else {
-                    "invite.ics".to_owned()
+                    "REQUEST"
                 };
-                mixed = mixed.singlepart(Attachment::new(name).body(ics, kind.clone()));
+                let kind =
+                    ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                        .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
+                let name = match (many, method) {
+                    (true, _) => format!("invite-{}.ics", i + 1),
+                    (false, "CANCEL") => "cancel.ics".to_owned(),
+                    (false, _) => "invite.ics".to_owned(),
+                };
+                mixed = mixed.singlepart(Attachment::new(name).body(ics, kind));
             }
             mixed
         };
@@ -842,6 +850,8 @@ mod tests {
                 online_url: None,
                 count: 2,
                 updated: false,
+                cancelled: false,
+                reason: None,
                 starts: "2027-01-31 12:00".into(),
                 calendars: vec!["BEGIN:VCALENDAR".into()],
                 changes: vec![MeetingChange {
@@ -887,6 +897,11 @@ mod tests {
                 email: "m@uni.test".into(),
                 when: "1.12.2026 klo 10.00".into(),
                 link: "https://digimentor.example.edu/sign-in".into(),
+            }),
+            Template::AccountCreated => to_payload(&AccountCreatedMail {
+                email: "m@uni.test".into(),
+                link: "https://digimentor.example.edu/set-password/dmt_x".into(),
+                days: 7,
             }),
             Template::ReplyRecorded => to_payload(&ReplyMail {
                 title: "Moodle exams".into(),
@@ -976,7 +991,9 @@ mod tests {
                 );
                 let expected = match template {
                     Template::Digest => "1",
-                    Template::SignInLink | Template::PasswordChanged => "Digimentor",
+                    Template::SignInLink | Template::PasswordChanged | Template::AccountCreated => {
+                        "Digimentor"
+                    }
                     _ => "Moodle exams",
                 };
                 assert!(
@@ -1026,6 +1043,7 @@ mod tests {
                     ("thread", "en") => "because you take part in this matter",
                     ("reply", "en") => "a reply to a Digimentor email came from your address",
                     ("security", "en") => "because it concerns your Digimentor account",
+                    ("welcome", "en") => "a Digimentor account was created for you",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

@@ -13,8 +13,9 @@
 //! | `question.submitted`      | `question_submitted`  | mentors of the asker's community             |
 //! | `question.forwarded`      | `question_forwarded`  | contacts of the service unit                 |
 //! | `question.answered`       | `question_answered`   | the asker and the mentor who forwarded it    |
-//! | `meeting.scheduled`/`updated` | `meeting_invitation` (`.ics` attached) | every mentor            |
+//! | `meeting.scheduled`/`updated`/`cancelled` | `meeting_invitation` (`.ics` attached: `REQUEST`, or `CANCEL`) | every mentor |
 //! | `user.password_changed`   | `password_changed`    | the account's owner (their own action too: a security notice) |
+//! | `user.created`            | `account_created`     | the new account's owner, when it has no password yet (a link to set one) |
 //!
 //! Nobody is emailed about their own action, and one person gets one email per event however
 //! many of the rules' groups they belong to. Deadline reminders are planned in
@@ -25,7 +26,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use entity::membership::Role;
 use entity::{
-    event, inquiry, inquiry_message, inquiry_target, membership, organization, question, user,
+    event, inquiry, inquiry_message, inquiry_target, meeting, membership, organization, question,
+    user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -33,15 +35,17 @@ use uuid::Uuid;
 
 use super::items::items_for;
 use super::payloads::{
-    InquiryMail, InquirySummaryMail, ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail,
-    QuestionMail, SummaryAnswer, TopicItemMail, to_payload,
+    AccountCreatedMail, InquiryMail, InquirySummaryMail, ListHeaders, MeetingChange, MeetingMail,
+    PasswordChangedMail, QuestionMail, SummaryAnswer, TopicItemMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
+use crate::auth::links::{LinkPurpose, create_link};
 use crate::auth::service::grants_by_user;
 use crate::error::{AppError, AppResult};
 use crate::events::PublishedEvent;
 use crate::events::kinds::{self, EventKind};
+use crate::meetings::ical::Attendee;
 use crate::meetings::service::MeetingSnapshot;
 use crate::subscriptions::token::Scope;
 use entity::topic;
@@ -61,11 +65,13 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::QuestionForwarded => Some(Template::QuestionForwarded),
         K::QuestionAnswered => Some(Template::QuestionAnswered),
         K::QuestionClosed => Some(Template::QuestionClosed),
-        K::MeetingScheduled | K::MeetingUpdated => Some(Template::MeetingInvitation),
+        K::MeetingScheduled | K::MeetingUpdated | K::MeetingCancelled => {
+            Some(Template::MeetingInvitation)
+        }
         K::InquiryClosed => Some(Template::InquiryClosed),
         K::UserPasswordChanged => Some(Template::PasswordChanged),
+        K::UserCreated => Some(Template::AccountCreated),
         K::OrganizationCreated
-        | K::UserCreated
         | K::UserLoggedOut
         | K::MembershipAdded
         | K::MembershipRemoved
@@ -120,6 +126,11 @@ pub enum Facts {
         starts_at: DateTime<Utc>,
         /// An update of one meeting: what it was, and what it is now.
         change: Option<(MeetingSnapshot, MeetingSnapshot)>,
+        /// Each meeting with its page, for the calendar each recipient is sent.
+        meetings: Vec<(meeting::Model, String)>,
+        /// The UIDs' domain and the calendars' `ORGANIZER`.
+        domain: String,
+        organizer: String,
     },
 }
 
@@ -166,12 +177,30 @@ impl Letter {
                 mail,
                 starts_at,
                 change,
+                meetings,
+                domain,
+                organizer,
             } => to_payload(&MeetingMail {
                 starts: local_time(*starts_at, &recipient.time_zone, locale),
                 changes: change
                     .as_ref()
                     .map(|(before, after)| meeting_changes(before, after, recipient))
                     .unwrap_or_default(),
+                calendars: meetings
+                    .iter()
+                    .map(|(meeting, link)| {
+                        crate::meetings::ical::invitation(
+                            meeting,
+                            domain,
+                            link,
+                            organizer,
+                            Attendee {
+                                name: &recipient.display_name,
+                                email: &recipient.email,
+                            },
+                        )
+                    })
+                    .collect(),
                 ..mail.clone()
             }),
         }
@@ -417,6 +446,28 @@ async fn by_rule(
                 event_id: Some(event.id),
             }]);
         }
+        Template::AccountCreated => {
+            let user = find_user(db, event.subject_id).await?;
+            if user.password_hash.is_some() {
+                // Whoever gave the password tells it; there is nothing to set.
+                return Ok(Vec::new());
+            }
+            let purpose = LinkPurpose::SetPassword;
+            let (token, _) = create_link(db, user.id, "/", purpose).await?;
+            return Ok(vec![NewDelivery {
+                dedupe_key: format!("{reason}:{}", user.id),
+                payload: to_payload(&AccountCreatedMail {
+                    email: user.email.clone(),
+                    link: ctx.link(&format!("set-password/{token}")),
+                    days: purpose.ttl().num_days(),
+                }),
+                recipient: user,
+                template,
+                thread_id: None,
+                reply_to: None,
+                event_id: Some(event.id),
+            }]);
+        }
         Template::InquiryMessage => {
             let inquiry = find_inquiry(db, event.subject_id).await?;
             let message = inquiry_message::Entity::find_by_id(event.object_id.unwrap_or_default())
@@ -453,17 +504,6 @@ async fn by_rule(
             let Some(first) = meetings.first() else {
                 return Ok(Vec::new());
             };
-            let calendars = meetings
-                .iter()
-                .map(|m| {
-                    crate::meetings::ical::invitation(
-                        m,
-                        ctx.domain(),
-                        &ctx.link(&format!("meetings/{}", m.id)),
-                        &ctx.organizer,
-                    )
-                })
-                .collect();
             let letter = Letter {
                 template,
                 thread_id: first.id,
@@ -475,8 +515,10 @@ async fn by_rule(
                         online_url: first.online_url.clone(),
                         count: meetings.len(),
                         updated: event.kind == kinds::MEETING_UPDATED,
+                        cancelled: event.kind == kinds::MEETING_CANCELLED,
+                        reason: first.cancel_reason.clone(),
                         starts: String::new(),
-                        calendars,
+                        calendars: Vec::new(),
                         changes: Vec::new(),
                     },
                     starts_at: first.starts_at,
@@ -484,6 +526,12 @@ async fn by_rule(
                         .then(|| MeetingSnapshot::previous(first))
                         .flatten()
                         .map(|before| (before, MeetingSnapshot::of(first))),
+                    meetings: meetings
+                        .iter()
+                        .map(|m| (m.clone(), ctx.link(&format!("meetings/{}", m.id))))
+                        .collect(),
+                    domain: ctx.domain().to_owned(),
+                    organizer: ctx.organizer.clone(),
                 },
                 reply_to: None,
             };

@@ -18,7 +18,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "createUser",
-        query: "mutation($n: String!) { createUser(input: { email: $n, displayName: \"New Person\" }) { user { id } generatedPassword } }",
+        query: "mutation($n: String!) { createUser(input: { email: $n, displayName: \"New Person\" }) { user { id } passwordLinkSent } }",
     },
     Case {
         name: "addMembership",

@@ -245,7 +245,7 @@ async fn run_with_database(url: &str, args: &[&str], stdin: Option<&str>) -> std
 }
 
 #[tokio::test]
-async fn user_add_generates_a_password_once_or_reads_one_from_stdin() {
+async fn user_add_emails_a_link_to_choose_a_password_or_reads_one_from_stdin() {
     let (_database, url) = TestDatabase::create().await;
     let output = run_with_database(
         &url,
@@ -267,12 +267,23 @@ async fn user_add_generates_a_password_once_or_reads_one_from_stdin() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let generated = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("password (shown only now): "))
-        .expect("the generated password is printed")
-        .to_owned();
-    assert!(generated.len() >= 20);
+    assert!(
+        stdout.contains(
+            "ops@uni.test is emailed a link to set their password (it works once, for 7 days)"
+        ),
+        "{stdout}"
+    );
+    // The welcome email is queued in the command's own unit of work, for a server to send.
+    let db = Database::connect(&url).await.unwrap();
+    let welcome = entity::delivery::Entity::find()
+        .filter(entity::delivery::Column::Kind.eq("account_created"))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("the welcome email is queued");
+    assert_eq!(welcome.recipient_email, "ops@uni.test");
+    let link = welcome.payload["link"].as_str().unwrap().to_owned();
+    let link_token = link.rsplit('/').next().unwrap().to_owned();
 
     let output = run_with_database(
         &url,
@@ -327,9 +338,22 @@ async fn user_add_generates_a_password_once_or_reads_one_from_stdin() {
     assert!(!bad_locale.status.success());
     assert!(String::from_utf8_lossy(&bad_locale.stderr).contains("--locale"));
 
-    // Both can log in against the same database.
+    // Both can log in against the same database: the first once the link has set a password.
     let app = crate::helpers::spawn_app_on(url.clone()).await;
-    let token = app.login("ops@uni.test", &generated).await;
+    let set = app
+        .graphql(
+            "mutation($t: String!) { setPasswordWithLink(token: $t, newPassword: \"ops person's long password\") { user { email } } }",
+            serde_json::json!({ "t": link_token }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        set["data"]["setPasswordWithLink"]["user"]["email"], "ops@uni.test",
+        "{set}"
+    );
+    let token = app
+        .login("ops@uni.test", "ops person's long password")
+        .await;
     let me = app
         .graphql(
             "{ me { isAdmin locale } }",
@@ -396,7 +420,9 @@ async fn a_network_file_loads_once_through_the_unit_of_work_and_a_bad_one_change
         "{stdout}"
     );
     assert!(
-        stdout.contains("password for maija@uni.test (shown only now): "),
+        stdout.contains(
+            "emailed a link to set a password (works once, for 7 days) to: maija@uni.test"
+        ),
         "{stdout}"
     );
     // Every write went through the unit of work: its events are in the log.

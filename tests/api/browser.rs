@@ -418,7 +418,107 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
     mentor.goto(&app.url(&question)).await.unwrap();
     check_page(&mentor, "question").await;
 
-    for client in [visitor, staff, mentor] {
+    // A cancelled meeting, as the visitor sees it.
+    let admin = app.login("admin@demo.digimentor.fi", DEMO_PASSWORD).await;
+    let upcoming = app
+        .graphql(
+            "{ meetings(when: UPCOMING, first: 1) { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let meeting = upcoming["data"]["meetings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { cancelMeeting(id: $id, reason: \"Sali on remontissa.\") { id } }",
+            json!({ "id": meeting }),
+            Some(&admin),
+        )
+        .await,
+    );
+    visitor
+        .goto(&app.url(&format!("/meetings/{meeting}")))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&visitor, "p.cancelled")
+            .await
+            .contains("Sali on remontissa.")
+    );
+    check_page(&visitor, "cancelled meeting").await;
+    visitor.goto(&app.url("/meetings")).await.unwrap();
+    check_page(&visitor, "meetings with a cancelled one").await;
+
+    // A new person, in English, chooses a password with the link in their welcome email.
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation { createUser(input: { email: \"new.person@demo.digimentor.fi\", displayName: \"New Person\", locale: EN }) { passwordLinkSent } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await,
+    );
+    app.drain_mail().await;
+    let email = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["<new.person@demo.digimentor.fi>"])
+        .unwrap();
+    let text = email.parsed().body_text(0).unwrap().to_string();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/set-password/"))
+        .unwrap()
+        .replace("http://digimentor.test", &base);
+    let newcomer = browser(&driver, "en").await;
+    newcomer.goto(&link).await.unwrap();
+    assert_eq!(text_of(&newcomer, "h1").await, "Choose your password");
+    check_page(&newcomer, "set password").await;
+    newcomer
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("too short")
+        .await
+        .unwrap();
+    // The browser's own check (minlength) stops a short one first; the server's answer is
+    // what a browser without it sees.
+    newcomer
+        .execute(
+            "document.getElementById('password').removeAttribute('minlength');",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    click_through(&newcomer, Locator::Css("main form button")).await;
+    assert_eq!(
+        text_of(&newcomer, "span.error").await,
+        "The password must have 12 to 256 characters."
+    );
+    check_page(&newcomer, "set password, too short").await;
+    newcomer
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("a long sentence is a good password")
+        .await
+        .unwrap();
+    click_through(&newcomer, Locator::Css("main form button")).await;
+    assert_eq!(
+        path_of(&newcomer.current_url().await.unwrap()),
+        "/me/notifications?welcome=1"
+    );
+    assert!(
+        text_of(&newcomer, "p.notice")
+            .await
+            .contains("Your password is saved and you are signed in.")
+    );
+    check_page(&newcomer, "my notifications, welcome").await;
+
+    for client in [visitor, staff, mentor, newcomer] {
         client.close().await.unwrap();
     }
 }
@@ -452,6 +552,36 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
     let sink = SmtpSink::start().await;
     let app = crate::replies::app_taking_replies(&sink).await;
     digimentor::demo::load(&app.state.changes).await.unwrap();
+    // What the demo's life does not send by itself: a welcome to a new account in each
+    // language, and a meeting's cancellation.
+    let admin = app
+        .login("admin@demo.digimentor.fi", "digimentor-demo-2026")
+        .await;
+    for locale in ["FI", "SV", "EN"] {
+        crate::helpers::assert_ok(
+            &app.graphql(
+                "mutation($e: String!, $l: Locale!) { createUser(input: { email: $e, displayName: \"New Person\", locale: $l }) { passwordLinkSent } }",
+                serde_json::json!({ "e": format!("new.{locale}@demo.digimentor.fi"), "l": locale }),
+                Some(&admin),
+            )
+            .await,
+        );
+    }
+    let upcoming = app
+        .graphql(
+            "{ meetings(when: UPCOMING, first: 1) { id } }",
+            serde_json::json!({}),
+            None,
+        )
+        .await;
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { cancelMeeting(id: $id, reason: \"The hall is being renovated.\") { id } }",
+            serde_json::json!({ "id": upcoming["data"]["meetings"][0]["id"] }),
+            Some(&admin),
+        )
+        .await,
+    );
     app.drain_mail().await;
     let mut seen = std::collections::BTreeSet::new();
     let client = browser(&driver, "fi").await;
@@ -465,10 +595,22 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
             .await
             .unwrap()
             .unwrap();
-        if !seen.insert((row.kind.clone(), row.locale.clone())) {
+        // A cancellation is a meeting email of its own look.
+        let cancel = {
+            use mail_parser::MimeHeaders;
+            parsed
+                .attachments()
+                .any(|a| a.attachment_name() == Some("cancel.ics"))
+        };
+        if !seen.insert((row.kind.clone(), row.locale.clone(), cancel)) {
             continue;
         }
-        let what = format!("{} ({})", row.kind, row.locale);
+        let what = format!(
+            "{}{} ({})",
+            row.kind,
+            if cancel { " cancelled" } else { "" },
+            row.locale
+        );
         let html = parsed.body_html(0).unwrap().to_string();
         let url = format!(
             "data:text/html;charset=utf-8;base64,{}",
@@ -503,7 +645,18 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
         }
         assert_accessible(&client, &what).await;
     }
-    let kinds: std::collections::BTreeSet<&String> = seen.iter().map(|(k, _)| k).collect();
+    let kinds: std::collections::BTreeSet<&String> = seen.iter().map(|(k, _, _)| k).collect();
     assert!(kinds.len() >= 8, "the demo sent many kinds: {kinds:?}");
+    for locale in ["fi", "sv", "en"] {
+        assert!(
+            seen.contains(&("account_created".to_owned(), locale.to_owned(), false)),
+            "{locale}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter()
+            .any(|(kind, _, cancel)| kind == "meeting_invitation" && *cancel),
+        "a cancellation: {seen:?}"
+    );
     client.close().await.unwrap();
 }

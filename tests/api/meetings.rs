@@ -30,6 +30,35 @@ fn properties<T: icalendar::Component>(component: &T) -> std::collections::HashM
         .collect()
 }
 
+/// A network that sends its email to a test SMTP server, with a topic `ai` that the arts staff
+/// member follows at once.
+async fn with_topic_follower() -> (
+    SmtpSink,
+    crate::helpers::TestApp,
+    crate::helpers::Channel,
+    String,
+) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let ch = app.seed_channel().await;
+    let topic = app
+        .graphql("mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }", json!({}), ch.token("admin"))
+        .await["data"]["createTopic"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ok(
+        &app.graphql(
+            "mutation($t: ID!) { subscribeTopic(topicId: $t, frequency: IMMEDIATE) { frequency } }",
+            json!({ "t": topic }),
+            ch.token("arts.staff"),
+        )
+        .await,
+    );
+    (sink, app, ch, topic)
+}
+
 #[tokio::test]
 async fn admins_schedule_monthly_series_that_anyone_can_see_and_subscribe_to() {
     let app = spawn_app().await;
@@ -320,22 +349,7 @@ async fn a_meeting_report_is_a_news_post_linked_to_its_meeting() {
 
 #[tokio::test]
 async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
-    let sink = SmtpSink::start().await;
-    let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
-    let ch = app.seed_channel().await;
-    let topic = app
-        .graphql("mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }", json!({}), ch.token("admin"))
-        .await["data"]["createTopic"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.graphql(
-        "mutation($t: ID!) { subscribeTopic(topicId: $t, frequency: IMMEDIATE) { frequency } }",
-        json!({ "t": topic }),
-        ch.token("arts.staff"),
-    )
-    .await;
+    let (sink, app, ch, topic) = with_topic_follower().await;
     let mut meeting = input(Utc::now() + Duration::days(5));
     meeting["topicIds"] = json!([topic]);
     let scheduled = app
@@ -431,4 +445,207 @@ async fn meeting_topics_reach_subscribers_and_changes_send_new_invitations() {
         ics.contains("SEQUENCE:1") && ics.contains(&format!("UID:meeting-{id}@digimentor.test")),
         "{ics}"
     );
+}
+
+/// Cancelling a meeting: every mentor gets one `METHOD:CANCEL` for the meeting's UID with the
+/// SEQUENCE raised and `STATUS:CANCELLED`; its topics' subscribers are told; the feed keeps it
+/// as cancelled; its page and the list say so; it cannot be changed or cancelled again, and
+/// only an admin cancels.
+#[tokio::test]
+async fn a_cancelled_meeting_is_withdrawn_from_every_calendar_and_says_so_everywhere() {
+    use mail_parser::MimeHeaders;
+    let (sink, app, ch, topic) = with_topic_follower().await;
+    let mut meeting = input(Utc::now() + Duration::days(5));
+    meeting["topicIds"] = json!([topic]);
+    let scheduled = app
+        .graphql(SCHEDULE, json!({ "i": meeting, "n": 2 }), ch.token("admin"))
+        .await;
+    assert_ok(&scheduled);
+    let id = scheduled["data"]["scheduleMeeting"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = scheduled["data"]["scheduleMeeting"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.drain_mail().await;
+    let before = sink.messages().len();
+
+    const CANCEL: &str = "mutation($id: ID!, $r: String) { cancelMeeting(id: $id, reason: $r) { id cancelledAt cancelReason sequence } }";
+    let refused = app
+        .graphql(
+            CANCEL,
+            json!({ "id": id, "r": null }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(error_code(&refused).as_deref(), Some("FORBIDDEN"));
+    let long = app
+        .graphql(
+            CANCEL,
+            json!({ "id": id, "r": "x".repeat(2001) }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(error_code(&long).as_deref(), Some("BAD_USER_INPUT"));
+    let cancelled = app
+        .graphql(
+            CANCEL,
+            json!({ "id": id, "r": "  The hall is being renovated.  " }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_ok(&cancelled);
+    let cancelled = &cancelled["data"]["cancelMeeting"];
+    assert!(cancelled["cancelledAt"].is_string());
+    assert_eq!(cancelled["cancelReason"], "The hall is being renovated.");
+    assert_eq!(cancelled["sequence"], 1);
+
+    let again = app
+        .graphql(CANCEL, json!({ "id": id, "r": null }), ch.token("admin"))
+        .await;
+    assert_eq!(error_code(&again).as_deref(), Some("CONFLICT"));
+    let changed = app
+        .graphql(
+            "mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { id } }",
+            json!({ "id": id, "i": input(Utc::now() + Duration::days(7)) }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(error_code(&changed).as_deref(), Some("CONFLICT"));
+    let missing = app
+        .graphql(
+            CANCEL,
+            json!({ "id": uuid::Uuid::now_v7().to_string(), "r": null }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(error_code(&missing).as_deref(), Some("NOT_FOUND"));
+
+    app.drain_mail().await;
+    let sent = sink.messages()[before..].to_vec();
+    let (to_staff, to_mentors): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|m| m.to[0].contains("arts.staff"));
+    assert_eq!(to_mentors.len(), 4, "every mentor, once: {to_mentors:?}");
+    assert_eq!(to_staff.len(), 1, "the topic's subscriber");
+    assert_eq!(
+        to_staff[0].parsed().subject(),
+        Some("[Digimentor] Tekoäly: Verkostotapaaminen peruttu: Digimentor network meeting")
+    );
+    for message in &to_mentors {
+        let recipient = message.to[0].trim_matches(['<', '>']).to_owned();
+        let parsed = message.parsed();
+        assert_eq!(
+            parsed.subject(),
+            Some("[Digimentor] Peruttu: Verkostotapaaminen: Digimentor network meeting")
+        );
+        let text = parsed.body_text(0).unwrap().to_string();
+        assert!(text.contains("Verkostotapaaminen on peruttu."), "{text}");
+        assert!(text.contains("Syy: The hall is being renovated."), "{text}");
+        assert!(
+            !text.contains("AI in exams"),
+            "no agenda for a cancelled meeting: {text}"
+        );
+        assert!(
+            text.contains(&format!("http://digimentor.test/meetings/{id}")),
+            "{text}"
+        );
+        assert_eq!(parsed.attachment_count(), 1, "the one cancelled meeting");
+        let attachment = parsed.attachment(0).unwrap();
+        assert_eq!(attachment.attachment_name(), Some("cancel.ics"));
+        let content_type = attachment.content_type().unwrap();
+        assert_eq!(content_type.attribute("method"), Some("CANCEL"));
+        let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
+        let calendar = icalendar::Calendar::from_str(&ics).unwrap();
+        assert!(ics.contains("\r\nMETHOD:CANCEL\r\n"), "{ics}");
+        let events: Vec<_> = calendar
+            .components
+            .iter()
+            .filter_map(|c| c.as_event())
+            .collect();
+        assert_eq!(events.len(), 1);
+        let event = properties(events[0]);
+        assert_eq!(event["UID"], format!("meeting-{id}@digimentor.test"));
+        assert_eq!(event["SEQUENCE"], "1");
+        assert_eq!(event["STATUS"], "CANCELLED");
+        assert_eq!(event["ORGANIZER"], "mailto:digimentor@digimentor.test");
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(
+            unfolded.contains(&format!(
+                "ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{recipient}\r\n"
+            )),
+            "the one attendee it is sent to: {ics}"
+        );
+        // Threaded under the invitation it withdraws.
+        let invitation = sink.messages()[..before]
+            .iter()
+            .find(|m| m.to == message.to)
+            .map(|m| m.parsed().message_id().unwrap().to_owned())
+            .unwrap();
+        let references = parsed.references().as_text_list().unwrap_or_default();
+        assert_eq!(references, [invitation.as_str()], "{recipient}");
+    }
+
+    // The feed keeps it, cancelled; the other meeting of the series is still on.
+    let feed = reqwest::get(app.url("/feeds/meetings.ics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let calendar = icalendar::Calendar::from_str(&feed).unwrap();
+    let status: std::collections::HashMap<String, Option<String>> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| {
+            let p = properties(e);
+            (p["UID"].clone(), p.get("STATUS").cloned())
+        })
+        .collect();
+    assert_eq!(
+        status[&format!("meeting-{id}@digimentor.test")].as_deref(),
+        Some("CANCELLED")
+    );
+    assert_eq!(status[&format!("meeting-{other}@digimentor.test")], None);
+
+    // Lists mark it; the home page's next meeting is the one still on.
+    let listed = app
+        .graphql(
+            "{ all: meetings(when: UPCOMING) { id cancelledAt } on: meetings(when: UPCOMING, includeCancelled: false) { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(listed["data"]["all"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["data"]["on"], json!([{ "id": other }]));
+    let page = reqwest::get(app.url(&format!("/meetings/{id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Tapaaminen on peruttu."), "{page}");
+    assert!(page.contains("The hall is being renovated."), "{page}");
+    let list = reqwest::get(app.url("/meetings"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.matches("<strong>Peruttu</strong>").count(),
+        1,
+        "{list}"
+    );
+    let home = reqwest::get(app.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains(&format!("/meetings/{other}")), "{home}");
+    assert!(!home.contains(&format!("/meetings/{id}")), "{home}");
 }

@@ -964,6 +964,225 @@ async fn a_sign_in_link_from_the_smtp_server_signs_in_once_and_lands_on_the_page
     }
 }
 
+/// An admin creates an account without a password: its owner is emailed a link (once, for 7
+/// days) that opens a form to choose a password and signs in; the link is refused as a sign-in
+/// link, a too short password keeps it usable, and a used or expired one is refused.
+#[tokio::test]
+async fn a_new_account_chooses_its_password_by_the_link_in_its_welcome_email() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    let admin = app.login("admin@demo.digimentor.fi", DEMO_PASSWORD).await;
+    let newcomer = "uusi.ihminen@demo.digimentor.fi";
+    let created = app
+        .graphql(
+            "mutation($e: String!) { createUser(input: { email: $e, displayName: \"Uusi Ihminen\" }) { passwordLinkSent user { email } } }",
+            json!({ "e": newcomer }),
+            Some(&admin),
+        )
+        .await;
+    assert_ok(&created);
+    assert_eq!(created["data"]["createUser"]["passwordLinkSent"], true);
+    // Nobody knows a password of the new account, so none signs in.
+    let guessed = app
+        .graphql(
+            "mutation($e: String!) { login(email: $e, password: \"\") { token } }",
+            json!({ "e": newcomer }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        guessed["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+
+    app.drain_mail().await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), before + 1, "one welcome email");
+    let welcome = messages.last().unwrap();
+    assert_eq!(welcome.to, vec![format!("<{newcomer}>")]);
+    let parsed = welcome.parsed();
+    assert_eq!(
+        parsed.subject(),
+        Some("[Digimentor] Tervetuloa – tunnuksesi on valmis")
+    );
+    let text = parsed.body_text(0).unwrap().to_string();
+    assert!(text.contains(newcomer), "it says how to sign in: {text}");
+    assert!(
+        text.contains("Saat tämän viestin, koska sinulle luotiin Digimentor-tunnus"),
+        "the footer says why: {text}"
+    );
+    let link = email_links(welcome)
+        .into_iter()
+        .find(|l| l.starts_with("/set-password/"))
+        .expect("a link to set the password");
+    let token = link.trim_start_matches("/set-password/").to_owned();
+    let row = entity::sign_in_link::Entity::find()
+        .filter(
+            entity::sign_in_link::Column::TokenHash.eq(digimentor::auth::token::hash_token(&token)),
+        )
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("only the token's hash is stored");
+    assert_eq!(row.purpose, "set_password");
+    assert_eq!((row.expires_at - row.created_at).num_days(), 7);
+
+    // Not a sign-in link: refused as one, and still usable for what it is.
+    let mut browser = Browser::new(&app);
+    let as_sign_in = browser.get(&format!("/sign-in/link/{token}")).await;
+    let refused = browser
+        .post(
+            &format!("/sign-in/link/{token}"),
+            &[("csrf", &as_sign_in.csrf())],
+        )
+        .await;
+    assert_eq!(refused.status, 410);
+    assert!(!browser.cookies.contains_key("session"));
+
+    // Opening the link uses nothing (mail scanners follow links); a short password is refused
+    // beside the field and the link keeps working.
+    let form = browser.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains("autocomplete=\"new-password\""),
+        "{}",
+        form.body
+    );
+    let form = browser.get(&link).await;
+    let short = browser
+        .post(&link, &[("csrf", &form.csrf()), ("password", "lyhyt")])
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(
+        short
+            .body
+            .contains("Salasanassa pitää olla 12–256 merkkiä."),
+        "{}",
+        short.body
+    );
+    assert!(short.body.contains("aria-invalid=\"true\""));
+    let chosen = "oma pitkä salasana 2026";
+    let set = browser
+        .post(&link, &[("csrf", &short.csrf()), ("password", chosen)])
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(set.location.as_deref(), Some("/me/notifications?welcome=1"));
+    assert!(browser.cookies.contains_key("session"));
+    let landed = browser.follow(set).await;
+    assert_eq!(landed.status, 200);
+    assert!(
+        landed
+            .body
+            .contains("Salasanasi on tallennettu ja olet kirjautunut sisään."),
+        "{}",
+        landed.body
+    );
+    assert!(landed.body.contains(newcomer));
+    app.login(newcomer, chosen).await;
+
+    // Once only.
+    let mut again = Browser::new(&app);
+    let form = again.get(&link).await;
+    let reused = again
+        .post(
+            &link,
+            &[
+                ("csrf", &form.csrf()),
+                ("password", "toinen pitkä salasana"),
+            ],
+        )
+        .await;
+    assert_eq!(reused.status, 410);
+    assert!(reused.body.contains("Linkki ei ole enää voimassa"));
+    assert!(!again.cookies.contains_key("session"));
+    app.login(newcomer, chosen).await;
+
+    // The owner is told their password was set (a security notice), and nothing else.
+    app.drain_mail().await;
+    let theirs: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to == vec![format!("<{newcomer}>")])
+        .map(|m| m.parsed().subject().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        theirs,
+        [
+            "[Digimentor] Tervetuloa – tunnuksesi on valmis",
+            "Salasanasi vaihdettiin – Digimentor"
+        ]
+    );
+
+    // An expired link is refused; an account created with a password gets no link.
+    let late = app
+        .graphql(
+            "mutation { createUser(input: { email: \"late@demo.digimentor.fi\", displayName: \"Late\" }) { passwordLinkSent } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_ok(&late);
+    let given = app
+        .graphql(
+            "mutation { createUser(input: { email: \"given@demo.digimentor.fi\", displayName: \"Given\", password: \"a password given by the admin\" }) { passwordLinkSent } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(given["data"]["createUser"]["passwordLinkSent"], false);
+    app.drain_mail().await;
+    let late_link = email_links(
+        sink.messages()
+            .iter()
+            .find(|m| m.to == vec!["<late@demo.digimentor.fi>".to_owned()])
+            .unwrap(),
+    )
+    .into_iter()
+    .find(|l| l.starts_with("/set-password/"))
+    .unwrap();
+    assert!(
+        !sink
+            .messages()
+            .iter()
+            .any(|m| m.to == vec!["<given@demo.digimentor.fi>".to_owned()]),
+        "a given password needs no link"
+    );
+    entity::sign_in_link::Entity::update_many()
+        .col_expr(
+            entity::sign_in_link::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let mut late_browser = Browser::new(&app);
+    let form = late_browser.get(&late_link).await;
+    let expired = late_browser
+        .post(&late_link, &[("csrf", &form.csrf()), ("password", chosen)])
+        .await;
+    assert_eq!(expired.status, 410);
+    let by_api = app
+        .graphql(
+            "mutation($t: String!) { setPasswordWithLink(token: $t, newPassword: \"long enough password\") { token } }",
+            json!({ "t": late_link.trim_start_matches("/set-password/") }),
+            None,
+        )
+        .await;
+    assert_eq!(by_api["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let short = app
+        .graphql(
+            "mutation { setPasswordWithLink(token: \"dmt_whatever\", newPassword: \"short\") { token } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(short["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(short["errors"][0]["extensions"]["field"], "newPassword");
+}
+
 /// Every email kind the service sends, collected from the SMTP test server: every link to the
 /// service answers with a page or the sign-in redirect, never 404, and the recipient reads
 /// what their email links to.
@@ -1128,9 +1347,33 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
             .await,
         );
     }
-    // A sign-in link.
+    // A meeting cancelled.
+    let upcoming = app
+        .graphql(
+            "{ meetings(when: UPCOMING, first: 1) { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { cancelMeeting(id: $id, reason: \"Illness\") { id } }",
+            json!({ "id": upcoming["data"]["meetings"][0]["id"] }),
+            Some(&admin),
+        )
+        .await,
+    );
+    // A sign-in link, and a new account's welcome.
     let mut visitor = Browser::new(&app);
     ask_for_link(&mut visitor, subscriber, "/").await;
+    assert_ok(
+        &app.graphql(
+            "mutation { createUser(input: { email: \"tervetullut@demo.digimentor.fi\", displayName: \"Tervetullut\" }) { passwordLinkSent } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await,
+    );
     app.drain_mail().await;
     // Replies by email: a mentor's is recorded; the inquiry's author replying with that
     // mentor's address is refused and told why.
@@ -1245,6 +1488,7 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
             "meetings",
             "news",
             "questions",
+            "set-password",
             "sign-in",
             "tips",
             "unsubscribe",

@@ -29,7 +29,8 @@ pub use lang::Lang;
 pub use public::{community, contacts, meeting, meetings, news, news_post, tip, tips};
 pub use reader::Reader;
 pub use session::{
-    sign_in, sign_in_form, sign_in_link, sign_in_link_form, sign_in_with_link, sign_out,
+    set_password, set_password_form, sign_in, sign_in_form, sign_in_link, sign_in_link_form,
+    sign_in_with_link, sign_out,
 };
 pub use settings::{notifications, save_notifications};
 pub use work::{inquiry, question};
@@ -60,6 +61,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "sign_in_link.html",
         include_str!("templates/sign_in_link.html"),
+    ),
+    (
+        "set_password.html",
+        include_str!("templates/set_password.html"),
     ),
     (
         "notifications.html",

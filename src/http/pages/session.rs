@@ -213,21 +213,104 @@ pub async fn sign_in_with_link(
             let next = safe_next(payload.get("next").and_then(Value::as_str));
             start_session(&state, &reader, &payload["login"], &next)
         }
+        Err(errors) => link_refused(&state, &reader, &errors, "link_invalid"),
+    }
+}
+
+/// The form that sets a new account's password, with what went wrong.
+fn set_password_page(
+    state: &HttpState,
+    reader: &Reader,
+    status: StatusCode,
+    token: &str,
+    error: Option<&str>,
+) -> Response {
+    let extra = json!({
+        "token": token,
+        "error": error.map(|key| state.pages.text(reader.lang, key)),
+    });
+    page_with(state, reader, status, "set_password.html", extra, &[])
+}
+
+/// `GET /set-password/{token}`: the form that sets a new account's password. Following the
+/// link alone does not use it up (mail scanners follow links).
+pub async fn set_password_form(
+    State(state): State<HttpState>,
+    Path(token): Path<String>,
+    reader: Reader,
+) -> Response {
+    if token.len() > 128 {
+        return super::message(
+            &state,
+            &reader,
+            StatusCode::NOT_FOUND,
+            "password_link_invalid",
+        );
+    }
+    set_password_page(&state, &reader, StatusCode::OK, &token, None)
+}
+
+/// `POST /set-password/{token}`: sets the password (the link works once), signs in, and opens
+/// the notification settings with a confirmation. A password against the policy shows the form
+/// again with the error beside the field, and the link still works.
+pub async fn set_password(
+    State(state): State<HttpState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    reader: Reader,
+    body: Bytes,
+) -> Response {
+    let form = match checked(&state, &headers, &reader, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let variables = json!({ "token": token, "password": form.text("password") });
+    match run_as(
+        &state,
+        &reader,
+        include_str!("ops/set_password_with_link.graphql"),
+        variables,
+    )
+    .await
+    {
+        Ok(data) => start_session(
+            &state,
+            &reader,
+            &data["setPasswordWithLink"],
+            "/me/notifications?welcome=1",
+        ),
         Err(errors) => match code_of(&errors).as_deref() {
-            Some("UNAUTHENTICATED" | "BAD_USER_INPUT") => {
-                super::message(&state, &reader, StatusCode::GONE, "link_invalid")
-            }
-            Some("RATE_LIMITED") => super::message(
+            Some("BAD_USER_INPUT") => set_password_page(
                 &state,
                 &reader,
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &token,
+                Some("error_password_rule"),
             ),
-            _ => {
-                tracing::error!(?errors, "signing in with a link");
-                super::error_page(&state, reader.lang)
-            }
+            _ => link_refused(&state, &reader, &errors, "password_link_invalid"),
         },
+    }
+}
+
+/// The page for a link the API refused: used, expired or unknown (410, `invalid` says which
+/// kind of link), too many tries (429), or the error page.
+fn link_refused(
+    state: &HttpState,
+    reader: &Reader,
+    errors: &[async_graphql::ServerError],
+    invalid: &str,
+) -> Response {
+    match code_of(errors).as_deref() {
+        Some("UNAUTHENTICATED" | "BAD_USER_INPUT") => {
+            super::message(state, reader, StatusCode::GONE, invalid)
+        }
+        Some("RATE_LIMITED") => {
+            super::message(state, reader, StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        }
+        _ => {
+            tracing::error!(?errors, invalid, "using a link");
+            super::error_page(state, reader.lang)
+        }
     }
 }
 

@@ -27,7 +27,7 @@ async fn show(
     state: &HttpState,
     reader: &Reader,
     status: StatusCode,
-    saved: bool,
+    notice: Option<&str>,
     error: Option<(String, String)>,
 ) -> Response {
     let variables = json!({ "locale": reader.lang.graphql_locale() });
@@ -75,7 +75,7 @@ async fn show(
             "topics": topics,
             "weekdays": weekdays,
             "zones": zones,
-            "saved": saved,
+            "notice": notice.map(|key| state.pages.text(reader.lang, key)),
             "error": error.map(|(field, text)| json!({ "field": field, "text": text })),
         }),
         &[],
@@ -87,8 +87,14 @@ pub async fn notifications(State(state): State<HttpState>, reader: Reader) -> Re
     if reader.viewer.is_none() {
         return not_available(&state, &reader);
     }
-    let saved = reader.here.contains("saved=1");
-    show(&state, &reader, StatusCode::OK, saved, None).await
+    let notice = if reader.here.contains("saved=1") {
+        Some("saved")
+    } else if reader.here.contains("welcome=1") {
+        Some("password_set")
+    } else {
+        None
+    };
+    show(&state, &reader, StatusCode::OK, notice, None).await
 }
 
 /// `POST /me/notifications`: saves the whole form in one change, then shows it again.
@@ -166,7 +172,7 @@ pub async fn save_notifications(
                 &state,
                 &reader,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                false,
+                None,
                 Some((field, text)),
             )
             .await
