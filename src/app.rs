@@ -161,7 +161,7 @@ impl Application {
             cancel.clone(),
         ))];
         if let Some(listener) = self.inbound_listener {
-            match crate::inbound::Inbound::new(self.state.clone(), schema) {
+            match crate::inbound::Inbound::new(self.state.clone(), schema.clone()) {
                 Some(inbound) => {
                     tracing::info!(
                         "taking replies and bounces for {} on {}",
@@ -176,6 +176,17 @@ impl Application {
                 }
                 None => tracing::warn!("INBOUND_SMTP_BIND is set without REPLY_DOMAIN"),
             }
+        }
+        if let (Some(mailbox), true) = (
+            self.state.config.inbound_imap.clone(),
+            self.state.config.run_workers,
+        ) && let Some(inbound) = crate::inbound::Inbound::new(self.state.clone(), schema.clone())
+        {
+            background.push(tokio::spawn(crate::inbound::imap::run(
+                inbound,
+                mailbox,
+                cancel.clone(),
+            )));
         }
         if self.state.config.run_workers {
             background.push(tokio::spawn(self.worker.run(cancel.clone())));

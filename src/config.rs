@@ -209,6 +209,27 @@ pub struct Settings {
     #[arg(long, env = "INBOUND_SMTP_BIND", global = true)]
     pub inbound_smtp_bind: Option<String>,
 
+    /// An IMAP mailbox to poll for replies and bounces, for a mail server that delivers the
+    /// REPLY_DOMAIN to a mailbox instead of forwarding it to INBOUND_SMTP_BIND:
+    /// `imaps://user:password@imap.example.edu/INBOX` (TLS; `imap://` only on a trusted
+    /// network). Handled messages are deleted from it. Unset: no polling.
+    #[arg(long, env = "INBOUND_IMAP_URL", global = true, hide_env_values = true)]
+    pub inbound_imap_url: Option<String>,
+
+    /// Extra trusted certificate authorities for `imaps://` (a PEM file), for a university's
+    /// internal CA.
+    #[arg(long, env = "INBOUND_IMAP_CA_FILE", global = true)]
+    pub inbound_imap_ca_file: Option<PathBuf>,
+
+    /// Seconds between polls of INBOUND_IMAP_URL.
+    #[arg(
+        long,
+        env = "INBOUND_IMAP_POLL_SECONDS",
+        default_value = "60",
+        global = true
+    )]
+    pub inbound_imap_poll_seconds: String,
+
     /// Folder for .eml files when SMTP_URL is unset.
     #[arg(long, env = "MAIL_DIR", default_value = "outbox", global = true)]
     pub mail_dir: String,
@@ -453,6 +474,102 @@ pub struct Config {
     pub reply_domain: Option<String>,
     /// Where the inbound SMTP/LMTP listener listens (`INBOUND_SMTP_BIND`).
     pub inbound_smtp_bind: Option<SocketAddr>,
+    /// The IMAP mailbox polled for replies and bounces (`INBOUND_IMAP_URL`).
+    pub inbound_imap: Option<ImapMailbox>,
+}
+
+/// An IMAP mailbox to poll (`INBOUND_IMAP_URL`); its password never reaches `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImapMailbox {
+    pub host: String,
+    pub port: u16,
+    /// `imaps://`: TLS from the first byte.
+    pub tls: bool,
+    pub user: String,
+    pub password: String,
+    pub mailbox: String,
+    /// Extra trusted roots for TLS (`INBOUND_IMAP_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
+    pub every: Duration,
+}
+
+impl std::fmt::Debug for ImapMailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapMailbox")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("mailbox", &self.mailbox)
+            .field("every", &self.every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImapMailbox {
+    /// Parses `imaps://user:password@host[:port][/MAILBOX]` (user and password percent-encoded).
+    pub fn parse(
+        raw: &str,
+        ca_file: Option<PathBuf>,
+        every: Duration,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |why: &str| ConfigError::new("INBOUND_IMAP_URL", why.to_owned());
+        let url = Url::parse(raw.trim())
+            .map_err(|_| invalid("expected imaps://user:password@host/MAILBOX"))?;
+        let tls = match url.scheme() {
+            "imaps" => true,
+            "imap" => false,
+            _ => {
+                return Err(invalid(
+                    "the scheme is imaps:// (or imap:// on a trusted network)",
+                ));
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| invalid("names no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let decode = |part: &str| {
+            percent_decode(part)
+                .ok_or_else(|| invalid("user or password is not valid percent-encoded UTF-8"))
+        };
+        let user = decode(url.username())?;
+        let password = decode(url.password().unwrap_or_default())?;
+        if user.is_empty() || password.is_empty() {
+            return Err(invalid("needs a user and a password"));
+        }
+        let mailbox = match decode(url.path().trim_start_matches('/'))? {
+            m if m.is_empty() => "INBOX".to_owned(),
+            m => m,
+        };
+        if [&user, &password, &mailbox]
+            .iter()
+            .any(|part| part.chars().any(char::is_control))
+        {
+            return Err(invalid("holds a control character"));
+        }
+        Ok(Self {
+            port: url.port().unwrap_or(if tls { 993 } else { 143 }),
+            host,
+            tls,
+            user,
+            password,
+            mailbox,
+            ca_file,
+            every,
+        })
+    }
+}
+
+/// Percent-decodes a URL part as UTF-8.
+fn percent_decode(part: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(part)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
 }
 
 impl Config {
@@ -623,6 +740,23 @@ impl Config {
             })?),
             _ => None,
         };
+        let inbound_imap = match s.inbound_imap_url.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => {
+                let every = positive("INBOUND_IMAP_POLL_SECONDS", &s.inbound_imap_poll_seconds)?;
+                Some(ImapMailbox::parse(
+                    raw,
+                    s.inbound_imap_ca_file.clone(),
+                    Duration::from_secs(every as u64),
+                )?)
+            }
+            _ => None,
+        };
+        if inbound_imap.is_some() && reply_domain.is_none() {
+            return Err(ConfigError::new(
+                "INBOUND_IMAP_URL",
+                "needs REPLY_DOMAIN: only mail to that domain is taken",
+            ));
+        }
         if inbound_smtp_bind.is_some() && reply_domain.is_none() {
             return Err(ConfigError::new(
                 "INBOUND_SMTP_BIND",
@@ -632,6 +766,7 @@ impl Config {
         Ok(Self {
             reply_domain,
             inbound_smtp_bind,
+            inbound_imap,
             run_workers: boolean("RUN_WORKERS", &s.run_workers)?,
             worker,
             reminder_lead,
@@ -737,6 +872,45 @@ mod tests {
     }
 
     #[test]
+    fn an_imap_mailbox_url_is_parsed_and_its_password_never_printed() {
+        let config = Config::from_settings(&settings(&[
+            "--reply-domain",
+            "reply.x.edu",
+            "--inbound-imap-url",
+            "imaps://digimentor%40x.edu:p%C3%A4ss%20w%2Fo%3Ard@imap.x.edu/Replies%20in",
+        ]))
+        .unwrap();
+        let mailbox = config.inbound_imap.unwrap();
+        assert_eq!(
+            (
+                mailbox.host.as_str(),
+                mailbox.port,
+                mailbox.tls,
+                mailbox.user.as_str(),
+                mailbox.password.as_str(),
+                mailbox.mailbox.as_str(),
+                mailbox.every.as_secs()
+            ),
+            (
+                "imap.x.edu",
+                993,
+                true,
+                "digimentor@x.edu",
+                "päss w/o:rd",
+                "Replies in",
+                60
+            )
+        );
+        assert!(!format!("{mailbox:?}").contains("päss"));
+        let plain =
+            ImapMailbox::parse("imap://u:p@127.0.0.1:1143", None, Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            (plain.port, plain.tls, plain.mailbox.as_str()),
+            (1143, false, "INBOX")
+        );
+    }
+
+    #[test]
     fn smtp_urls_in_every_tls_mode_and_with_auth_are_accepted() {
         for url in [
             "smtp://mail.example.edu:25",
@@ -769,6 +943,57 @@ mod tests {
             (
                 vec!["--inbound-smtp-bind", "127.0.0.1:2525"],
                 "INBOUND_SMTP_BIND",
+            ),
+            (
+                vec!["--inbound-imap-url", "imaps://u:p@imap.x.edu/INBOX"],
+                "INBOUND_IMAP_URL",
+            ),
+            (
+                vec![
+                    "--reply-domain",
+                    "r.x.edu",
+                    "--inbound-imap-url",
+                    "pop3://u:p@x.edu",
+                ],
+                "INBOUND_IMAP_URL",
+            ),
+            (
+                vec![
+                    "--reply-domain",
+                    "r.x.edu",
+                    "--inbound-imap-url",
+                    "imaps://u@x.edu",
+                ],
+                "INBOUND_IMAP_URL",
+            ),
+            (
+                vec![
+                    "--reply-domain",
+                    "r.x.edu",
+                    "--inbound-imap-url",
+                    "imaps://u:%ff@x.edu",
+                ],
+                "INBOUND_IMAP_URL",
+            ),
+            (
+                vec![
+                    "--reply-domain",
+                    "r.x.edu",
+                    "--inbound-imap-url",
+                    "imaps://u:a%0Ab@x.edu",
+                ],
+                "INBOUND_IMAP_URL",
+            ),
+            (
+                vec![
+                    "--reply-domain",
+                    "r.x.edu",
+                    "--inbound-imap-url",
+                    "imaps://u:p@x.edu",
+                    "--inbound-imap-poll-seconds",
+                    "0",
+                ],
+                "INBOUND_IMAP_POLL_SECONDS",
             ),
             (vec!["--graphql-max-depth", "0"], "GRAPHQL_MAX_DEPTH"),
             (

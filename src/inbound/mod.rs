@@ -4,9 +4,11 @@
 //! Every email that invites an answer carries `Reply-To: reply+<token>@REPLY_DOMAIN`, and every
 //! email is sent with the envelope sender `bounce+<token>@REPLY_DOMAIN`; the token names the
 //! delivery and is signed ([`Signer::sign_address`]). The university's mail server routes the
-//! domain to the [`smtp`] listener, which hands each message to [`Inbound::receive`].
+//! domain to the [`smtp`] listener, which hands each message to [`Inbound::receive`], or
+//! delivers it to a mailbox that [`imap`] polls ([`Inbound::receive_stored`]).
 
 pub mod bounce;
+pub mod imap;
 pub mod reply;
 pub mod smtp;
 pub mod text;
@@ -157,6 +159,90 @@ impl Inbound {
             }
         }
     }
+}
+
+impl Inbound {
+    /// Handles a message taken from a mailbox, where no SMTP envelope survives: its recipients
+    /// of ours are read from the headers the delivering server adds (`Delivered-To`,
+    /// `X-Original-To`, `Envelope-To`), or else from `To` and `Cc`; its envelope sender from
+    /// `Return-Path`. A message for none of our addresses is `Rejected`.
+    pub async fn receive_stored(&self, raw: &[u8]) -> Verdict {
+        let headers = header_lines(raw);
+        let mut recipients =
+            self.recipients_in(&headers, &["delivered-to", "x-original-to", "envelope-to"]);
+        if recipients.is_empty() {
+            recipients = self.recipients_in(&headers, &["to", "cc"]);
+        }
+        if recipients.is_empty() {
+            return Verdict::Rejected("5.1.1 no reply or bounce address of ours".into());
+        }
+        let envelope_from = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("return-path"))
+            .map(|(_, value)| {
+                value
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .trim()
+            })
+            .unwrap_or_default();
+        let mut verdict = Verdict::Accepted;
+        for to in recipients {
+            match self.receive(envelope_from, &to, raw).await {
+                Verdict::Accepted => {}
+                later @ Verdict::TryLater(_) => verdict = later,
+                rejected @ Verdict::Rejected(_) => {
+                    if verdict == Verdict::Accepted {
+                        verdict = rejected;
+                    }
+                }
+            }
+        }
+        verdict
+    }
+
+    /// Our valid addresses in the headers named (lower-case), each once.
+    fn recipients_in(&self, headers: &[(String, String)], names: &[&str]) -> Vec<Recipient> {
+        let mut found: Vec<Recipient> = Vec::new();
+        for (_, value) in headers
+            .iter()
+            .filter(|(name, _)| names.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            let words = value.split(|c: char| {
+                c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | ':' | '(' | ')' | '"')
+            });
+            for word in words.filter(|w| w.contains('@')) {
+                if let Some(to) = self.recipient(word)
+                    && !found.contains(&to)
+                {
+                    found.push(to);
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The header fields of a raw message (up to the first empty line), unfolded, as (name, value).
+fn header_lines(raw: &[u8]) -> Vec<(String, String)> {
+    // Headers longer than this are not a reply's.
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(256 * 1024)]);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            fields.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    fields
 }
 
 /// Records what became of message `row` (in the caller's transaction).

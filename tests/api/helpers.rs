@@ -162,6 +162,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         reminder_lead: Duration::from_secs(3 * 86_400),
         reply_domain: None,
         inbound_smtp_bind: None,
+        inbound_imap: None,
     }
 }
 
@@ -446,6 +447,15 @@ impl TestApp {
 }
 
 /// The `extensions.code` of the first error, or `None` when the operation succeeded.
+/// A TCP port free on this machine now (for a server a test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn error_code(body: &Value) -> Option<String> {
     body["errors"][0]["extensions"]["code"]
         .as_str()

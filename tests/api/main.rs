@@ -3,6 +3,7 @@
 //! real HTTP and WebSocket connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod dovecot;
 mod helpers;
 mod proxy;
 mod smtp;
@@ -18,6 +19,7 @@ mod directory;
 mod email;
 mod events;
 mod hardening;
+mod imap;
 mod inquiries;
 mod meetings;
 mod news;

@@ -15,7 +15,7 @@ use crate::email::set_locale;
 use crate::helpers::{Channel, TestApp, assert_ok, spawn_app_with};
 use crate::smtp::{Received, SmtpSink};
 
-const REPLY_DOMAIN: &str = "reply.digimentor.test";
+pub(crate) const REPLY_DOMAIN: &str = "reply.digimentor.test";
 
 pub(crate) async fn app_taking_replies(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
@@ -109,7 +109,7 @@ fn text(message: &Received) -> String {
 
 const TARGETS: &str = "query($id: ID!) { inquiry(id: $id) { status targets { id status answer answeredBy { displayName } community { slug } messages { body author { displayName } } } } }";
 
-async fn targets(app: &TestApp, channel: &Channel, inquiry: &str) -> Vec<Value> {
+pub(crate) async fn targets(app: &TestApp, channel: &Channel, inquiry: &str) -> Vec<Value> {
     let body = app
         .graphql(TARGETS, json!({ "id": inquiry }), channel.token("lead"))
         .await;
@@ -120,7 +120,7 @@ async fn targets(app: &TestApp, channel: &Channel, inquiry: &str) -> Vec<Value> 
         .clone()
 }
 
-fn target<'a>(targets: &'a [Value], slug: &str) -> &'a Value {
+pub(crate) fn target<'a>(targets: &'a [Value], slug: &str) -> &'a Value {
     targets
         .iter()
         .find(|t| t["community"]["slug"] == slug)

@@ -1,0 +1,214 @@
+//! Polling an IMAP mailbox for replies and bounces (`INBOUND_IMAP_URL`), for a mail server that
+//! delivers the reply domain to a mailbox rather than forwarding it to the listener.
+//!
+//! Every poll logs in, selects the mailbox and takes up to [`BATCH`] messages not yet deleted,
+//! oldest first. Each is handled like one arriving at the listener
+//! ([`Inbound::receive_stored`]); what was handled (recorded, refused with an explanation,
+//! dropped as an auto-reply) is deleted, what is not ours is marked seen and left for a person,
+//! and what could not be handled now (the database away) stays untouched for the next poll. A
+//! message fetched twice (two instances polling, a delete that did not arrive) is applied once:
+//! the inbound log dedupes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Client;
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_util::sync::CancellationToken;
+
+use super::{Inbound, MAX_MESSAGE_BYTES, Verdict};
+use crate::config::ImapMailbox;
+
+/// Most messages taken in one poll; the rest wait for the next.
+pub const BATCH: usize = 100;
+
+/// Longest wait for the server at each step.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What one poll did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Poll {
+    /// Handled and deleted.
+    pub handled: usize,
+    /// Not for an address of ours (or not a message): marked seen and left.
+    pub left: usize,
+    /// Not handled now (the database away): left for the next poll.
+    pub deferred: usize,
+}
+
+/// Polls `mailbox` every `mailbox.every` until `shutdown`.
+pub async fn run(inbound: Inbound, mailbox: ImapMailbox, shutdown: CancellationToken) {
+    tracing::info!(
+        host = %mailbox.host,
+        mailbox = %mailbox.mailbox,
+        every_s = mailbox.every.as_secs(),
+        "polling an IMAP mailbox for replies and bounces"
+    );
+    loop {
+        match tokio::select! {
+            polled = poll(&inbound, &mailbox) => polled,
+            () = shutdown.cancelled() => break,
+        } {
+            Ok(poll) if poll != Poll::default() => {
+                tracing::info!(?poll, "polled the IMAP mailbox");
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, host = %mailbox.host, "polling the IMAP mailbox failed")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(mailbox.every) => {}
+            () = shutdown.cancelled() => break,
+        }
+    }
+}
+
+/// One poll: connect, log in, handle a batch, log out.
+pub async fn poll(inbound: &Inbound, mailbox: &ImapMailbox) -> Result<Poll, String> {
+    let tcp = within(
+        "connecting",
+        TcpStream::connect((mailbox.host.as_str(), mailbox.port)),
+    )
+    .await?;
+    let _ = tcp.set_nodelay(true);
+    if mailbox.tls {
+        let connector = TlsConnector::from(Arc::new(tls_config(mailbox)?));
+        let name = ServerName::try_from(mailbox.host.clone())
+            .map_err(|e| format!("{}: {e}", mailbox.host))?;
+        let tls = within("the TLS handshake", connector.connect(name, tcp)).await?;
+        session(inbound, mailbox, tls).await
+    } else {
+        session(inbound, mailbox, tcp).await
+    }
+}
+
+/// The trusted roots: Mozilla's (as for outgoing mail), and `INBOUND_IMAP_CA_FILE`'s.
+fn tls_config(mailbox: &ImapMailbox) -> Result<ClientConfig, String> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(file) = &mailbox.ca_file {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .and_then(Iterator::collect)
+            .map_err(|e| format!("reading {}: {e}", file.display()))?;
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("a certificate in {}: {e}", file.display()))?;
+        }
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+async fn session<S>(inbound: &Inbound, mailbox: &ImapMailbox, stream: S) -> Result<Poll, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
+{
+    let mut client = Client::new(stream);
+    within("the greeting", client.read_response())
+        .await?
+        .ok_or("the server closed the connection before greeting")?;
+    let login = async {
+        client
+            .login(&mailbox.user, &mailbox.password)
+            .await
+            .map_err(|(err, _)| err)
+    };
+    let mut session = within("logging in", login)
+        .await
+        .map_err(|e| format!("as {}: {e}", mailbox.user))?;
+    within("selecting the mailbox", session.select(&mailbox.mailbox))
+        .await
+        .map_err(|e| format!("{}: {e}", mailbox.mailbox))?;
+    let mut uids: Vec<u32> = within("searching", session.uid_search("UNSEEN UNDELETED"))
+        .await?
+        .into_iter()
+        .collect();
+    uids.sort_unstable();
+    uids.truncate(BATCH);
+    let mut poll = Poll::default();
+    for uid in uids {
+        // The size first: a message over the limit is not fetched.
+        let size = {
+            let fetches = within(
+                "fetching a size",
+                session.uid_fetch(uid.to_string(), "RFC822.SIZE"),
+            )
+            .await
+            .map_err(|e| format!("fetching the size of {uid}: {e}"))?;
+            let fetched: Vec<_> = within("fetching a size", fetches.try_collect())
+                .await
+                .map_err(|e| format!("fetching the size of {uid}: {e}"))?;
+            fetched.first().and_then(|f| f.size).unwrap_or(0) as usize
+        };
+        let verdict = if size > MAX_MESSAGE_BYTES {
+            Verdict::Rejected("5.3.4 message too big".into())
+        } else {
+            let fetches = within(
+                "fetching",
+                session.uid_fetch(uid.to_string(), "BODY.PEEK[]"),
+            )
+            .await
+            .map_err(|e| format!("fetching {uid}: {e}"))?;
+            let fetched: Vec<_> = within("fetching", fetches.try_collect())
+                .await
+                .map_err(|e| format!("fetching {uid}: {e}"))?;
+            match fetched.first().and_then(|f| f.body()) {
+                Some(raw) => inbound.receive_stored(raw).await,
+                // Expunged meanwhile by another poller.
+                None => continue,
+            }
+        };
+        let flag = match verdict {
+            Verdict::Accepted => {
+                poll.handled += 1;
+                "+FLAGS.SILENT (\\Deleted)"
+            }
+            Verdict::Rejected(why) => {
+                tracing::info!(uid, %why, "left in the IMAP mailbox: not a reply or bounce of ours");
+                poll.left += 1;
+                "+FLAGS.SILENT (\\Seen)"
+            }
+            Verdict::TryLater(why) => {
+                tracing::warn!(uid, %why, "left in the IMAP mailbox for the next poll");
+                poll.deferred += 1;
+                continue;
+            }
+        };
+        let stored = within("flagging", session.uid_store(uid.to_string(), flag))
+            .await
+            .map_err(|e| format!("flagging {uid}: {e}"))?;
+        within("flagging", stored.try_collect::<Vec<_>>())
+            .await
+            .map_err(|e| format!("flagging {uid}: {e}"))?;
+    }
+    if poll.handled > 0 {
+        let expunged = within("expunging", session.expunge()).await?;
+        within("expunging", expunged.try_collect::<Vec<_>>()).await?;
+    }
+    let _ = within("logging out", session.logout()).await;
+    Ok(poll)
+}
+
+/// `step`, or an error naming it when the server does not answer within [`TIMEOUT`].
+async fn within<T, E: std::fmt::Display>(
+    step: &str,
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(TIMEOUT, work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(format!("{step}: {err}")),
+        Err(_) => Err(format!("{step}: no answer in {} s", TIMEOUT.as_secs())),
+    }
+}
