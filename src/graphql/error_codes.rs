@@ -92,6 +92,17 @@ pub fn coded_error(
     error
 }
 
+/// The `field` extension of the first error that has one: which input an in-process
+/// operation's refusal is about.
+pub fn field_of(errors: &[async_graphql::ServerError]) -> Option<String> {
+    errors
+        .iter()
+        .find_map(|e| match e.extensions.as_ref()?.get("field")? {
+            async_graphql::Value::String(field) => Some(field.clone()),
+            _ => None,
+        })
+}
+
 /// The `code` extension of the first error that has one (an in-process operation's refusal, as
 /// web pages and email replies read it).
 pub fn code_of(errors: &[async_graphql::ServerError]) -> Option<String> {

@@ -16,7 +16,7 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 pub use document_limits::{DocumentLimits, MAX_NESTING, PasswordChecks, text_nesting};
-pub use error_codes::{ErrorCodes, code_of};
+pub use error_codes::{ErrorCodes, code_of, field_of};
 pub use ids::parse_id;
 pub use subscription_budget::{SubscriptionBudget, SubscriptionLimits};
 

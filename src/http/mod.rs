@@ -50,6 +50,9 @@ const UNSUBSCRIBE_BODY_LIMIT: usize = 1024;
 
 /// The pages' forms are small (the notification settings, with every topic, are the largest).
 const FORM_BODY_LIMIT: usize = 64 * 1024;
+/// Largest form that carries a text people write (an answer of up to 20,000 characters,
+/// percent-encoded at up to 12 bytes each).
+const WRITING_BODY_LIMIT: usize = 256 * 1024;
 
 /// Paths whose last segment is a secret (a signed token that acts without login).
 const SECRET_PATHS: &[&str] = &["/unsubscribe/", "/sign-in/link/"];
@@ -83,7 +86,12 @@ pub fn router(state: HttpState) -> Router {
         .route("/tips/{id}", get(pages::tip))
         .route("/contacts", get(pages::contacts))
         .route("/communities/{slug}", get(pages::community))
+        .route("/me", get(pages::my_work))
         .route("/inquiries/{id}", get(pages::inquiry))
+        .route(
+            "/inquiries/{id}/{action}",
+            post(pages::act_on_inquiry).layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
         .route("/questions/{id}", get(pages::question))
         .route(
             "/sign-in",
@@ -118,6 +126,7 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/static/site.css", get(pages::stylesheet))
+        .route("/static/live.js", get(pages::live_script))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

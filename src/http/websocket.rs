@@ -81,7 +81,28 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| serve(state, protocol, socket, address_slot))
+        .on_upgrade(move |socket| {
+            let cookie_token = session_cookie_token(&headers);
+            serve(state, protocol, socket, address_slot, cookie_token)
+        })
+}
+
+/// The web pages' session (the `session` cookie) for a connection opened by a page of this
+/// site, so the pages' live view needs no token in script. A handshake from another site
+/// (`Origin` not this host) never gets the cookie's rights.
+fn session_cookie_token(headers: &HeaderMap) -> Option<String> {
+    let token =
+        crate::http::pages::reader::cookie(headers, crate::http::pages::reader::SESSION_COOKIE)?;
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())?;
+        let origin = origin.to_str().ok()?;
+        if origin != format!("http://{host}") && origin != format!("https://{host}") {
+            return None;
+        }
+    }
+    Some(token.to_owned())
 }
 
 async fn serve(
@@ -89,6 +110,7 @@ async fn serve(
     protocol: GraphQLProtocol,
     socket: WebSocket,
     _address_slot: AddressSlot,
+    cookie_token: Option<String>,
 ) {
     let app = state.app.clone();
     let limits = app.config.websocket;
@@ -132,7 +154,7 @@ async fn serve(
         .on_connection_init(move |payload| async move {
             let mut data = request_loaders(&app);
             data.insert(SubscriptionBudget::new(limits.max_subscriptions));
-            if let Some(token) = init_token(&payload) {
+            if let Some(token) = init_token(&payload).or(cookie_token.as_deref()) {
                 // Read before the grants: a change of rights up to this seq is already in what
                 // authentication reads (events become visible in seq order), so only later ones
                 // end this session.

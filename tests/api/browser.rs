@@ -652,3 +652,194 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
     );
     client.close().await.unwrap();
 }
+
+/// Signs `client` in by password as one of the channel's people.
+async fn sign_in_as(app: &TestApp, client: &Client, name: &str) {
+    client.goto(&app.url("/sign-in?next=%2Fme")).await.unwrap();
+    client
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{name}@uni.test"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::helpers::PASSWORD)
+        .await
+        .unwrap();
+    click_through(
+        client,
+        Locator::Css("section[aria-labelledby=by-password] button"),
+    )
+    .await;
+    assert_eq!(
+        path_of(&client.current_url().await.unwrap()),
+        "/me",
+        "{name}"
+    );
+}
+
+/// Waits (10 s at most) until the text of `css` contains `expected`, without reloading.
+async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if seen.contains(expected) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {expected:?} never appeared; last {seen:?}");
+}
+
+/// The lead watches an inquiry's coverage while two mentors answer and one declines, each in a
+/// browser of their own; the lead's page changes without a reload at each step. A co-mentor's
+/// edit of the version they loaded before shows the conflict, and is saved over it knowingly.
+/// Every page state passes axe-core.
+#[tokio::test]
+async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browsers() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    let (inquiry, _) = app
+        .published_inquiry(
+            &ch,
+            "Moodle exam practices",
+            &["science", "arts", "medicine"],
+        )
+        .await;
+    let page = app.url(&format!("/inquiries/{inquiry}"));
+
+    let lead = browser(&driver, "en").await;
+    sign_in_as(&app, &lead, "lead").await;
+    lead.goto(&page).await.unwrap();
+    // Marks this document: a reload would lose it.
+    lead.execute("window.notReloaded = true;", Vec::new())
+        .await
+        .unwrap();
+    lead.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main[data-live-ready=live]"))
+        .await
+        .unwrap();
+    assert!(text_of(&lead, "[data-live=coverage]").await.contains("0/3"));
+    check_page(&lead, "inquiry, as its author").await;
+
+    // The co-mentor opens the page first, the mentor answers.
+    let comentor = browser(&driver, "fi").await;
+    sign_in_as(&app, &comentor, "science.comentor").await;
+    comentor.goto(&page).await.unwrap();
+    let mentor = browser(&driver, "fi").await;
+    sign_in_as(&app, &mentor, "science.mentor").await;
+    let Ok(mine) = mentor.find(Locator::Css("a[href^='/inquiries/']")).await else {
+        panic!("no inquiry on My work: {}", mentor.source().await.unwrap());
+    };
+    mine.click().await.unwrap();
+    mentor
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("textarea[name=body]"))
+        .await
+        .unwrap()
+        .send_keys("We use **Exam** with Moodle quizzes.")
+        .await
+        .unwrap();
+    click_through(
+        &mentor,
+        Locator::Css("form[action$='/answer'] button[name=preview]"),
+    )
+    .await;
+    assert!(
+        text_of(&mentor, ".preview strong").await.contains("Exam"),
+        "the preview shows the formatting"
+    );
+    check_page(&mentor, "inquiry, answer previewed").await;
+    click_through(
+        &mentor,
+        Locator::Css("form[action$='/answer'] button:not([name])"),
+    )
+    .await;
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("Vastaus on tallennettu")
+    );
+    check_page(&mentor, "inquiry, answered").await;
+    wait_for_text(&lead, "[data-live=coverage]", "vastanneet 1/3").await;
+
+    // The co-mentor's stale edit: the conflict, then saved over it.
+    comentor
+        .find(Locator::Css("textarea[name=body]"))
+        .await
+        .unwrap()
+        .send_keys("Mostly essays.")
+        .await
+        .unwrap();
+    click_through(
+        &comentor,
+        Locator::Css("form[action$='/answer'] button:not([name])"),
+    )
+    .await;
+    assert!(
+        text_of(&comentor, ".conflict")
+            .await
+            .contains("Vastausta on muutettu sillä välin.")
+    );
+    check_page(&comentor, "inquiry, a co-mentor's conflict").await;
+    click_through(
+        &comentor,
+        Locator::Css("form[action$='/answer'] button:not([name])"),
+    )
+    .await;
+    assert!(text_of(&comentor, "p.notice").await.contains("tallennettu"));
+
+    // The arts mentor declines.
+    let arts = browser(&driver, "sv").await;
+    sign_in_as(&app, &arts, "arts.mentor").await;
+    arts.goto(&page).await.unwrap();
+    arts.find(Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arts.find(Locator::Css("form[action$='/decline'] textarea"))
+        .await
+        .unwrap()
+        .send_keys("Inga tentamina den här terminen.")
+        .await
+        .unwrap();
+    click_through(&arts, Locator::Css("form[action$='/decline'] button")).await;
+    wait_for_text(&lead, "[data-live=coverage]", "kieltäytyneet 1").await;
+
+    let lead_still: Value = lead
+        .execute("return window.notReloaded === true;", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        lead_still,
+        json!(true),
+        "the lead's page was never reloaded"
+    );
+    assert!(
+        text_of(&lead, "section[aria-labelledby=answers]")
+            .await
+            .contains("Mostly essays.")
+    );
+    check_page(&lead, "inquiry, updated live").await;
+
+    for client in [lead, comentor, mentor, arts] {
+        client.close().await.unwrap();
+    }
+}

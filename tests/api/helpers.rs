@@ -490,8 +490,19 @@ impl WsClient {
     /// Connects and sends `connection_init` with `payload`; `Err` if the server closes instead
     /// of acknowledging.
     pub async fn connect(app: &TestApp, payload: Value) -> Result<Self, Closed> {
+        Self::connect_with(app, &[], payload).await
+    }
+
+    /// As [`WsClient::connect`], with more headers on the handshake.
+    pub async fn connect_with(
+        app: &TestApp,
+        headers: &[(&'static str, &str)],
+        payload: Value,
+    ) -> Result<Self, Closed> {
         use futures_util::SinkExt;
-        let mut client = Self::open(app).await;
+        let mut client = Self::try_open_with(app, headers)
+            .await
+            .unwrap_or_else(|status| panic!("the upgrade was refused with {status}"));
         client
             .stream
             .send(text(
@@ -527,6 +538,15 @@ impl WsClient {
 
     /// Opens the WebSocket, or the HTTP status that refused the upgrade.
     pub async fn try_open(app: &TestApp) -> Result<Self, u16> {
+        Self::try_open_with(app, &[]).await
+    }
+
+    /// As [`WsClient::try_open`], with more headers on the handshake (a browser's `Cookie` and
+    /// `Origin`).
+    pub async fn try_open_with(
+        app: &TestApp,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Self, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
         let mut request = format!("ws://{}/graphql/ws", app.address)
@@ -536,6 +556,9 @@ impl WsClient {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
+        for (name, value) in headers {
+            request.headers_mut().insert(*name, value.parse().unwrap());
+        }
         let (stream, response) = match tokio_tungstenite::connect_async(request).await {
             Ok(connected) => connected,
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

@@ -1605,3 +1605,275 @@ async fn any_input_to_the_pages_gets_a_page_never_a_server_error() {
     );
     assert_eq!(browser.get("/me/notifications").await.status, 200);
 }
+
+/// A Browser signed in as one of the channel's people.
+async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let signed = browser
+        .sign_in(&format!("{name}@uni.test"), crate::helpers::PASSWORD, "/me")
+        .await;
+    assert_eq!(signed.status, 303, "{name}: {}", signed.body);
+    browser
+}
+
+/// A mentor answers for their community from the inquiry page: "My work" lists the slot, a
+/// preview saves nothing, an empty answer is refused beside the field with nothing lost, a
+/// saved answer comes back with a confirmation (and the same form sent twice saves once), a
+/// co-mentor's stale edit shows the newer answer, who and when, and can be saved over it
+/// knowingly; earlier versions are listed; another community's mentor, a visitor and a forged
+/// post are refused as the API would; the inquirer and the unit talk in the follow-up thread.
+#[tokio::test]
+async fn a_mentor_answers_for_the_community_from_the_inquiry_page() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let (inquiry, slots) = app
+        .published_inquiry(&ch, "Moodle exam practices", &["science", "arts"])
+        .await;
+    let page_path = format!("/inquiries/{inquiry}");
+    let science = slots["science"].clone();
+    let arts = slots["arts"].clone();
+
+    let mut mentor = signed_in(&app, "science.mentor").await;
+    let work = mentor.get("/me").await;
+    assert_eq!(work.status, 200);
+    assert!(
+        work.body.contains(&format!("href=\"{page_path}\"")),
+        "{}",
+        work.body
+    );
+    assert!(
+        work.body
+            .contains("Kyselyt, jotka odottavat yksikkönne vastausta")
+    );
+
+    let page = mentor.get(&page_path).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(&format!("action=\"{page_path}/answer\""))
+    );
+    assert!(page.body.contains(&format!("id=\"answer-{science}\"")));
+    assert!(
+        !page.body.contains(&format!("id=\"answer-{arts}\"")),
+        "no form for another unit's slot"
+    );
+    let csrf = page.csrf();
+    let post = |body: &'static str, version: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("target", science.clone()),
+            ("version", version.to_owned()),
+            ("body", body.to_owned()),
+        ]
+    };
+    let fields =
+        |pairs: &[(&'static str, String)]| -> Vec<(&'static str, String)> { pairs.to_vec() };
+    async fn send(browser: &mut Browser<'_>, path: &str, pairs: &[(&'static str, String)]) -> Got {
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        browser.post(path, &borrowed).await
+    }
+    let status_of = async |app: &TestApp| -> String {
+        let body = app
+            .graphql(
+                "query($id: ID!) { inquiry(id: $id) { targets { id status answer version } } }",
+                json!({ "id": inquiry }),
+                ch.token("lead"),
+            )
+            .await;
+        body["data"]["inquiry"]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == science.as_str())
+            .unwrap()
+            .to_string()
+    };
+
+    // Preview: the text rendered, nothing saved.
+    let mut preview = fields(&post("We use **Exam**.", "0"));
+    preview.push(("preview", "1".into()));
+    let shown = send(&mut mentor, &format!("{page_path}/answer"), &preview).await;
+    assert_eq!(shown.status, 200);
+    assert!(
+        shown.body.contains("<strong>Exam</strong>"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("We use **Exam**.</textarea>"));
+    assert!(status_of(&app).await.contains("PENDING"));
+
+    // An empty answer: refused beside the field.
+    let empty = send(
+        &mut mentor,
+        &format!("{page_path}/answer"),
+        &post("   ", "0"),
+    )
+    .await;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty
+            .body
+            .contains("Kirjoita teksti (enintään 20 000 merkkiä).")
+    );
+    assert!(empty.body.contains("aria-invalid=\"true\""));
+
+    // Saved, with a confirmation; the same form sent again saves nothing more.
+    let saved = send(
+        &mut mentor,
+        &format!("{page_path}/answer"),
+        &post("We use Exam.", "0"),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("{page_path}?done=answer#target-{science}").as_str())
+    );
+    let again = send(
+        &mut mentor,
+        &format!("{page_path}/answer"),
+        &post("We use Exam.", "0"),
+    )
+    .await;
+    assert_eq!(
+        again.status, 303,
+        "a double press is no conflict: {}",
+        again.body
+    );
+    assert!(status_of(&app).await.contains("\"version\":1"));
+    let confirmed = mentor.follow(saved).await;
+    assert!(
+        confirmed
+            .body
+            .contains("Vastaus on tallennettu yksikkönne vastaukseksi.")
+    );
+
+    // The co-mentor edits the version they loaded before: the conflict, then a conscious save.
+    let mut comentor = signed_in(&app, "science.comentor").await;
+    let stale = comentor.get(&page_path).await;
+    let stale_csrf = stale.csrf();
+    let edit = |text: &str, version: &str| {
+        vec![
+            ("csrf", stale_csrf.clone()),
+            ("target", science.clone()),
+            ("version", version.to_owned()),
+            ("body", text.to_owned()),
+        ]
+    };
+    let conflict = send(
+        &mut comentor,
+        &format!("{page_path}/answer"),
+        &edit("Mostly essays.", "0"),
+    )
+    .await;
+    assert_eq!(conflict.status, 409);
+    assert!(conflict.body.contains("Vastausta on muutettu sillä välin."));
+    assert!(
+        conflict.body.contains("science mentor"),
+        "who: {}",
+        conflict.body
+    );
+    assert!(
+        conflict.body.contains("Mostly essays.</textarea>"),
+        "mine kept"
+    );
+    assert!(conflict.body.contains("We use Exam."), "theirs shown");
+    assert!(
+        conflict
+            .body
+            .contains("Tallenna oma versiosi heidän versionsa päälle")
+    );
+    let overwrite = send(
+        &mut comentor,
+        &format!("{page_path}/answer"),
+        &edit("Mostly essays.", "1"),
+    )
+    .await;
+    assert_eq!(overwrite.status, 303, "{}", overwrite.body);
+    let now = comentor.follow(overwrite).await;
+    assert!(now.body.contains("Aiemmat versiot (1)"), "{}", now.body);
+
+    // Refused as the API refuses: another unit's mentor, a visitor, a forged post.
+    let mut other = signed_in(&app, "arts.mentor").await;
+    let other_page = other.get(&page_path).await;
+    let wrong = other
+        .post(
+            &format!("{page_path}/answer"),
+            &[
+                ("csrf", &other_page.csrf()),
+                ("target", &science),
+                ("version", "2"),
+                ("body", "Not ours"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 403, "{}", wrong.body);
+    assert!(wrong.body.contains("Sinulla ei ole tähän oikeutta"));
+    let mut visitor = Browser::new(&app);
+    let anonymous = visitor
+        .post(&format!("{page_path}/answer"), &[("body", "x")])
+        .await;
+    assert_eq!(
+        anonymous.location.as_deref(),
+        Some(format!("/sign-in?next=%2Finquiries%2F{inquiry}").as_str())
+    );
+    let forged = mentor
+        .post_from(
+            &format!("{page_path}/answer"),
+            &[
+                ("csrf", "forged"),
+                ("target", &science),
+                ("version", "2"),
+                ("body", "x"),
+            ],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(status_of(&app).await.contains("Mostly essays."));
+
+    // The arts mentor declines with a reason.
+    let declined = other
+        .post(
+            &format!("{page_path}/decline"),
+            &[
+                ("csrf", &other_page.csrf()),
+                ("target", &arts),
+                ("version", "0"),
+                ("body", "No exams this term."),
+            ],
+        )
+        .await;
+    assert_eq!(declined.status, 303, "{}", declined.body);
+
+    // The lead writes in the science slot's thread; the mentors read it.
+    let mut lead = signed_in(&app, "lead").await;
+    let lead_page = lead.get(&page_path).await;
+    assert!(!lead_page.body.contains(&format!("id=\"answer-{science}\"")));
+    let message = lead
+        .post(
+            &format!("{page_path}/message"),
+            &[
+                ("csrf", &lead_page.csrf()),
+                ("target", &science),
+                ("body", "Which exam rooms do you use?"),
+            ],
+        )
+        .await;
+    assert_eq!(message.status, 303, "{}", message.body);
+    let read = mentor.get(&page_path).await;
+    assert!(read.body.contains("Which exam rooms do you use?"));
+
+    // The answer becomes a tip.
+    let promoted = mentor
+        .post(
+            &format!("{page_path}/promote"),
+            &[("csrf", &read.csrf()), ("target", &science)],
+        )
+        .await;
+    assert_eq!(promoted.status, 303, "{}", promoted.body);
+    let tips = app
+        .graphql("{ tips { nodes { title } } }", json!({}), None)
+        .await;
+    assert!(tips.to_string().contains("Moodle exam practices"), "{tips}");
+}

@@ -277,3 +277,55 @@ async fn a_message_larger_than_a_graphql_request_may_be_closes_the_connection() 
     .await;
     assert_eq!(ws.next_data().await["events"]["kind"], "topic.created");
 }
+
+/// The pages' live view signs its socket in with the session cookie, but only on a handshake
+/// from this site: another site's page (a browser sends the cookie along) gets a visitor's
+/// rights.
+#[tokio::test]
+async fn a_page_of_this_site_signs_its_socket_in_with_the_session_cookie_and_no_other_site_can() {
+    let app = crate::helpers::spawn_app().await;
+    let ch = app.seed_channel().await;
+    let (inquiry, slots) = app
+        .published_inquiry(&ch, "Live by cookie", &["science"])
+        .await;
+    let cookie = format!("session={}", ch.token("lead").unwrap());
+    let here = format!("http://{}", app.address);
+    const FOLLOW: &str =
+        "subscription($id: ID!) { inquiryUpdated(id: $id) { coverage { answered } } }";
+
+    let mut other = crate::helpers::WsClient::connect_with(
+        &app,
+        &[("cookie", &cookie), ("origin", "https://evil.example")],
+        json!({}),
+    )
+    .await
+    .unwrap();
+    other.subscribe("x", FOLLOW, json!({ "id": inquiry })).await;
+    assert_eq!(
+        other.next_error().await["extensions"]["code"],
+        "UNAUTHENTICATED",
+        "another site's handshake has no session"
+    );
+
+    let mut own = crate::helpers::WsClient::connect_with(
+        &app,
+        &[("cookie", &cookie), ("origin", &here)],
+        json!({}),
+    )
+    .await
+    .unwrap();
+    own.subscribe_ready("u", FOLLOW, json!({ "id": inquiry }))
+        .await;
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"Yes\", expectedVersion: 0 }) { id } }",
+            json!({ "t": slots["science"] }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    assert_eq!(
+        own.next_data().await["inquiryUpdated"]["coverage"]["answered"],
+        1
+    );
+}

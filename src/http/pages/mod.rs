@@ -9,7 +9,7 @@
 mod forms;
 mod lang;
 mod public;
-mod reader;
+pub mod reader;
 mod session;
 mod settings;
 mod work;
@@ -33,16 +33,20 @@ pub use session::{
     sign_in_with_link, sign_out,
 };
 pub use settings::{notifications, save_notifications};
-pub use work::{inquiry, question};
+pub use work::{act_on_inquiry, inquiry, my_work, question};
 
 use super::HttpState;
 use crate::schema::request_loaders;
 
 /// Pages load only this site's stylesheet; no script, no inline style, no framing.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                        script-src 'self'; connect-src 'self'; \
                         form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLESHEET: &str = include_str!("site.css");
+
+/// The live view (`/static/live.js`), the pages' only script.
+const LIVE_SCRIPT: &str = include_str!("live.js");
 
 /// Every page template, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -71,6 +75,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/notifications.html"),
     ),
     ("inquiry.html", include_str!("templates/inquiry.html")),
+    ("my_work.html", include_str!("templates/my_work.html")),
     ("question.html", include_str!("templates/question.html")),
 ];
 
@@ -331,6 +336,7 @@ async fn query(
             // A parameter of the address the API refuses (a cursor, an id): the reader's link
             // is bad, not the service.
             if crate::graphql::code_of(&errors).as_deref() == Some("BAD_USER_INPUT") {
+                tracing::debug!(?errors, "a page's operation refused its parameters");
                 return message(state, reader, StatusCode::BAD_REQUEST, "bad_address");
             }
             tracing::error!(?errors, "a page's operation failed");
@@ -366,6 +372,18 @@ pub async fn not_found(
         return StatusCode::NOT_FOUND.into_response();
     }
     message(&state, &reader, StatusCode::NOT_FOUND, "not_found")
+}
+
+/// `GET /static/live.js`.
+pub async fn live_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        LIVE_SCRIPT,
+    )
+        .into_response()
 }
 
 /// `GET /static/site.css`.

@@ -35,7 +35,12 @@ pub(super) fn see_other(to: &str, cookies: &[String]) -> Response {
 
 /// Sends a visitor to sign in, and back to this page afterwards.
 pub fn to_sign_in(reader: &Reader) -> Response {
-    let next: String = url::form_urlencoded::byte_serialize(reader.here.as_bytes()).collect();
+    to_sign_in_from(reader, &reader.here)
+}
+
+/// Sends a visitor to sign in, and to `page` afterwards (a form's page, not where it posts).
+pub fn to_sign_in_from(reader: &Reader, page: &str) -> Response {
+    let next: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
     see_other(&format!("/sign-in?next={next}"), &reader.cookies())
 }
 

@@ -152,11 +152,7 @@ pub async fn save_notifications(
         ),
         Err(errors) => {
             let code = code_of(&errors);
-            let field = errors
-                .iter()
-                .find_map(|e| e.extensions.as_ref()?.get("field").cloned())
-                .map(|f| f.to_string().trim_matches('"').to_owned())
-                .unwrap_or_default();
+            let field = crate::graphql::field_of(&errors).unwrap_or_default();
             if code.as_deref() != Some("BAD_USER_INPUT") {
                 tracing::error!(?errors, "saving notification settings");
                 return super::error_page(&state, reader.lang);
