@@ -606,6 +606,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
             title: NonEmptyText::line("title", &entry.title, MAX_TITLE)?,
             body: NonEmptyText::input("body", &entry.body, MAX_BODY)?,
             topic_ids: self.topic_ids(&entry.topics).await?,
+            hide_wish: false,
         };
         let (asked, event) = ask_question(self.db, &asker, new).await?;
         self.events.push(event);

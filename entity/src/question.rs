@@ -30,6 +30,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub forward_note: Option<String>,
     pub hide_asker: bool,
+    /// The asker wished, when asking, that the service unit not see their name.
+    pub hide_wish: bool,
     pub forwarded_by: Option<Uuid>,
     pub forwarded_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]

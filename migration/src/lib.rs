@@ -19,6 +19,7 @@ mod m20261201_000014_create_inbound_mail;
 mod m20261201_000015_add_meeting_previous;
 mod m20261201_000016_add_sign_in_link_purpose;
 mod m20261201_000017_add_meeting_cancellation;
+mod m20261201_000018_add_question_hide_wish;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_add_meeting_previous::Migration),
             Box::new(m20261201_000016_add_sign_in_link_purpose::Migration),
             Box::new(m20261201_000017_add_meeting_cancellation::Migration),
+            Box::new(m20261201_000018_add_question_hide_wish::Migration),
         ]
     }
 }

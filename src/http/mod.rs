@@ -92,7 +92,17 @@ pub fn router(state: HttpState) -> Router {
             "/inquiries/{id}/{action}",
             post(pages::act_on_inquiry).layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
         )
+        .route(
+            "/questions/new",
+            get(pages::ask_form)
+                .post(pages::ask)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
         .route("/questions/{id}", get(pages::question))
+        .route(
+            "/questions/{id}/{action}",
+            post(pages::act_on_question).layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
         .route(
             "/sign-in",
             get(pages::sign_in_form)

@@ -99,6 +99,15 @@ impl Question {
     async fn asker_hidden(&self) -> bool {
         self.0.hide_asker
     }
+    /// The asker wished, when asking, that the service unit not see their name (shown to the
+    /// asker and the community's mentors, who decide when forwarding).
+    async fn asker_wishes_hidden(&self, ctx: &Context<'_>) -> bool {
+        crate::auth::viewer(ctx).is_some_and(|v| {
+            self.0.asker_id == v.id()
+                || v.is_admin()
+                || v.holds(self.0.community_id, entity::membership::Role::Mentor)
+        }) && self.0.hide_wish
+    }
     /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
@@ -251,6 +260,9 @@ pub struct AskQuestionInput {
     /// Topics the question is about.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
+    /// Ask your mentors not to show your name to the service unit if they forward it.
+    #[graphql(default)]
+    pub hide_my_name: bool,
 }
 
 /// Hand a question to a service unit.
@@ -308,6 +320,7 @@ impl QuestionMutation {
                 .iter()
                 .map(|id| parse_id("topicIds", id))
                 .collect::<AppResult<_>>()?,
+            hide_wish: input.hide_my_name,
         };
         let state = ctx.data::<AppState>()?;
         let q = state

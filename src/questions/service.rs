@@ -27,6 +27,8 @@ pub struct NewQuestion {
     pub title: String,
     pub body: String,
     pub topic_ids: Vec<Uuid>,
+    /// The asker wishes the service unit not to see their name (the mentor decides).
+    pub hide_wish: bool,
 }
 
 /// Loads a question the viewer may read, else `NOT_FOUND`.
@@ -117,6 +119,7 @@ pub async fn ask_question(
         service_unit_id: Set(None),
         forward_note: Set(None),
         hide_asker: Set(false),
+        hide_wish: Set(new.hide_wish),
         forwarded_by: Set(None),
         forwarded_at: Set(None),
         answer: Set(None),

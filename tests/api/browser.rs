@@ -843,3 +843,132 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
         client.close().await.unwrap();
     }
 }
+
+/// A staff member asks (the empty title refused beside the field first) and wishes the service
+/// unit not to see their name; the mentor, in a browser of their own, forwards with the name
+/// hidden; the service unit's contact, in a third, answers without ever seeing who asked; the
+/// asker's page shows the answer. Every page state passes axe-core and reflows at 320 px.
+#[tokio::test]
+async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_browsers() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app_with(|_| {}).await;
+    let _ch = app.seed_channel().await;
+
+    let staff = browser(&driver, "fi").await;
+    sign_in_as(&app, &staff, "science.staff").await;
+    check_page(&staff, "my work, staff").await;
+    click_through(&staff, Locator::Css("a[href='/questions/new']")).await;
+    check_page(&staff, "ask a question").await;
+    staff
+        .find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("Miten varaan tenttisalin?")
+        .await
+        .unwrap();
+    staff
+        .execute(
+            "document.getElementById('title').removeAttribute('required');",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    click_through(&staff, Locator::Css("main form button:not([name])")).await;
+    assert!(
+        text_of(&staff, "span.error")
+            .await
+            .contains("Kirjoita otsikko")
+    );
+    check_page(&staff, "ask a question, the title missing").await;
+    staff
+        .find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .send_keys("Tenttisalit")
+        .await
+        .unwrap();
+    staff
+        .find(Locator::Id("hide"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_through(&staff, Locator::Css("main form button:not([name])")).await;
+    assert!(text_of(&staff, "p.notice").await.contains("lähetetty"));
+    check_page(&staff, "my question, sent").await;
+    let question = staff.current_url().await.unwrap();
+    let question_path = question.path().to_owned();
+
+    let mentor = browser(&driver, "fi").await;
+    sign_in_as(&app, &mentor, "science.mentor").await;
+    mentor.goto(&app.url(&question_path)).await.unwrap();
+    assert!(
+        text_of(&mentor, "dl.facts")
+            .await
+            .contains("Nimeä ei näytetä palveluyksikölle")
+    );
+    check_page(&mentor, "a question to triage").await;
+    let hidden: Value = mentor
+        .execute(
+            "return document.getElementById('hide').checked;",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true), "the asker's wish is the default");
+    mentor
+        .find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .send_keys("Tilavaraukset kuuluvat teille.")
+        .await
+        .unwrap();
+    click_through(&mentor, Locator::Css("form[action$='/forward'] button")).await;
+    assert!(text_of(&mentor, "p.notice").await.contains("välitetty"));
+
+    let contact = browser(&driver, "en").await;
+    sign_in_as(&app, &contact, "unit.contact").await;
+    assert!(
+        text_of(&contact, "main")
+            .await
+            .contains("Yksikköönne välitetyt kysymykset"),
+        "the contact's own language is Finnish"
+    );
+    contact.goto(&app.url(&question_path)).await.unwrap();
+    let seen = text_of(&contact, "main").await;
+    assert!(!seen.contains("science staff"), "{seen}");
+    assert!(seen.contains("Nimi piilotettu"), "{seen}");
+    check_page(&contact, "a forwarded question").await;
+    contact
+        .find(Locator::Id("answer-body"))
+        .await
+        .unwrap()
+        .send_keys("Varaa sali tilakalenterista.")
+        .await
+        .unwrap();
+    click_through(
+        &contact,
+        Locator::Css("form[action$='/answer'] button:not([name])"),
+    )
+    .await;
+    assert!(
+        text_of(&contact, "p.notice")
+            .await
+            .contains("Vastaus on lähetetty")
+    );
+
+    staff.goto(question.as_ref()).await.unwrap();
+    assert!(
+        text_of(&staff, "section[aria-labelledby=answer]")
+            .await
+            .contains("Varaa sali tilakalenterista.")
+    );
+    check_page(&staff, "my question, answered").await;
+
+    for client in [staff, mentor, contact] {
+        client.close().await.unwrap();
+    }
+}

@@ -1877,3 +1877,187 @@ async fn a_mentor_answers_for_the_community_from_the_inquiry_page() {
         .await;
     assert!(tips.to_string().contains("Moodle exam practices"), "{tips}");
 }
+
+/// A staff member asks with the wish that the service unit not see their name; the mentor sees
+/// the wish, forwards with the name hidden and a note; the unit's contact answers without ever
+/// seeing the asker; the asker sees each step and the answer. A mentor closes another question
+/// as a duplicate. Wrong roles, visitors and an empty answer are refused as the API refuses.
+#[tokio::test]
+async fn a_question_goes_from_staff_through_a_mentor_to_a_service_unit_and_back() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+
+    let mut staff = signed_in(&app, "science.staff").await;
+    let work = staff.get("/me").await;
+    assert!(work.body.contains("href=\"/questions/new\""));
+    let form = staff.get("/questions/new").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    let empty = staff
+        .post(
+            "/questions/new",
+            &[
+                ("csrf", &csrf),
+                ("community", &ch.org("science")),
+                ("title", "  "),
+                ("body", "How do I book an exam room?"),
+                ("hide", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty
+            .body
+            .contains("Kirjoita otsikko (enintään 200 merkkiä).")
+    );
+    assert!(
+        empty
+            .body
+            .contains("How do I book an exam room?</textarea>"),
+        "kept"
+    );
+    let asked = staff
+        .post(
+            "/questions/new",
+            &[
+                ("csrf", &csrf),
+                ("community", &ch.org("science")),
+                ("title", "Exam rooms"),
+                ("body", "How do I book an exam room?"),
+                ("hide", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let path = asked.location.clone().unwrap();
+    let path = path.split('?').next().unwrap().to_owned();
+    let mine = staff.follow(asked).await;
+    assert!(
+        mine.body
+            .contains("Kysymyksesi on lähetetty digimentoreille.")
+    );
+
+    // The mentor: the wish, the forms, and a forward with the name hidden.
+    let mut mentor = signed_in(&app, "science.mentor").await;
+    let work = mentor.get("/me").await;
+    assert!(
+        work.body.contains(&format!("href=\"{path}\"")),
+        "{}",
+        work.body
+    );
+    let page = mentor.get(&path).await;
+    assert!(
+        page.body.contains("Nimeä ei näytetä palveluyksikölle"),
+        "the wish: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("id=\"hide\" name=\"hide\" value=\"1\" checked"),
+        "the wish is the default"
+    );
+    let forwarded = mentor
+        .post(
+            &format!("{path}/forward"),
+            &[
+                ("csrf", &page.csrf()),
+                ("unit", &ch.org("it-services")),
+                ("note", "Exam room bookings are yours."),
+                ("hide", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(forwarded.status, 303, "{}", forwarded.body);
+    let again = mentor
+        .post(
+            &format!("{path}/forward"),
+            &[("csrf", &page.csrf()), ("unit", &ch.org("library"))],
+        )
+        .await;
+    assert_eq!(again.status, 409, "a second forward finds it moved on");
+    assert!(again.body.contains("Kysymys on jo siirtynyt eteenpäin"));
+
+    // The contact answers without ever seeing who asked; another unit's contact cannot.
+    let mut library = signed_in(&app, "library.contact").await;
+    assert_ne!(library.get(&path).await.status, 200);
+    let mut contact = signed_in(&app, "unit.contact").await;
+    let work = contact.get("/me").await;
+    assert!(work.body.contains("Yksikköönne välitetyt kysymykset"));
+    assert!(work.body.contains(&format!("href=\"{path}\"")));
+    let page = contact.get(&path).await;
+    assert!(!page.body.contains("science staff"), "{}", page.body);
+    assert!(page.body.contains("Nimi piilotettu"), "{}", page.body);
+    assert!(
+        !page.body.contains("Nimeä ei näytetä palveluyksikölle"),
+        "not the wish either"
+    );
+    let blank = contact
+        .post(
+            &format!("{path}/answer"),
+            &[("csrf", &page.csrf()), ("body", " ")],
+        )
+        .await;
+    assert_eq!(blank.status, 422);
+    let answered = contact
+        .post(
+            &format!("{path}/answer"),
+            &[
+                ("csrf", &page.csrf()),
+                ("body", "Book it in the room calendar."),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.body);
+
+    // The asker sees the answer; a visitor is sent to sign in; another unit's mentor is refused.
+    let seen = staff.get(&path).await;
+    assert!(seen.body.contains("Book it in the room calendar."));
+    assert!(seen.body.contains("<dd>Vastattu</dd>"), "{}", seen.body);
+    let mut visitor = Browser::new(&app);
+    let anonymous = visitor
+        .post(&format!("{path}/answer"), &[("body", "x")])
+        .await;
+    assert!(anonymous.location.unwrap().starts_with("/sign-in?next="));
+
+    // A second question closed as a duplicate of the first, with the link back.
+    let second = app
+        .graphql(
+            "mutation($c: ID!) { askQuestion(input: { communityId: $c, title: \"Exam rooms again\", body: \"Booking?\" }) { id } }",
+            json!({ "c": ch.org("science") }),
+            ch.token("science.staff2"),
+        )
+        .await;
+    let second = second["data"]["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut arts = signed_in(&app, "arts.mentor").await;
+    let arts_page = arts.get(&path).await;
+    assert_ne!(
+        arts_page.status, 200,
+        "another unit's mentor does not read it"
+    );
+    let page = mentor.get(&format!("/questions/{second}")).await;
+    assert!(page.body.contains(&format!(
+        "<option value=\"{}\"",
+        path.trim_start_matches("/questions/")
+    )));
+    let closed = mentor
+        .post(
+            &format!("/questions/{second}/close"),
+            &[
+                ("csrf", &page.csrf()),
+                ("reason", "Asked and answered before."),
+                ("duplicate", path.trim_start_matches("/questions/")),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let closed = mentor.follow(closed).await;
+    assert!(
+        closed.body.contains(&format!("href=\"{path}\"")),
+        "{}",
+        closed.body
+    );
+}

@@ -38,6 +38,14 @@ impl Form {
         self.get(name).unwrap_or_default().to_owned()
     }
 
+    /// Every value of a repeated field (checkboxes of one name), in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.pairs
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// Every field with this prefix, without the prefix, with its value.
     pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.pairs.iter().filter_map(move |(key, value)| {

@@ -9,6 +9,7 @@
 mod forms;
 mod lang;
 mod public;
+mod questions;
 pub mod reader;
 mod session;
 mod settings;
@@ -27,13 +28,14 @@ use serde_json::Value;
 pub use forms::csrf_refusal;
 pub use lang::Lang;
 pub use public::{community, contacts, meeting, meetings, news, news_post, tip, tips};
+pub use questions::{act_on_question, ask, ask_form, question};
 pub use reader::Reader;
 pub use session::{
     set_password, set_password_form, sign_in, sign_in_form, sign_in_link, sign_in_link_form,
     sign_in_with_link, sign_out,
 };
 pub use settings::{notifications, save_notifications};
-pub use work::{act_on_inquiry, inquiry, my_work, question};
+pub use work::{act_on_inquiry, inquiry, my_work};
 
 use super::HttpState;
 use crate::schema::request_loaders;
@@ -77,6 +79,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inquiry.html", include_str!("templates/inquiry.html")),
     ("my_work.html", include_str!("templates/my_work.html")),
     ("question.html", include_str!("templates/question.html")),
+    (
+        "ask_question.html",
+        include_str!("templates/ask_question.html"),
+    ),
 ];
 
 /// The page templates and the texts in every language; built once at start-up.

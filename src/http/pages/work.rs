@@ -44,18 +44,18 @@ pub async fn my_work(State(state): State<HttpState>, reader: Reader) -> Response
 }
 
 /// The organizations where the reader holds `role`.
-fn held(data: &Value, role: &str) -> Vec<String> {
+pub(super) fn held(data: &Value, role: &str) -> Vec<String> {
     list(&data["me"]["memberships"])
         .filter(|m| m["role"] == role)
         .filter_map(|m| m["organization"]["id"].as_str().map(str::to_owned))
         .collect()
 }
 
-fn list(value: &Value) -> impl Iterator<Item = &Value> {
+pub(super) fn list(value: &Value) -> impl Iterator<Item = &Value> {
     value.as_array().into_iter().flatten()
 }
 
-fn id_in(value: &Value, ids: &[String]) -> bool {
+pub(super) fn id_in(value: &Value, ids: &[String]) -> bool {
     value.as_str().is_some_and(|id| ids.iter().any(|i| i == id))
 }
 
@@ -129,7 +129,7 @@ fn sort_work(data: &Value, now: DateTime<Utc>) -> Value {
 
 /// A signed-in reader's item page's data: the operation run for the id of the address, or the
 /// page to answer instead (sign in, "not available", the error page).
-async fn load_item(
+pub(super) async fn load_item(
     state: &HttpState,
     reader: &Reader,
     id: &str,
@@ -238,17 +238,11 @@ pub async fn act_on_inquiry(
     reader: Reader,
     body: Bytes,
 ) -> Response {
-    let Ok(inquiry) = Uuid::parse_str(&id) else {
-        return not_available(&state, &reader);
-    };
-    let page_path = format!("/inquiries/{inquiry}");
-    if reader.viewer.is_none() {
-        return super::session::to_sign_in_from(&reader, &page_path);
-    }
-    let form = match checked(&state, &headers, &reader, &body) {
-        Ok(form) => form,
-        Err(refused) => return refused,
-    };
+    let (inquiry, page_path, form) =
+        match posted_to_item(&state, &reader, &headers, &body, "inquiries", &id) {
+            Ok(posted) => posted,
+            Err(refused) => return refused,
+        };
     let operation = match action.as_str() {
         "answer" => include_str!("ops/answer_inquiry.graphql"),
         "decline" => include_str!("ops/decline_inquiry.graphql"),
@@ -300,6 +294,30 @@ pub async fn act_on_inquiry(
     show_inquiry(&state, &reader, &id, status, None, Some(draft)).await
 }
 
+/// A form posted to an item's page (`/{section}/{id}/…`): the item's id, its page's path and
+/// the form — or the answer instead: "not available" for an id that is none, sign in (and back
+/// to the page) without a session, the refusal of a forged post. (The error is the page to
+/// answer, made once per request, like [`checked`]'s.)
+#[allow(clippy::result_large_err)]
+pub(super) fn posted_to_item(
+    state: &HttpState,
+    reader: &Reader,
+    headers: &HeaderMap,
+    body: &Bytes,
+    section: &str,
+    id: &str,
+) -> Result<(Uuid, String, super::forms::Form), Response> {
+    let Ok(item) = Uuid::parse_str(id) else {
+        return Err(not_available(state, reader));
+    };
+    let page_path = format!("/{section}/{item}");
+    if reader.viewer.is_none() {
+        return Err(super::session::to_sign_in_from(reader, &page_path));
+    }
+    let form = checked(state, headers, reader, body)?;
+    Ok((item, page_path, form))
+}
+
 /// Back to the inquiry's page at the slot, with a confirmation of `action`.
 fn done(page_path: &str, action: &str, target: &str, reader: &Reader) -> Response {
     let anchor: String = target
@@ -334,22 +352,4 @@ async fn saved_already(
     list(&data["inquiry"]["targets"]).any(|t| {
         t["id"] == target && t["status"] == "ANSWERED" && t["answer"].as_str() == Some(text.trim())
     })
-}
-
-/// `GET /questions/{id}`: the question, its state and each step it has taken.
-pub async fn question(
-    State(state): State<HttpState>,
-    Path(id): Path<String>,
-    reader: Reader,
-) -> Response {
-    let data = match load_item(&state, &reader, &id, include_str!("ops/question.graphql")).await {
-        Ok(data) => data,
-        Err(response) => return response,
-    };
-    match data.get("question") {
-        Some(found) if !found.is_null() => {
-            page(&state, &reader, "question.html", json!({ "item": found }))
-        }
-        _ => not_available(&state, &reader),
-    }
 }
