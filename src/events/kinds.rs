@@ -15,6 +15,8 @@ pub enum EventKind {
     MembershipRemoved,
     TopicCreated,
     InquiryCreated,
+    /// A draft was changed by its organization.
+    InquiryDraftUpdated,
     InquiryPublished,
     InquiryClosed,
     InquiryAnswered,
@@ -36,7 +38,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -45,6 +47,7 @@ impl EventKind {
         Self::MembershipRemoved,
         Self::TopicCreated,
         Self::InquiryCreated,
+        Self::InquiryDraftUpdated,
         Self::InquiryPublished,
         Self::InquiryClosed,
         Self::InquiryAnswered,
@@ -76,6 +79,7 @@ impl EventKind {
             Self::MembershipRemoved => "membership.removed",
             Self::TopicCreated => "topic.created",
             Self::InquiryCreated => "inquiry.created",
+            Self::InquiryDraftUpdated => "inquiry.draft_updated",
             Self::InquiryPublished => "inquiry.published",
             Self::InquiryClosed => "inquiry.closed",
             Self::InquiryAnswered => "inquiry.answered",
@@ -120,6 +124,7 @@ impl EventKind {
             | Self::MembershipRemoved
             | Self::TopicCreated
             | Self::InquiryCreated
+            | Self::InquiryDraftUpdated
             | Self::InquiryClosed
             | Self::InquiryDeclined
             | Self::InquiryMessagePosted
@@ -150,6 +155,7 @@ pub const MEMBERSHIP_ADDED: &str = EventKind::MembershipAdded.as_str();
 pub const MEMBERSHIP_REMOVED: &str = EventKind::MembershipRemoved.as_str();
 pub const TOPIC_CREATED: &str = EventKind::TopicCreated.as_str();
 pub const INQUIRY_CREATED: &str = EventKind::InquiryCreated.as_str();
+pub const INQUIRY_DRAFT_UPDATED: &str = EventKind::InquiryDraftUpdated.as_str();
 pub const INQUIRY_PUBLISHED: &str = EventKind::InquiryPublished.as_str();
 pub const INQUIRY_CLOSED: &str = EventKind::InquiryClosed.as_str();
 pub const INQUIRY_ANSWERED: &str = EventKind::InquiryAnswered.as_str();

@@ -87,6 +87,20 @@ pub fn router(state: HttpState) -> Router {
         .route("/contacts", get(pages::contacts))
         .route("/communities/{slug}", get(pages::community))
         .route("/me", get(pages::my_work))
+        .route(
+            "/inquiries/new",
+            get(pages::new_form)
+                .post(pages::create_inquiry)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route(
+            "/inquiries/{id}/edit",
+            get(pages::edit_form)
+                .post(pages::update_inquiry)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route("/inquiries/{id}/answers.csv", get(pages::answers_csv))
+        .route("/inquiries/{id}/print", get(pages::print))
         .route("/inquiries/{id}", get(pages::inquiry))
         .route(
             "/inquiries/{id}/{action}",

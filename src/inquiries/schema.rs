@@ -529,6 +529,25 @@ impl InquiryMutation {
         Ok(Inquiry::new(inquiry))
     }
 
+    /// The inquiring organization: change a draft (its text, deadline, topics and addressed
+    /// communities; the organization stays). A published inquiry is `CONFLICT`.
+    async fn update_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft to change.")] id: ID,
+        #[graphql(desc = "The draft as it should be now.")] input: CreateInquiryInput,
+    ) -> async_graphql::Result<Inquiry> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let new = input.parse()?;
+        let state = ctx.data::<AppState>()?;
+        let inquiry = state
+            .changes
+            .run(async |txn| service::update_draft(txn, viewer, id, new).await)
+            .await?;
+        Ok(Inquiry::new(inquiry))
+    }
+
     /// The inquiring organization: publish a draft to its communities.
     async fn publish_inquiry(
         &self,

@@ -193,9 +193,45 @@ pub async fn create_inquiry(
     }
     .insert(db)
     .await?;
+    insert_topics_and_slots(db, inquiry.id, &topics, &communities, now).await?;
+    let event = draft_event(db, EventKind::InquiryCreated, viewer, &inquiry, topics).await?;
+    Ok((inquiry, event))
+}
+
+/// The event of a draft written or changed: only its organization hears of it.
+async fn draft_event(
+    db: &impl ConnectionTrait,
+    kind: EventKind,
+    viewer: &Viewer,
+    inquiry: &inquiry::Model,
+    topics: Vec<Uuid>,
+) -> AppResult<event::Model> {
+    append_event(
+        db,
+        NewEvent {
+            kind,
+            actor_id: Some(viewer.id()),
+            subject_id: inquiry.id,
+            object_id: None,
+            organization_ids: vec![inquiry.organization_id],
+            topic_ids: topics,
+            audience: vec![Reader::organization(inquiry.organization_id)],
+        },
+    )
+    .await
+}
+
+/// The topics and one pending slot per community of a draft.
+async fn insert_topics_and_slots(
+    db: &impl ConnectionTrait,
+    inquiry: Uuid,
+    topics: &[Uuid],
+    communities: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if !topics.is_empty() {
         inquiry_topic::Entity::insert_many(topics.iter().map(|t| inquiry_topic::ActiveModel {
-            inquiry_id: Set(inquiry.id),
+            inquiry_id: Set(inquiry),
             topic_id: Set(*t),
         }))
         .exec(db)
@@ -203,7 +239,7 @@ pub async fn create_inquiry(
     }
     inquiry_target::Entity::insert_many(communities.iter().map(|c| inquiry_target::ActiveModel {
         id: Set(Uuid::now_v7()),
-        inquiry_id: Set(inquiry.id),
+        inquiry_id: Set(inquiry),
         community_id: Set(*c),
         status: Set(TargetStatus::Pending),
         answer: Set(None),
@@ -216,19 +252,61 @@ pub async fn create_inquiry(
     }))
     .exec(db)
     .await?;
-    let event = append_event(
-        db,
-        NewEvent {
-            kind: EventKind::InquiryCreated,
-            actor_id: Some(viewer.id()),
-            subject_id: inquiry.id,
-            object_id: None,
-            organization_ids: vec![org.id],
-            topic_ids: topics,
-            audience: vec![Reader::organization(org.id)],
-        },
-    )
+    Ok(())
+}
+
+/// Changes a draft: its text, deadline, topics and addressees (its slots are made again; a
+/// draft has no answers). Only the inquiring organization, only while it is a draft, and it
+/// stays with its organization.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn update_draft(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    new: NewInquiry,
+) -> AppResult<(inquiry::Model, event::Model)> {
+    let loaded = load_readable(db, viewer, id).await?;
+    require_inquirer(viewer, &loaded.inquiry)?;
+    if loaded.inquiry.status != InquiryStatus::Draft {
+        return Err(AppError::conflict(
+            None,
+            "Only a draft can be edited; this inquiry is published.",
+        ));
+    }
+    if new.organization_id != loaded.inquiry.organization_id {
+        return Err(AppError::bad_input(
+            "organizationId",
+            "a draft stays with the organization it was written for",
+        ));
+    }
+    if new.deadline.is_some_and(|d| d <= Utc::now()) {
+        return Err(AppError::bad_input("deadline", "must be in the future"));
+    }
+    let topics = existing_topics(db, &new.topic_ids).await?;
+    let communities = addressed_communities(db, &new.addressees).await?;
+    let now = Utc::now();
+    let inquiry = inquiry::ActiveModel {
+        id: Set(id),
+        title: Set(new.title),
+        body: Set(new.body),
+        deadline: Set(new.deadline),
+        all_communities: Set(matches!(new.addressees, Addressees::All)),
+        answers_shared: Set(new.answers_shared),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
     .await?;
+    inquiry_topic::Entity::delete_many()
+        .filter(inquiry_topic::Column::InquiryId.eq(id))
+        .exec(db)
+        .await?;
+    inquiry_target::Entity::delete_many()
+        .filter(inquiry_target::Column::InquiryId.eq(id))
+        .exec(db)
+        .await?;
+    insert_topics_and_slots(db, id, &topics, &communities, now).await?;
+    let event = draft_event(db, EventKind::InquiryDraftUpdated, viewer, &inquiry, topics).await?;
     Ok((inquiry, event))
 }
 

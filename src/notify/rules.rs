@@ -77,6 +77,7 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::MembershipRemoved
         | K::TopicCreated
         | K::InquiryCreated
+        | K::InquiryDraftUpdated
         | K::NewsPublished
         | K::NewsUpdated
         | K::NewsUnpublished

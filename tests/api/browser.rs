@@ -653,6 +653,27 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
     client.close().await.unwrap();
 }
 
+/// With `SCREENSHOTS=<folder>` set, saves what `client` shows as `<folder>/<name>.png` (the
+/// README's pictures are made this way: `SCREENSHOTS=docs/screenshots cargo test browser::`).
+async fn screenshot(client: &Client, name: &str, at: Option<&str>) {
+    let Some(folder) = std::env::var_os("SCREENSHOTS") else {
+        return;
+    };
+    if let Some(css) = at {
+        client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({ block: 'start' });",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+    }
+    let png = client.screenshot().await.unwrap();
+    let folder = std::path::PathBuf::from(folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+}
+
 /// Signs `client` in by password as one of the channel's people.
 async fn sign_in_as(app: &TestApp, client: &Client, name: &str) {
     client.goto(&app.url("/sign-in?next=%2Fme")).await.unwrap();
@@ -712,17 +733,51 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
     };
     let app = spawn_app_with(|_| {}).await;
     let ch = app.seed_channel().await;
-    let (inquiry, _) = app
-        .published_inquiry(
-            &ch,
-            "Moodle exam practices",
-            &["science", "arts", "medicine"],
-        )
-        .await;
-    let page = app.url(&format!("/inquiries/{inquiry}"));
-
+    // The lead composes and publishes the inquiry to three units in the browser.
     let lead = browser(&driver, "en").await;
     sign_in_as(&app, &lead, "lead").await;
+    click_through(&lead, Locator::Css("a[href='/inquiries/new']")).await;
+    check_page(&lead, "compose an inquiry").await;
+    screenshot(&lead, "compose-an-inquiry", None).await;
+    lead.find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .send_keys("Moodle exam practices")
+        .await
+        .unwrap();
+    lead.find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("How does your unit examine with Moodle?")
+        .await
+        .unwrap();
+    click_through(&lead, Locator::Css("button[value=publish]")).await;
+    assert!(
+        text_of(&lead, "span.error")
+            .await
+            .contains("Valitse vähintään yksi yksikkö."),
+        "no unit chosen yet"
+    );
+    check_page(&lead, "compose an inquiry, no unit chosen").await;
+    lead.find(Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for slug in ["science", "arts", "medicine"] {
+        lead.find(Locator::Id(&format!("community-{}", ch.org(slug))))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    click_through(&lead, Locator::Css("button[value=publish]")).await;
+    assert!(text_of(&lead, "p.notice").await.contains("julkaistu"));
+    let url = lead.current_url().await.unwrap();
+    let inquiry = url.path().rsplit('/').next().unwrap().to_owned();
+    let page = app.url(&format!("/inquiries/{inquiry}"));
     lead.goto(&page).await.unwrap();
     // Marks this document: a reload would lose it.
     lead.execute("window.notReloaded = true;", Vec::new())
@@ -742,6 +797,8 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
     comentor.goto(&page).await.unwrap();
     let mentor = browser(&driver, "fi").await;
     sign_in_as(&app, &mentor, "science.mentor").await;
+    check_page(&mentor, "my work, a mentor").await;
+    screenshot(&mentor, "my-work", None).await;
     let Ok(mine) = mentor.find(Locator::Css("a[href^='/inquiries/']")).await else {
         panic!("no inquiry on My work: {}", mentor.source().await.unwrap());
     };
@@ -765,6 +822,7 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
         "the preview shows the formatting"
     );
     check_page(&mentor, "inquiry, answer previewed").await;
+    screenshot(&mentor, "answer-for-your-unit", Some(".respond")).await;
     click_through(
         &mentor,
         Locator::Css("form[action$='/answer'] button:not([name])"),
@@ -797,6 +855,7 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
             .contains("Vastausta on muutettu sillä välin.")
     );
     check_page(&comentor, "inquiry, a co-mentor's conflict").await;
+    screenshot(&comentor, "a-co-mentors-newer-answer", Some(".respond")).await;
     click_through(
         &comentor,
         Locator::Css("form[action$='/answer'] button:not([name])"),
@@ -838,6 +897,29 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
             .contains("Mostly essays.")
     );
     check_page(&lead, "inquiry, updated live").await;
+    screenshot(&lead, "coverage-live", None).await;
+
+    // Management reads the answers side by side, and as CSV.
+    click_through(
+        &lead,
+        Locator::Css(&format!("a[href='/inquiries/{inquiry}/print']")),
+    )
+    .await;
+    check_page(&lead, "the answers to print").await;
+    screenshot(&lead, "answers-side-by-side", None).await;
+    let csv: Value = lead
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], { credentials: 'same-origin' }).then(r => r.text()).then(done);",
+            vec![json!(format!("/inquiries/{inquiry}/answers.csv"))],
+        )
+        .await
+        .unwrap();
+    let csv = csv.as_str().unwrap();
+    for answer in ["Mostly essays.", "Inga tentamina den här terminen."] {
+        assert!(csv.contains(answer), "{csv}");
+    }
+    assert_eq!(csv.trim_end().split("\r\n").count(), 4, "{csv}");
 
     for client in [lead, comentor, mentor, arts] {
         client.close().await.unwrap();
@@ -861,6 +943,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     check_page(&staff, "my work, staff").await;
     click_through(&staff, Locator::Css("a[href='/questions/new']")).await;
     check_page(&staff, "ask a question").await;
+    screenshot(&staff, "ask-the-digimentors", None).await;
     staff
         .find(Locator::Id("body"))
         .await
@@ -911,6 +994,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
             .contains("Nimeä ei näytetä palveluyksikölle")
     );
     check_page(&mentor, "a question to triage").await;
+    screenshot(&mentor, "a-question-to-handle", Some("main")).await;
     let hidden: Value = mentor
         .execute(
             "return document.getElementById('hide').checked;",
@@ -942,6 +1026,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     assert!(!seen.contains("science staff"), "{seen}");
     assert!(seen.contains("Nimi piilotettu"), "{seen}");
     check_page(&contact, "a forwarded question").await;
+    screenshot(&contact, "a-forwarded-question", Some("main")).await;
     contact
         .find(Locator::Id("answer-body"))
         .await
@@ -967,6 +1052,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
             .contains("Varaa sali tilakalenterista.")
     );
     check_page(&staff, "my question, answered").await;
+    screenshot(&staff, "my-question-answered", Some("main")).await;
 
     for client in [staff, mentor, contact] {
         client.close().await.unwrap();

@@ -916,3 +916,91 @@ async fn inquiry_updated_requires_read_access() {
     let error = outsider.next_error().await;
     assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{error}");
 }
+
+/// A draft is edited by its organization before publishing: new text, topics and communities
+/// (its slots made again); another organization, a published inquiry and a move to another
+/// organization are refused with the API's codes.
+#[tokio::test]
+async fn a_draft_is_edited_before_it_is_published_and_never_after() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let created = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!) { createInquiry(input: { organizationId: $o, title: \"Draft\", body: \"First words\", communityIds: $c }) { id } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("science")] }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_ok(&created);
+    let id = created["data"]["createInquiry"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const UPDATE: &str = "mutation($id: ID!, $o: ID!, $c: [ID!]!, $t: String!) { updateInquiry(id: $id, input: { organizationId: $o, title: $t, body: \"Better words\", communityIds: $c }) { title body status targets { community { slug } } } }";
+    let edited = app
+        .graphql(
+            UPDATE,
+            json!({ "id": id, "o": ch.org("management"), "c": [ch.org("arts"), ch.org("medicine")], "t": "Edited" }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_ok(&edited);
+    let inquiry = &edited["data"]["updateInquiry"];
+    assert_eq!(inquiry["title"], "Edited");
+    assert_eq!(inquiry["body"], "Better words");
+    assert_eq!(inquiry["status"], "DRAFT");
+    let mut slugs: Vec<&str> = inquiry["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["community"]["slug"].as_str().unwrap())
+        .collect();
+    slugs.sort_unstable();
+    assert_eq!(slugs, ["arts", "medicine"]);
+
+    let other = app
+        .graphql(
+            UPDATE,
+            json!({ "id": id, "o": ch.org("management"), "c": [ch.org("arts")], "t": "Mine" }),
+            ch.token("unit.contact"),
+        )
+        .await;
+    assert!(
+        matches!(
+            error_code(&other).as_deref(),
+            Some("FORBIDDEN" | "NOT_FOUND")
+        ),
+        "{other}"
+    );
+    let moved = app
+        .graphql(
+            UPDATE,
+            json!({ "id": id, "o": ch.org("it-services"), "c": [ch.org("arts")], "t": "Moved" }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_eq!(error_code(&moved).as_deref(), Some("BAD_USER_INPUT"));
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { publishInquiry(id: $id) { id } }",
+            json!({ "id": id }),
+            ch.token("lead"),
+        )
+        .await,
+    );
+    let late = app
+        .graphql(
+            UPDATE,
+            json!({ "id": id, "o": ch.org("management"), "c": [ch.org("arts")], "t": "Late" }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_eq!(error_code(&late).as_deref(), Some("CONFLICT"));
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let logged = entity::event::Entity::find()
+        .filter(entity::event::Column::Kind.eq("inquiry.draft_updated"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(logged, 1, "the edit is an event in the log");
+}

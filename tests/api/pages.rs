@@ -2061,3 +2061,196 @@ async fn a_question_goes_from_staff_through_a_mentor_to_a_service_unit_and_back(
         closed.body
     );
 }
+
+/// A lead composes an inquiry: refused beside the field without units or with a past deadline
+/// (the text kept), previewed, saved as a draft, edited to "all faculties" with a deadline in
+/// their own zone, published, closed; the answers come out as CSV (formula-safe, every row) and
+/// as a printable page. Those who do not ask for an organization are refused.
+#[tokio::test]
+async fn a_lead_composes_edits_publishes_and_closes_an_inquiry_and_exports_the_answers() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let mut lead = signed_in(&app, "lead").await;
+    let work = lead.get("/me").await;
+    assert!(work.body.contains("href=\"/inquiries/new\""));
+    let form = lead.get("/inquiries/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.csrf();
+    let management = ch.org("management");
+    let base = |extra: &[(&'static str, String)]| -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("csrf", csrf.clone()),
+            ("organization", management.clone()),
+            ("title", "Exam practices".to_owned()),
+            ("body", "How do you **examine**?".to_owned()),
+        ];
+        fields.extend_from_slice(extra);
+        fields
+    };
+    async fn send(browser: &mut Browser<'_>, path: &str, pairs: &[(&'static str, String)]) -> Got {
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        browser.post(path, &borrowed).await
+    }
+
+    let nobody = send(
+        &mut lead,
+        "/inquiries/new",
+        &base(&[("action", "draft".into())]),
+    )
+    .await;
+    assert_eq!(nobody.status, 422);
+    assert!(
+        nobody.body.contains("Valitse vähintään yksi yksikkö."),
+        "{}",
+        nobody.body
+    );
+    assert!(nobody.body.contains("How do you **examine**?</textarea>"));
+    let past = send(
+        &mut lead,
+        "/inquiries/new",
+        &base(&[
+            ("community", ch.org("science")),
+            ("date", "2020-01-01".into()),
+            ("action", "draft".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(past.status, 422);
+    assert!(past.body.contains("Anna määräaika tulevaisuudessa"));
+    let preview = send(
+        &mut lead,
+        "/inquiries/new",
+        &base(&[("community", ch.org("science")), ("preview", "1".into())]),
+    )
+    .await;
+    assert_eq!(preview.status, 200);
+    assert!(preview.body.contains("<strong>examine</strong>"));
+
+    let saved = send(
+        &mut lead,
+        "/inquiries/new",
+        &base(&[("community", ch.org("science")), ("action", "draft".into())]),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let location = saved.location.clone().unwrap();
+    assert!(location.ends_with("?done=draft"), "{location}");
+    let page_path = location.split('?').next().unwrap().to_owned();
+    let draft = lead.follow(saved).await;
+    assert!(draft.body.contains("Luonnos on tallennettu."));
+    assert!(draft.body.contains(&format!("href=\"{page_path}/edit\"")));
+    // Mentors do not see a draft.
+    let mut mentor = signed_in(&app, "science.mentor").await;
+    assert_ne!(mentor.get(&page_path).await.status, 200);
+
+    // Edited: all faculties, a deadline at 12:00 in the lead's zone (Helsinki), then published.
+    let edit = lead.get(&format!("{page_path}/edit")).await;
+    assert_eq!(edit.status, 200);
+    assert!(edit.body.contains("Exam practices"));
+    let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let published = send(
+        &mut lead,
+        &format!("{page_path}/edit"),
+        &base(&[
+            ("all_faculties", "1".into()),
+            ("date", day.format("%Y-%m-%d").to_string()),
+            ("time", "12:00".into()),
+            ("action", "publish".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let id = page_path.trim_start_matches("/inquiries/");
+    let read = app
+        .graphql(
+            "query($id: ID!) { inquiry(id: $id) { status deadline targets { community { slug } } } }",
+            json!({ "id": id }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_eq!(read["data"]["inquiry"]["status"], "OPEN");
+    let deadline: chrono::DateTime<chrono::Utc> = read["data"]["inquiry"]["deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        deadline
+            .with_timezone(&chrono_tz::Europe::Helsinki)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        format!("{} 12:00", day.format("%Y-%m-%d"))
+    );
+    let mut slugs: Vec<String> = read["data"]["inquiry"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["community"]["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, ["arts", "medicine", "science"], "every faculty");
+    assert_eq!(
+        lead.get(&format!("{page_path}/edit")).await.status,
+        303,
+        "a published inquiry is no longer edited"
+    );
+
+    // An answer with a formula in it, then the exports.
+    let page = mentor.get(&page_path).await;
+    let science = read["data"]["inquiry"]["targets"].as_array().unwrap().len();
+    assert_eq!(science, 3);
+    let target = page
+        .body
+        .split("name=\"target\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let answered = mentor
+        .post(
+            &format!("{page_path}/answer"),
+            &[
+                ("csrf", &page.csrf()),
+                ("target", &target),
+                ("version", "0"),
+                ("body", "=HYPERLINK(\"http://evil\") \"quoted\", ä"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303);
+    let csv = lead.get(&format!("{page_path}/answers.csv")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with('\u{feff}'));
+    let lines: Vec<&str> = csv.body.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 4, "a header and one row per unit: {lines:?}");
+    assert!(
+        csv.body
+            .contains("\"'=HYPERLINK(\"\"http://evil\"\") \"\"quoted\"\", ä\""),
+        "{}",
+        csv.body
+    );
+    let print = lead.get(&format!("{page_path}/print")).await;
+    assert_eq!(print.status, 200);
+    assert!(print.body.contains("<table class=\"answers\">"));
+
+    // Closed from its page.
+    let page = lead.get(&page_path).await;
+    let closed = lead
+        .post(&format!("{page_path}/close"), &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let closed = lead.follow(closed).await;
+    assert!(closed.body.contains("Kysely on suljettu."));
+
+    // Those who do not ask for an organization; visitors.
+    let refused = mentor.get("/inquiries/new").await;
+    assert_eq!(refused.status, 403);
+    let mut visitor = Browser::new(&app);
+    let anonymous = visitor.get("/inquiries/new").await;
+    assert_eq!(
+        anonymous.location.as_deref(),
+        Some("/sign-in?next=%2Finquiries%2Fnew")
+    );
+}

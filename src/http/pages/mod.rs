@@ -6,6 +6,7 @@
 //! English; the reader's language is the `?lang=` they chose (remembered in a cookie), else
 //! their browser's `Accept-Language`, else Finnish.
 
+mod compose;
 mod forms;
 mod lang;
 mod public;
@@ -25,6 +26,9 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use compose::{
+    answers_csv, create as create_inquiry, edit_form, new_form, print, update as update_inquiry,
+};
 pub use forms::csrf_refusal;
 pub use lang::Lang;
 pub use public::{community, contacts, meeting, meetings, news, news_post, tip, tips};
@@ -78,6 +82,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("inquiry.html", include_str!("templates/inquiry.html")),
     ("my_work.html", include_str!("templates/my_work.html")),
+    ("compose.html", include_str!("templates/compose.html")),
+    ("print.html", include_str!("templates/print.html")),
     ("question.html", include_str!("templates/question.html")),
     (
         "ask_question.html",

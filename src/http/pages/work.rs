@@ -145,6 +145,20 @@ pub(super) async fn load_item(
     query(state, reader, operation, variables).await
 }
 
+/// An inquiry page's data (the inquiry with the reader's roles), or the page to answer instead;
+/// an inquiry the reader may not read is "not available".
+pub(super) async fn load_inquiry(
+    state: &HttpState,
+    reader: &Reader,
+    id: &str,
+) -> Result<Value, Response> {
+    let data = load_item(state, reader, id, include_str!("ops/inquiry.graphql")).await?;
+    if data["inquiry"].is_null() {
+        return Err(not_available(state, reader));
+    }
+    Ok(data)
+}
+
 /// What the reader wrote in one of an inquiry page's forms, shown again with the page: to
 /// preview it, or with what went wrong beside the field.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -176,6 +190,9 @@ pub async fn inquiry(
         Some("decline") => Some("saved_decline"),
         Some("message") => Some("saved_message"),
         Some("promote") => Some("saved_promote"),
+        Some("draft") => Some("saved_draft"),
+        Some("publish") => Some("saved_publish"),
+        Some("close") => Some("saved_inquiry_close"),
         _ => None,
     };
     show_inquiry(&state, &reader, &id, StatusCode::OK, notice, None).await
@@ -189,20 +206,26 @@ async fn show_inquiry(
     notice: Option<&str>,
     draft: Option<Draft>,
 ) -> Response {
-    let data = match load_item(state, reader, id, include_str!("ops/inquiry.graphql")).await {
+    let data = match load_inquiry(state, reader, id).await {
         Ok(data) => data,
         Err(response) => return response,
     };
     let item = &data["inquiry"];
-    if item.is_null() {
-        return not_available(state, reader);
-    }
     let mentor = held(&data, "MENTOR");
     let inquirer = held(&data, "LEAD")
         .into_iter()
         .chain(held(&data, "CONTACT"))
         .any(|org| item["organization"]["id"] == org.as_str());
     let open = item["status"] == "OPEN";
+    // Each pending slot past the deadline is marked overdue.
+    let past = item["deadline"]
+        .as_str()
+        .and_then(|d| d.parse::<DateTime<Utc>>().ok())
+        .is_some_and(|d| d < Utc::now());
+    let overdue: Vec<&Value> = list(&item["targets"])
+        .filter(|t| past && t["status"] == "PENDING")
+        .map(|t| &t["id"])
+        .collect();
     // Which slots the reader may act on: the forms are offered by role, the API decides.
     let mine: Vec<&Value> = list(&item["targets"])
         .filter(|t| id_in(&t["community"]["id"], &mentor))
@@ -218,6 +241,7 @@ async fn show_inquiry(
             "mine": mine,
             "open": open,
             "inquirer": inquirer,
+            "overdue": overdue,
             "notice": notice.map(|key| state.pages.text(reader.lang, key)),
             "draft": draft,
             "follow": format!("inquiry:{id}"),
@@ -248,6 +272,8 @@ pub async fn act_on_inquiry(
         "decline" => include_str!("ops/decline_inquiry.graphql"),
         "message" => include_str!("ops/post_inquiry_message.graphql"),
         "promote" => include_str!("ops/promote_answer.graphql"),
+        "publish" => include_str!("ops/publish_inquiry.graphql"),
+        "close" => include_str!("ops/close_inquiry.graphql"),
         _ => return super::message(&state, &reader, StatusCode::NOT_FOUND, "not_found"),
     };
     let target = form.text("target");
@@ -263,7 +289,12 @@ pub async fn act_on_inquiry(
         return show_inquiry(&state, &reader, &id, StatusCode::OK, None, Some(draft)).await;
     }
     let version: i64 = form.text("version").trim().parse().unwrap_or(-1);
-    let variables = json!({ "target": target, "body": text, "version": version });
+    let variables = match action.as_str() {
+        "publish" | "close" => json!({ "id": inquiry }),
+        "promote" => json!({ "target": target }),
+        "message" => json!({ "target": target, "body": text }),
+        _ => json!({ "target": target, "body": text, "version": version }),
+    };
     let errors = match run_as(&state, &reader, operation, variables).await {
         Ok(_) => return done(&page_path, &action, &target, &reader),
         Err(errors) => errors,
