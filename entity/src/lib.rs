@@ -10,6 +10,7 @@ pub mod community_plan_revision;
 pub mod delivery;
 pub mod digest_state;
 pub mod event;
+pub mod idempotency_key;
 pub mod inbound_mail;
 pub mod inquiry;
 pub mod inquiry_answer_revision;

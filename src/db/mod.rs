@@ -1,5 +1,6 @@
 //! Database connection and migrations for both supported engines.
 
+pub mod idempotency;
 pub mod pagination;
 pub mod single_instance;
 

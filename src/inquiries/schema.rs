@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::changes::{Done, IntoDone};
+use crate::db::idempotency;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -518,13 +520,33 @@ impl InquiryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The draft.")] input: CreateInquiryInput,
+        #[graphql(
+            desc = "Optional: the same key sent again (a double press, a retry) returns the draft the first request made."
+        )]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Inquiry> {
         let viewer = require_viewer(ctx)?;
+        if let Some(key) = &idempotency_key {
+            idempotency::check(key)?;
+        }
         let new = input.parse()?;
         let state = ctx.data::<AppState>()?;
+        let key = idempotency_key.as_deref();
         let inquiry = state
             .changes
-            .run(async |txn| service::create_inquiry(txn, viewer, new).await)
+            .run(async |txn| {
+                if let Some(key) = key
+                    && let Some(id) = idempotency::replayed(txn, viewer.id(), key).await?
+                {
+                    let loaded = service::load_readable(txn, viewer, id).await?;
+                    return Ok(Done::quiet(loaded.inquiry));
+                }
+                let (inquiry, event) = service::create_inquiry(txn, viewer, new).await?;
+                if let Some(key) = key {
+                    idempotency::remember(txn, viewer.id(), key, inquiry.id).await?;
+                }
+                Ok((inquiry, event).into_done())
+            })
             .await?;
         Ok(Inquiry::new(inquiry))
     }
@@ -617,14 +639,37 @@ impl InquiryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The message and its target.")] input: PostInquiryMessageInput,
+        #[graphql(
+            desc = "Optional: the same key sent again (a double press, a retry) returns the message the first request posted."
+        )]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<InquiryMessage> {
         let viewer = require_viewer(ctx)?;
+        if let Some(key) = &idempotency_key {
+            idempotency::check(key)?;
+        }
         let target = parse_id("targetId", &input.target_id)?;
         let body = NonEmptyText::input("body", &input.body, service::MAX_BODY)?;
         let state = ctx.data::<AppState>()?;
+        let key = idempotency_key.as_deref();
         let message = state
             .changes
-            .run(async |txn| service::post_message(txn, viewer, target, body).await)
+            .run(async |txn| {
+                if let Some(key) = key
+                    && let Some(id) = idempotency::replayed(txn, viewer.id(), key).await?
+                    && let Some(earlier) =
+                        <entity::inquiry_message::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                            .one(txn)
+                            .await?
+                {
+                    return Ok(Done::quiet(earlier));
+                }
+                let (message, event) = service::post_message(txn, viewer, target, body).await?;
+                if let Some(key) = key {
+                    idempotency::remember(txn, viewer.id(), key, message.id).await?;
+                }
+                Ok((message, event).into_done())
+            })
             .await?;
         Ok(InquiryMessage(message))
     }

@@ -1,5 +1,7 @@
 //! GraphQL types and thin resolvers of questions.
 
+use crate::changes::{Done, IntoDone};
+use crate::db::idempotency;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -309,8 +311,15 @@ impl QuestionMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The question.")] input: AskQuestionInput,
+        #[graphql(
+            desc = "Optional: the same key sent again (a double press, a retry) returns the question the first request made."
+        )]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Question> {
         let viewer = require_viewer(ctx)?;
+        if let Some(key) = &idempotency_key {
+            idempotency::check(key)?;
+        }
         let new = NewQuestion {
             community_id: parse_id("communityId", &input.community_id)?,
             title: NonEmptyText::line("title", &input.title, MAX_TITLE)?,
@@ -323,9 +332,21 @@ impl QuestionMutation {
             hide_wish: input.hide_my_name,
         };
         let state = ctx.data::<AppState>()?;
+        let key = idempotency_key.as_deref();
         let q = state
             .changes
-            .run(async |txn| service::ask_question(txn, viewer, new).await)
+            .run(async |txn| {
+                if let Some(key) = key
+                    && let Some(id) = idempotency::replayed(txn, viewer.id(), key).await?
+                {
+                    return Ok(Done::quiet(service::load_readable(txn, viewer, id).await?));
+                }
+                let (q, event) = service::ask_question(txn, viewer, new).await?;
+                if let Some(key) = key {
+                    idempotency::remember(txn, viewer.id(), key, q.id).await?;
+                }
+                Ok((q, event).into_done())
+            })
             .await?;
         Ok(Question(q))
     }

@@ -1004,3 +1004,100 @@ async fn a_draft_is_edited_before_it_is_published_and_never_after() {
         .unwrap();
     assert_eq!(logged, 1, "the edit is an event in the log");
 }
+
+/// The same creating request sent again with its idempotency key (a double press, a retry)
+/// makes one thing, also when five arrive at once; keys are each person's own, and a malformed
+/// key is refused.
+#[tokio::test]
+async fn a_request_sent_twice_with_its_key_makes_one_thing() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    const CREATE: &str = "mutation($o: ID!, $c: [ID!]!, $k: String) { createInquiry(input: { organizationId: $o, title: \"Once\", body: \"b\", communityIds: $c }, idempotencyKey: $k) { id } }";
+    let vars = |key: &str| json!({ "o": ch.org("management"), "c": [ch.org("science")], "k": key });
+    let requests = (0..5).map(|_| app.graphql(CREATE, vars("press-1"), ch.token("lead")));
+    let answers = futures_util::future::join_all(requests).await;
+    let mut ids = std::collections::BTreeSet::new();
+    for answer in &answers {
+        match error_code(answer).as_deref() {
+            None => {
+                ids.insert(
+                    answer["data"]["createInquiry"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            // The one in flight beside another: sent again, it gets the first's.
+            Some("CONFLICT") => {
+                assert_eq!(answer["errors"][0]["extensions"]["field"], "idempotencyKey");
+                let again = app.graphql(CREATE, vars("press-1"), ch.token("lead")).await;
+                assert_ok(&again);
+                ids.insert(
+                    again["data"]["createInquiry"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            other => panic!("{other:?}: {answer}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "one inquiry: {answers:?}");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        entity::inquiry::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Another key, another inquiry; another person's same key is theirs.
+    let second = app.graphql(CREATE, vars("press-2"), ch.token("lead")).await;
+    assert_ok(&second);
+    assert!(!ids.contains(second["data"]["createInquiry"]["id"].as_str().unwrap()));
+    const ASK: &str = "mutation($c: ID!, $k: String) { askQuestion(input: { communityId: $c, title: \"Once\", body: \"b\" }, idempotencyKey: $k) { id } }";
+    let mine = app
+        .graphql(
+            ASK,
+            json!({ "c": ch.org("science"), "k": "press-1" }),
+            ch.token("science.staff"),
+        )
+        .await;
+    let theirs = app
+        .graphql(
+            ASK,
+            json!({ "c": ch.org("science"), "k": "press-1" }),
+            ch.token("science.staff2"),
+        )
+        .await;
+    let again = app
+        .graphql(
+            ASK,
+            json!({ "c": ch.org("science"), "k": "press-1" }),
+            ch.token("science.staff"),
+        )
+        .await;
+    assert_ne!(
+        mine["data"]["askQuestion"]["id"],
+        theirs["data"]["askQuestion"]["id"]
+    );
+    assert_eq!(
+        mine["data"]["askQuestion"]["id"],
+        again["data"]["askQuestion"]["id"]
+    );
+    for bad in ["", "has space", &"k".repeat(65)] {
+        let refused = app
+            .graphql(
+                ASK,
+                json!({ "c": ch.org("science"), "k": bad }),
+                ch.token("science.staff"),
+            )
+            .await;
+        assert_eq!(
+            error_code(&refused).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{bad:?}"
+        );
+    }
+}

@@ -146,7 +146,13 @@ struct Got {
 impl Got {
     /// The value of the first hidden `csrf` field.
     fn csrf(&self) -> String {
-        let start = self.body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        self.field("csrf")
+    }
+
+    /// The value of the first field named `name` (`name="…" value="…"`).
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).expect("a form") + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
     }
 }
@@ -2252,5 +2258,178 @@ async fn a_lead_composes_edits_publishes_and_closes_an_inquiry_and_exports_the_a
     assert_eq!(
         anonymous.location.as_deref(),
         Some("/sign-in?next=%2Finquiries%2Fnew")
+    );
+}
+
+/// A form pressed twice (the same form, its key and all, posted twice) makes one question and
+/// one message, and both presses land on the same page.
+#[tokio::test]
+async fn a_form_pressed_twice_makes_one_thing() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let mut staff = signed_in(&app, "science.staff").await;
+    let form = staff.get("/questions/new").await;
+    let once = form.field("once");
+    let fields = [
+        ("csrf", form.csrf()),
+        ("once", once),
+        ("community", ch.org("science")),
+        ("title", "Pressed twice".to_owned()),
+        ("body", "Once, please.".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let first = staff.post("/questions/new", &fields).await;
+    let second = staff.post("/questions/new", &fields).await;
+    assert_eq!((first.status, second.status), (303, 303));
+    assert_eq!(first.location, second.location);
+    use sea_orm::PaginatorTrait;
+    assert_eq!(
+        entity::question::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let (inquiry, slots) = app.published_inquiry(&ch, "Messages", &["science"]).await;
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation($t: ID!) { answerInquiry(input: { targetId: $t, body: \"Yes\", expectedVersion: 0 }) { id } }",
+            json!({ "t": slots["science"] }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    let mut lead = signed_in(&app, "lead").await;
+    let page = lead.get(&format!("/inquiries/{inquiry}")).await;
+    let once = page.field("once");
+    let csrf = page.csrf();
+    let message = [
+        ("csrf", csrf.as_str()),
+        ("once", once.as_str()),
+        ("target", slots["science"].as_str()),
+        ("body", "Thanks!"),
+    ];
+    for _ in 0..2 {
+        let sent = lead
+            .post(&format!("/inquiries/{inquiry}/message"), &message)
+            .await;
+        assert_eq!(sent.status, 303);
+    }
+    assert_eq!(
+        entity::inquiry_message::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// Every form of the work pages: a visitor is sent to sign in (and nothing changes), a post from
+/// another site is refused (403), and a signed-in person without the role gets the API's refusal
+/// as a page (403, or "not available" for what they may not read) — never a change.
+#[tokio::test]
+async fn every_work_form_refuses_visitors_forgeries_and_the_wrong_role() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let (inquiry, slots) = app.published_inquiry(&ch, "Forms", &["science"]).await;
+    let draft = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!) { createInquiry(input: { organizationId: $o, title: \"Draft\", body: \"b\", communityIds: $c }) { id } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("science")] }),
+            ch.token("lead"),
+        )
+        .await["data"]["createInquiry"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let question = app
+        .graphql(
+            "mutation($c: ID!) { askQuestion(input: { communityId: $c, title: \"Q\", body: \"b\" }) { id } }",
+            json!({ "c": ch.org("science") }),
+            ch.token("science.staff"),
+        )
+        .await["data"]["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let target = slots["science"].clone();
+    let forms = [
+        "/inquiries/new".to_owned(),
+        format!("/inquiries/{draft}/edit"),
+        format!("/inquiries/{draft}/publish"),
+        format!("/inquiries/{inquiry}/answer"),
+        format!("/inquiries/{inquiry}/decline"),
+        format!("/inquiries/{inquiry}/message"),
+        format!("/inquiries/{inquiry}/promote"),
+        format!("/inquiries/{inquiry}/close"),
+        "/questions/new".to_owned(),
+        format!("/questions/{question}/answer"),
+        format!("/questions/{question}/forward"),
+        format!("/questions/{question}/close"),
+    ];
+    let fields = |csrf: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("target", target.clone()),
+            ("version", "0".into()),
+            ("body", "Not mine to write".into()),
+            ("reason", "Not mine".into()),
+            ("unit", ch.org("it-services")),
+            ("organization", ch.org("management")),
+            ("title", "T".into()),
+            // Not the outsider's unit.
+            ("community", ch.org("science")),
+        ]
+    };
+    let events_before = {
+        use sea_orm::PaginatorTrait;
+        entity::event::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap()
+    };
+    // arts.staff holds no role that any of these forms needs here.
+    let mut outsider = signed_in(&app, "arts.staff").await;
+    let csrf = outsider.get("/me").await.csrf();
+    for form in &forms {
+        let mut visitor = Browser::new(&app);
+        let anonymous = visitor.post(form, &[("body", "x")]).await;
+        assert_eq!(anonymous.status, 303, "{form}");
+        assert!(
+            anonymous
+                .location
+                .as_deref()
+                .unwrap()
+                .starts_with("/sign-in?next="),
+            "{form}: {:?}",
+            anonymous.location
+        );
+        let pairs = fields(&csrf);
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let forged = outsider
+            .post_from(form, &borrowed, Some("https://evil.example"))
+            .await;
+        assert_eq!(forged.status, 403, "{form}: a forged post");
+        let refused = outsider.post(form, &borrowed).await;
+        assert!(
+            matches!(refused.status, 403 | 404 | 422),
+            "{form}: {} {}",
+            refused.status,
+            refused.body
+        );
+        if refused.status == 422 {
+            // The API refused the input before the role: still nothing changed.
+            assert!(refused.body.contains("role=\"alert\""), "{form}");
+        }
+    }
+    use sea_orm::PaginatorTrait;
+    assert_eq!(
+        entity::event::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        events_before,
+        "nothing changed"
     );
 }

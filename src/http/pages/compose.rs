@@ -344,11 +344,11 @@ async fn save(
         Err(error) => return refused(error).await,
     };
     let saved = match draft_id {
-        None => run_as(
+        None => super::run_once(
             state,
             reader,
             include_str!("ops/create_inquiry.graphql"),
-            json!({ "input": input }),
+            json!({ "input": input, "key": form.get("once") }),
         )
         .await
         .map(|data| {

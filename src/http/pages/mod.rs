@@ -173,6 +173,9 @@ impl Pages {
             "languages": languages,
             "me": me,
             "csrf": reader.csrf,
+            // A fresh key for each form shown: a creating form sends it as its idempotency
+            // key, so a double press makes one thing.
+            "once": crate::auth::token::generate_token(),
             "here": reader.here,
             "path": path,
             "section": path.trim_start_matches('/').split('/').next().unwrap_or_default(),
@@ -333,6 +336,24 @@ async fn run_as(
         tracing::error!(error = %err, "a page's data");
         Vec::new()
     })
+}
+
+/// Runs a creating form's mutation, whose variables carry the form's idempotency key: when the
+/// same form is already being handled (a double press landing on two requests at once), asks
+/// once more after a moment and gets what the first made.
+async fn run_once(
+    state: &HttpState,
+    reader: &Reader,
+    operation: &'static str,
+    variables: Value,
+) -> Result<Value, Vec<async_graphql::ServerError>> {
+    match run_as(state, reader, operation, variables.clone()).await {
+        Err(errors) if crate::graphql::field_of(&errors).as_deref() == Some("idempotencyKey") => {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            run_as(state, reader, operation, variables).await
+        }
+        done => done,
+    }
 }
 
 /// Runs a page's query; any error is logged and becomes the error page.

@@ -154,8 +154,9 @@ pub async fn ask(
         "body": form.text("body"),
         "topics": topics,
         "hide": form.get("hide").is_some(),
+        "key": form.get("once"),
     });
-    match run_as(
+    match super::run_once(
         &state,
         &reader,
         include_str!("ops/ask_question.graphql"),

@@ -292,10 +292,10 @@ pub async fn act_on_inquiry(
     let variables = match action.as_str() {
         "publish" | "close" => json!({ "id": inquiry }),
         "promote" => json!({ "target": target }),
-        "message" => json!({ "target": target, "body": text }),
+        "message" => json!({ "target": target, "body": text, "key": form.get("once") }),
         _ => json!({ "target": target, "body": text, "version": version }),
     };
-    let errors = match run_as(&state, &reader, operation, variables).await {
+    let errors = match super::run_once(&state, &reader, operation, variables).await {
         Ok(_) => return done(&page_path, &action, &target, &reader),
         Err(errors) => errors,
     };
