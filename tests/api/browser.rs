@@ -1058,3 +1058,139 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
         client.close().await.unwrap();
     }
 }
+
+/// Keyboard only: a mentor gets from the top of the inquiry page to the answer field with Tab,
+/// writes, tabs on to the save button and presses Enter. My work and a question's page change
+/// live, without a reload, when something they show happens.
+#[tokio::test]
+async fn keyboard_only_answering_and_live_lists() {
+    use fantoccini::key::Key;
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    let (inquiry, _) = app
+        .published_inquiry(&ch, "Keyboard only", &["science"])
+        .await;
+
+    let mentor = browser(&driver, "fi").await;
+    sign_in_as(&app, &mentor, "science.mentor").await;
+    mentor
+        .goto(&app.url(&format!("/inquiries/{inquiry}")))
+        .await
+        .unwrap();
+    let mut reached = false;
+    for _ in 0..80 {
+        mentor
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab.to_string())
+            .await
+            .unwrap();
+        let id: Value = mentor
+            .execute("return document.activeElement.id;", Vec::new())
+            .await
+            .unwrap();
+        if id.as_str().is_some_and(|id| id.starts_with("answer-")) {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab reaches the answer field");
+    let field = mentor.active_element().await.unwrap();
+    field.send_keys("Vastattu näppäimistöllä.").await.unwrap();
+    // On to "Esikatsele", then "Tallenna vastaus", and Enter.
+    for _ in 0..2 {
+        mentor
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab.to_string())
+            .await
+            .unwrap();
+    }
+    let label = mentor.active_element().await.unwrap().text().await.unwrap();
+    assert_eq!(label, "Tallenna vastaus");
+    let old = mentor.find(Locator::Css("html")).await.unwrap();
+    mentor
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("Vastaus on tallennettu")
+    );
+
+    // My work follows the mentor's events: a new inquiry appears without a reload.
+    mentor.goto(&app.url("/me")).await.unwrap();
+    mentor
+        .execute("window.notReloaded = true;", Vec::new())
+        .await
+        .unwrap();
+    mentor
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main[data-live-ready=live]"))
+        .await
+        .unwrap();
+    app.published_inquiry(&ch, "Arrives live", &["science"])
+        .await;
+    wait_for_text(&mentor, "[data-live=waiting]", "Arrives live").await;
+
+    // A question's page follows too: the asker sees it forwarded.
+    let staff = browser(&driver, "fi").await;
+    sign_in_as(&app, &staff, "science.staff").await;
+    let asked = app
+        .graphql(
+            "mutation($c: ID!) { askQuestion(input: { communityId: $c, title: \"Live question\", body: \"b\" }) { id } }",
+            json!({ "c": ch.org("science") }),
+            ch.token("science.staff"),
+        )
+        .await;
+    let question = asked["data"]["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for_text(&mentor, "[data-live=triage]", "Live question").await;
+    staff
+        .goto(&app.url(&format!("/questions/{question}")))
+        .await
+        .unwrap();
+    staff
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main[data-live-ready=live]"))
+        .await
+        .unwrap();
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation($q: ID!, $u: ID!) { forwardQuestion(input: { questionId: $q, serviceUnitId: $u }) { id } }",
+            json!({ "q": question, "u": ch.org("it-services") }),
+            ch.token("science.mentor"),
+        )
+        .await,
+    );
+    wait_for_text(&staff, "[data-live=question]", "Välitetty").await;
+    let still: Value = mentor
+        .execute("return window.notReloaded === true;", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true));
+    check_page(&mentor, "my work, updated live").await;
+
+    for client in [mentor, staff] {
+        client.close().await.unwrap();
+    }
+}
