@@ -882,6 +882,24 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
     click_through(&arts, Locator::Css("form[action$='/decline'] button")).await;
     wait_for_text(&lead, "[data-live=coverage]", "kieltäytyneet 1").await;
 
+    // A second unit's mentor answers, in English, in a browser of their own.
+    let medicine = browser(&driver, "en").await;
+    sign_in_as(&app, &medicine, "medicine.mentor").await;
+    medicine.goto(&page).await.unwrap();
+    medicine
+        .find(Locator::Css("form[action$='/answer'] textarea"))
+        .await
+        .unwrap()
+        .send_keys("Oral exams, mostly.")
+        .await
+        .unwrap();
+    click_through(
+        &medicine,
+        Locator::Css("form[action$='/answer'] button:not([name])"),
+    )
+    .await;
+    wait_for_text(&lead, "[data-live=coverage]", "vastanneet 2/3").await;
+
     let lead_still: Value = lead
         .execute("return window.notReloaded === true;", Vec::new())
         .await
@@ -916,12 +934,16 @@ async fn the_lead_sees_coverage_change_live_while_mentors_answer_in_their_browse
         .await
         .unwrap();
     let csv = csv.as_str().unwrap();
-    for answer in ["Mostly essays.", "Inga tentamina den här terminen."] {
+    for answer in [
+        "Mostly essays.",
+        "Inga tentamina den här terminen.",
+        "Oral exams, mostly.",
+    ] {
         assert!(csv.contains(answer), "{csv}");
     }
     assert_eq!(csv.trim_end().split("\r\n").count(), 4, "{csv}");
 
-    for client in [lead, comentor, mentor, arts] {
+    for client in [lead, comentor, mentor, arts, medicine] {
         client.close().await.unwrap();
     }
 }
