@@ -1171,6 +1171,28 @@ async fn keyboard_only_answering_and_live_lists() {
         .await;
     wait_for_text(&mentor, "[data-live=waiting]", "Arrives live").await;
 
+    // The mentor's rights change (a new membership): the server ends their socket; the page
+    // connects again by itself, reads what it missed meanwhile, and keeps following.
+    app.add_role(
+        ch.user_id("science.mentor"),
+        uuid::Uuid::parse_str(&ch.org("arts")).unwrap(),
+        entity::membership::Role::Member,
+    )
+    .await;
+    app.published_inquiry(&ch, "While away", &["science"]).await;
+    mentor
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(
+            "main[data-live-connections='2'][data-live-ready=live]",
+        ))
+        .await
+        .expect("the page connected again");
+    wait_for_text(&mentor, "[data-live=waiting]", "While away").await;
+    app.published_inquiry(&ch, "After the break", &["science"])
+        .await;
+    wait_for_text(&mentor, "[data-live=waiting]", "After the break").await;
+
     // A question's page follows too: the asker sees it forwarded.
     let staff = browser(&driver, "fi").await;
     sign_in_as(&app, &staff, "science.staff").await;

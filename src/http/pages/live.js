@@ -3,7 +3,9 @@
 // /graphql/ws (the session cookie is the connection's sign-in, so what arrives is only what the
 // reader may read). When something arrives, the page is read again from the server and each
 // element marked data-live="<name>" is replaced with the new one of the same name; forms are
-// never inside such an element, so nothing typed is lost. Without this script every page works,
+// never inside such an element, so nothing typed is lost. A closed connection (the server ends
+// it when the reader's rights change, or it restarts) is opened again after 1 s, doubling to
+// 30 s, and the page is read once more when it is back. Without this script every page works,
 // only without live updates.
 (function () {
   "use strict";
@@ -22,6 +24,7 @@
   var status = document.getElementById("live-status");
   var backoff = 1000;
   var pending = null;
+  var connections = 0;
 
   function refresh() {
     pending = null;
@@ -60,8 +63,12 @@
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "connection_ack") {
         backoff = 1000;
+        connections += 1;
         main.setAttribute("data-live-ready", "live");
+        main.setAttribute("data-live-connections", String(connections));
         socket.send(JSON.stringify({ id: "live", type: "subscribe", payload: { query: query, variables: variables } }));
+        // Back after a break: what happened meanwhile is read at once.
+        if (connections > 1 && !pending) { pending = window.setTimeout(refresh, 200); }
       } else if (data.type === "ping") {
         socket.send(JSON.stringify({ type: "pong" }));
       } else if (data.type === "next") {
@@ -69,6 +76,7 @@
       }
     };
     socket.onclose = function () {
+      main.setAttribute("data-live-ready", "reconnecting");
       window.setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 30000);
     };
