@@ -169,11 +169,7 @@ pub async fn create_inquiry(
             "Only the organization's leads or contacts may post inquiries on its behalf.",
         ));
     }
-    if new.deadline.is_some_and(|d| d <= Utc::now()) {
-        return Err(AppError::bad_input("deadline", "must be in the future"));
-    }
-    let topics = existing_topics(db, &new.topic_ids).await?;
-    let communities = addressed_communities(db, &new.addressees).await?;
+    let (topics, communities) = checked_targets(db, &new).await?;
 
     let now = Utc::now();
     let inquiry = inquiry::ActiveModel {
@@ -219,6 +215,20 @@ async fn draft_event(
         },
     )
     .await
+}
+
+/// What a new or edited draft names, checked: a deadline in the future, the topics that exist,
+/// and the addressed communities.
+async fn checked_targets(
+    db: &impl ConnectionTrait,
+    new: &NewInquiry,
+) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
+    if new.deadline.is_some_and(|d| d <= Utc::now()) {
+        return Err(AppError::bad_input("deadline", "must be in the future"));
+    }
+    let topics = existing_topics(db, &new.topic_ids).await?;
+    let communities = addressed_communities(db, &new.addressees).await?;
+    Ok((topics, communities))
 }
 
 /// The topics and one pending slot per community of a draft.
@@ -279,11 +289,7 @@ pub async fn update_draft(
             "a draft stays with the organization it was written for",
         ));
     }
-    if new.deadline.is_some_and(|d| d <= Utc::now()) {
-        return Err(AppError::bad_input("deadline", "must be in the future"));
-    }
-    let topics = existing_topics(db, &new.topic_ids).await?;
-    let communities = addressed_communities(db, &new.addressees).await?;
+    let (topics, communities) = checked_targets(db, &new).await?;
     let now = Utc::now();
     let inquiry = inquiry::ActiveModel {
         id: Set(id),
