@@ -2247,6 +2247,11 @@ async fn a_lead_composes_edits_publishes_and_closes_an_inquiry_and_exports_the_a
         .post(&format!("{page_path}/close"), &[("csrf", &page.csrf())])
         .await;
     assert_eq!(closed.status, 303, "{}", closed.body);
+    assert_eq!(
+        closed.location.as_deref(),
+        Some(format!("{page_path}?done=close").as_str()),
+        "no empty slot anchor for the whole inquiry"
+    );
     let closed = lead.follow(closed).await;
     assert!(closed.body.contains("Kysely on suljettu."));
 

@@ -355,8 +355,14 @@ fn done(page_path: &str, action: &str, target: &str, reader: &Reader) -> Respons
         .chars()
         .filter(|c| c.is_ascii_hexdigit() || *c == '-')
         .collect();
+    // Publishing and closing are about the whole inquiry: no slot to scroll to.
+    let fragment = if anchor.is_empty() {
+        String::new()
+    } else {
+        format!("#target-{anchor}")
+    };
     super::session::see_other(
-        &format!("{page_path}?done={action}#target-{anchor}"),
+        &format!("{page_path}?done={action}{fragment}"),
         &reader.cookies(),
     )
 }
