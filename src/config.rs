@@ -36,8 +36,8 @@ pub enum LogFormat {
 /// Where emails go.
 #[derive(Debug, Clone)]
 pub enum MailTransport {
-    /// A lettre SMTP URL.
-    Smtp(String),
+    /// An SMTP server (`SMTP_URL`).
+    Smtp(SmtpServer),
     /// `.eml` files in this folder.
     Files(PathBuf),
 }
@@ -312,6 +312,11 @@ pub struct Settings {
     )]
     pub delivery_lease_seconds: String,
 
+    /// Extra trusted certificate authorities for SMTP over TLS (a PEM file), for a university's
+    /// internal CA.
+    #[arg(long, env = "SMTP_CA_FILE", global = true)]
+    pub smtp_ca_file: Option<PathBuf>,
+
     /// Emails sent at once by one worker, each over its own pooled SMTP connection.
     #[arg(long, env = "SMTP_MAX_CONNECTIONS", default_value = "8", global = true)]
     pub smtp_max_connections: String,
@@ -478,6 +483,100 @@ pub struct Config {
     pub inbound_imap: Option<ImapMailbox>,
 }
 
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: none (a relay on a trusted network).
+    Plain,
+    /// `smtp://…?tls=required`: STARTTLS, or no conversation at all.
+    StartTls,
+    /// `smtp://…?tls=opportunistic`: STARTTLS when the server offers it.
+    StartTlsIfOffered,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+}
+
+/// The SMTP server emails go to (`SMTP_URL`, in lettre's URL form); the password never reaches
+/// `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    /// The URL as configured.
+    pub url: String,
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// The name this service gives in EHLO (the URL's path), else this machine's host name.
+    pub hello_name: Option<String>,
+    /// User and password for AUTH PLAIN or LOGIN.
+    pub credentials: Option<(String, String)>,
+    /// Extra trusted roots for TLS (`SMTP_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("hello_name", &self.hello_name)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpServer {
+    /// Parses `smtp://[user:password@]host[:port][/ehlo-name][?tls=required|opportunistic]` or
+    /// `smtps://…`, as lettre reads them (user and password percent-encoded; the default port
+    /// is 25 without TLS, 587 with STARTTLS, 465 with TLS).
+    pub fn parse(raw: &str, ca_file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let invalid = |why: String| ConfigError::new("SMTP_URL", why);
+        let url = Url::parse(raw.trim()).map_err(|e| invalid(format!("{raw:?}: {e}")))?;
+        let tls = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let (security, default_port) = match (url.scheme(), tls.as_deref()) {
+            ("smtp", None) => (SmtpSecurity::Plain, 25),
+            ("smtp", Some("required")) => (SmtpSecurity::StartTls, 587),
+            ("smtp", Some("opportunistic")) => (SmtpSecurity::StartTlsIfOffered, 587),
+            ("smtps", _) => (SmtpSecurity::Implicit, 465),
+            (scheme, tls) => {
+                return Err(invalid(format!(
+                    "unknown scheme {scheme:?} or tls parameter {tls:?} (smtp://, \
+                     smtp://…?tls=required, smtp://…?tls=opportunistic or smtps://)"
+                )));
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| invalid("names no host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let decode = |part: &str| {
+            percent_decode(part).ok_or_else(|| {
+                invalid("the user or password is not valid percent-encoded UTF-8".into())
+            })
+        };
+        let credentials = match url.password() {
+            Some(password) => Some((decode(url.username())?, decode(password)?)),
+            None => None,
+        };
+        let hello_name = Some(url.path().trim_matches('/').to_owned()).filter(|n| !n.is_empty());
+        Ok(Self {
+            url: raw.trim().to_owned(),
+            port: url.port().unwrap_or(default_port),
+            host,
+            security,
+            hello_name,
+            credentials,
+            ca_file,
+        })
+    }
+}
+
 /// An IMAP mailbox to poll (`INBOUND_IMAP_URL`); its password never reaches `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ImapMailbox {
@@ -619,10 +718,7 @@ impl Config {
         };
         let mail = match &s.smtp_url {
             Some(raw) if !raw.trim().is_empty() => {
-                let raw = raw.trim();
-                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(raw)
-                    .map_err(|e| ConfigError::new("SMTP_URL", e.to_string()))?;
-                MailTransport::Smtp(raw.to_owned())
+                MailTransport::Smtp(SmtpServer::parse(raw, s.smtp_ca_file.clone())?)
             }
             _ => MailTransport::Files(PathBuf::from(&s.mail_dir)),
         };
@@ -920,7 +1016,7 @@ mod tests {
         ] {
             let config = Config::from_settings(&settings(&["--smtp-url", url])).unwrap();
             assert!(
-                matches!(config.mail, MailTransport::Smtp(ref u) if u == url),
+                matches!(config.mail, MailTransport::Smtp(ref s) if s.url == url),
                 "{url}"
             );
         }

@@ -10,10 +10,12 @@
 
 mod abuse;
 mod baseline;
+mod cost;
 mod digests;
 mod drain;
 mod load;
 mod process;
+mod proxy;
 mod report;
 mod scenarios;
 mod seed;

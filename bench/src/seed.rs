@@ -27,7 +27,8 @@ pub struct Scale {
     /// window.
     pub tips: usize,
     pub topics: usize,
-    /// Topic subscriptions: every user follows one topic daily and one weekly (so 2 × users).
+    /// Topic subscriptions: users follow topics in turn, daily and weekly by turns (at most
+    /// users × topics).
     pub subscriptions: usize,
     /// Emails in the outbox for the drain (scenario 6).
     pub deliveries: usize,
@@ -41,12 +42,12 @@ impl Scale {
     pub fn full() -> Self {
         Self {
             organizations: 100,
-            users: 5_000,
+            users: 10_000,
             inquiries: 10_000,
             slots_per_inquiry: 3,
             tips: 20_000,
             topics: 10,
-            subscriptions: 10_000,
+            subscriptions: 100_000,
             deliveries: 50_000,
             websockets: 10_000,
             abuse_repeats: 100,
@@ -363,8 +364,9 @@ async fn seed_tips(
     Ok(())
 }
 
-/// Each user follows one topic daily and another weekly (their weekly digest falls on the
-/// boundary's weekday), until `scale.subscriptions` are made.
+/// Each user follows one topic daily, the next weekly, the next daily again and so on (their
+/// weekly digest falls on the boundary's weekday), until `scale.subscriptions` are made (at
+/// most users × topics).
 async fn seed_subscriptions(
     db: &DatabaseConnection,
     scale: Scale,
@@ -388,11 +390,12 @@ async fn seed_subscriptions(
     let rows: Vec<topic_subscription::ActiveModel> = (0..scale.subscriptions)
         .map(|i| {
             let user = i % user_ids.len();
-            let weekly = i >= user_ids.len();
+            let round = i / user_ids.len();
+            let weekly = round % 2 == 1;
             topic_subscription::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 user_id: Set(user_ids[user]),
-                topic_id: Set(topic_ids[(user + usize::from(weekly)) % topic_ids.len()]),
+                topic_id: Set(topic_ids[(user + round) % topic_ids.len()]),
                 frequency: Set(if weekly {
                     Frequency::Weekly
                 } else {

@@ -8,13 +8,15 @@ use tokio::net::TcpListener;
 
 pub struct SmtpSink {
     pub url: String,
+    pub address: std::net::SocketAddr,
     received: Arc<AtomicU64>,
 }
 
 impl SmtpSink {
     pub async fn start() -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("smtp://{}", listener.local_addr()?);
+        let address = listener.local_addr()?;
+        let url = format!("smtp://{address}");
         let received = Arc::new(AtomicU64::new(0));
         let counter = received.clone();
         tokio::spawn(async move {
@@ -25,7 +27,11 @@ impl SmtpSink {
                 });
             }
         });
-        Ok(Self { url, received })
+        Ok(Self {
+            url,
+            address,
+            received,
+        })
     }
 
     pub fn received(&self) -> u64 {

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{access_token, event, membership, organization, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -312,29 +312,90 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<V
 }
 
 /// As [`authenticate`], with the moment the token expires (a long-lived connection ends then).
+///
+/// One statement: the token, its user (without the password hash) and their memberships with
+/// each organization's kind, joined.
 #[tracing::instrument(skip_all)]
 pub async fn authenticate_until(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> AppResult<(Viewer, DateTime<Utc>)> {
-    let Some((token_row, Some(user))) = access_token::Entity::find()
+    let rows = access_token::Entity::find()
+        .select_only()
+        .column_as(access_token::Column::Id, "token_id")
+        .column_as(access_token::Column::ExpiresAt, "token_expires_at")
+        .column_as(access_token::Column::RevokedAt, "token_revoked_at")
+        .columns(crate::db::users::VISIBLE)
+        .column_as(membership::Column::OrganizationId, "grant_organization_id")
+        .column_as(membership::Column::Role, "grant_role")
+        .column_as(organization::Column::Kind, "grant_organization_kind")
+        .join(JoinType::InnerJoin, access_token::Relation::User.def())
+        .join(JoinType::LeftJoin, user::Relation::Membership.def())
+        .join(JoinType::LeftJoin, membership::Relation::Organization.def())
         .filter(access_token::Column::TokenHash.eq(hash_token(token)))
-        .find_also_related(user::Entity)
-        .one(db)
-        .await?
-    else {
+        .into_model::<TokenRow>()
+        .all(db)
+        .await?;
+    let Some(first) = rows.first() else {
         return Err(AppError::Unauthenticated);
     };
-    if token_row.revoked_at.is_some() || token_row.expires_at <= Utc::now() {
+    if first.token_revoked_at.is_some() || first.token_expires_at <= Utc::now() {
         return Err(AppError::Unauthenticated);
     }
-    let grants = grants_of(db, user.id).await?;
+    let (token_id, expires_at) = (first.token_id, first.token_expires_at);
+    let user = user::Model {
+        id: first.id,
+        email: first.email.clone(),
+        display_name: first.display_name.clone(),
+        locale: first.locale,
+        time_zone: first.time_zone.clone(),
+        digest_hour: first.digest_hour,
+        digest_weekday: first.digest_weekday,
+        is_admin: first.is_admin,
+        password_hash: None,
+        created_at: first.created_at,
+        updated_at: first.updated_at,
+        email_suspended_at: first.email_suspended_at,
+    };
+    let grants = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(Grant {
+                organization_id: row.grant_organization_id?,
+                organization_kind: row.grant_organization_kind?,
+                role: row.grant_role?,
+            })
+        })
+        .collect();
     Ok((
         Viewer {
             user,
-            token_id: token_row.id,
+            token_id,
             grants,
         },
-        token_row.expires_at,
+        expires_at,
     ))
+}
+
+/// One row of [`authenticate_until`]'s join: the token, its user, and one membership (none
+/// when the user has no memberships).
+#[derive(FromQueryResult)]
+struct TokenRow {
+    token_id: Uuid,
+    token_expires_at: DateTime<Utc>,
+    token_revoked_at: Option<DateTime<Utc>>,
+    id: Uuid,
+    email: String,
+    display_name: String,
+    locale: user::Locale,
+    time_zone: String,
+    digest_hour: i32,
+    digest_weekday: i32,
+    is_admin: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    email_suspended_at: Option<DateTime<Utc>>,
+    grant_organization_id: Option<Uuid>,
+    grant_role: Option<membership::Role>,
+    grant_organization_kind: Option<organization::OrganizationKind>,
 }

@@ -75,7 +75,7 @@ impl Loader<Uuid> for UserById {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = user::Entity::find()
+        let rows = crate::db::users::without_password()
             .filter(user::Column::Id.is_in(keys.iter().copied()))
             .all(&self.0)
             .await?;

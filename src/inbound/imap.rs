@@ -17,9 +17,7 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_util::sync::CancellationToken;
 
 use super::{Inbound, MAX_MESSAGE_BYTES, Verdict};
@@ -79,7 +77,9 @@ pub async fn poll(inbound: &Inbound, mailbox: &ImapMailbox) -> Result<Poll, Stri
     .await?;
     let _ = tcp.set_nodelay(true);
     if mailbox.tls {
-        let connector = TlsConnector::from(Arc::new(tls_config(mailbox)?));
+        let connector = TlsConnector::from(Arc::new(crate::values::tls::client_config(
+            mailbox.ca_file.as_deref(),
+        )?));
         let name = ServerName::try_from(mailbox.host.clone())
             .map_err(|e| format!("{}: {e}", mailbox.host))?;
         let tls = within("the TLS handshake", connector.connect(name, tcp)).await?;
@@ -87,28 +87,6 @@ pub async fn poll(inbound: &Inbound, mailbox: &ImapMailbox) -> Result<Poll, Stri
     } else {
         session(inbound, mailbox, tcp).await
     }
-}
-
-/// The trusted roots: Mozilla's (as for outgoing mail), and `INBOUND_IMAP_CA_FILE`'s.
-fn tls_config(mailbox: &ImapMailbox) -> Result<ClientConfig, String> {
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(file) = &mailbox.ca_file {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-            .and_then(Iterator::collect)
-            .map_err(|e| format!("reading {}: {e}", file.display()))?;
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| format!("a certificate in {}: {e}", file.display()))?;
-        }
-    }
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }
 
 async fn session<S>(inbound: &Inbound, mailbox: &ImapMailbox, stream: S) -> Result<Poll, String>

@@ -1,5 +1,6 @@
 //! GraphQL types and thin resolvers of inquiries.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::changes::{Done, IntoDone};
@@ -7,11 +8,14 @@ use crate::db::idempotency;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use entity::{inquiry, inquiry_answer_revision, inquiry_message, inquiry_target};
+use entity::{
+    inquiry, inquiry_answer_revision, inquiry_message, inquiry_target, organization, user,
+};
 use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
 
 use super::access;
-use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry};
+use super::loaders::{MessagesByTarget, RevisionsByTarget, TargetsByInquiry, slots_of_page};
 use super::service::{self, Addressees, InquiryFilter, LoadedInquiry, NewInquiry, SlotResponse};
 use super::snapshots::InquirySnapshots;
 use crate::auth::{Viewer, require_viewer, viewer};
@@ -51,12 +55,62 @@ pub enum TargetStatus {
 }
 
 /// An inquiry from management or a service unit to communities, with its slots when they were
-/// read already (a live update shares one read among its subscribers).
-pub struct Inquiry(pub inquiry::Model, Option<Arc<LoadedInquiry>>);
+/// read already (a live update shares one read among its subscribers; a page reads the slots of
+/// all its inquiries at once, with their communities and answerers).
+pub struct Inquiry(
+    pub inquiry::Model,
+    Option<Arc<LoadedInquiry>>,
+    Option<Arc<SlotPeople>>,
+);
+
+/// Each slot's community and answerer, by slot id, as a page read them.
+type SlotPeople = HashMap<Uuid, (organization::Model, Option<user::Model>)>;
 
 impl Inquiry {
     pub fn new(model: inquiry::Model) -> Self {
-        Self(model, None)
+        Self(model, None, None)
+    }
+
+    /// A page of inquiries. When the selection reaches their slots (or coverage), the slots,
+    /// their communities and their answerers are read here in one statement, so the page costs
+    /// the same number of statements alone and under load.
+    async fn page(
+        ctx: &Context<'_>,
+        db: &impl sea_orm::ConnectionTrait,
+        rows: Vec<inquiry::Model>,
+    ) -> AppResult<Vec<(Uuid, Self)>> {
+        let look_ahead = ctx.look_ahead();
+        let wants_slots = [
+            look_ahead.field("edges").field("node"),
+            look_ahead.field("nodes"),
+        ]
+        .iter()
+        .any(|node| node.field("targets").exists() || node.field("coverage").exists());
+        if !wants_slots {
+            return Ok(rows.into_iter().map(|i| (i.id, Self::new(i))).collect());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|i| i.id).collect();
+        let mut slots: HashMap<Uuid, Vec<inquiry_target::Model>> = HashMap::new();
+        let mut people = SlotPeople::new();
+        for joined in slots_of_page(db, &ids).await? {
+            people.insert(joined.slot.id, (joined.community, joined.answerer));
+            slots
+                .entry(joined.slot.inquiry_id)
+                .or_default()
+                .push(joined.slot);
+        }
+        let people = Arc::new(people);
+        Ok(rows
+            .into_iter()
+            .map(|inquiry| {
+                let loaded = LoadedInquiry {
+                    targets: slots.remove(&inquiry.id).unwrap_or_default(),
+                    inquiry: inquiry.clone(),
+                };
+                let item = Self(inquiry, Some(Arc::new(loaded)), Some(people.clone()));
+                (item.0.id, item)
+            })
+            .collect())
     }
 }
 
@@ -174,6 +228,10 @@ impl Inquiry {
             .into_iter()
             .filter(|t| access::can_read_slot(viewer, &self.0, t))
             .map(|t| InquiryTarget {
+                joined: self
+                    .2
+                    .as_ref()
+                    .and_then(|people| people.get(&t.id).cloned()),
                 slot: t,
                 inquiry: self.0.clone(),
             })
@@ -205,6 +263,8 @@ impl Inquiry {
 pub struct InquiryTarget {
     slot: inquiry_target::Model,
     inquiry: inquiry::Model,
+    /// The community and the answerer, when the page read them with the slot.
+    joined: Option<(organization::Model, Option<user::Model>)>,
 }
 
 /// One addressed community's part of an inquiry: its answer or decline.
@@ -216,6 +276,9 @@ impl InquiryTarget {
     }
     /// The addressed community.
     async fn community(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        if let Some((community, _)) = &self.joined {
+            return Ok(Organization(community.clone()));
+        }
         load_one::<OrganizationById>(ctx, self.slot.community_id)
             .await?
             .map(Organization)
@@ -239,6 +302,9 @@ impl InquiryTarget {
     }
     /// The mentor who wrote the current answer or decline.
     async fn answered_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        if let Some((_, answerer)) = &self.joined {
+            return Ok(answerer.clone().map(Person::participant));
+        }
         match self.slot.answered_by {
             Some(id) => Ok(load_one::<UserById>(ctx, id)
                 .await?
@@ -403,7 +469,7 @@ impl InquiryQuery {
         let rows = service::list_inquiries(&state.db, viewer, &filter, &page).await?;
         Ok(crate::graphql::pagination::connection(
             &page,
-            rows.into_iter().map(|i| (i.id, Inquiry::new(i))).collect(),
+            Inquiry::page(ctx, &state.db, rows).await?,
         ))
     }
 
@@ -416,11 +482,9 @@ impl InquiryQuery {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        match service::load_readable(&state.db, viewer, id).await {
-            Ok(loaded) => Ok(Some(Inquiry::new(loaded.inquiry))),
-            Err(AppError::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        Ok(service::find_readable(&state.db, viewer, id)
+            .await?
+            .map(Inquiry::new))
     }
 }
 
@@ -690,7 +754,11 @@ async fn respond(
             service::respond_to_inquiry(txn, viewer, target, response, expected_version).await
         })
         .await?;
-    Ok(InquiryTarget { slot, inquiry })
+    Ok(InquiryTarget {
+        slot,
+        inquiry,
+        joined: None,
+    })
 }
 
 #[derive(Default)]
@@ -719,7 +787,7 @@ impl InquirySubscription {
                     // One read per event for every subscriber here; each checks its own rights.
                     match snapshots.after(&state.db, event.model.seq, id).await {
                         Ok(Some(loaded)) if loaded.readable_by(&viewer) => {
-                            Some(Inquiry(loaded.inquiry.clone(), Some(loaded)))
+                            Some(Inquiry(loaded.inquiry.clone(), Some(loaded), None))
                         }
                         Ok(_) => None,
                         Err(err) => {

@@ -119,6 +119,19 @@ pub async fn load_readable(
     }
 }
 
+/// The inquiry alone, if `viewer` may read it: one statement, the slots are not read.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn find_readable(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<Option<inquiry::Model>> {
+    Ok(inquiry::Entity::find_by_id(id)
+        .filter(access::readable_condition(viewer))
+        .one(db)
+        .await?)
+}
+
 /// Loads an inquiry and its slots, whoever asks (callers check [`LoadedInquiry::readable_by`]).
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<LoadedInquiry>> {

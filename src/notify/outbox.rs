@@ -168,9 +168,16 @@ pub async fn earlier_in_thread(
     Ok(Earlier { root, last })
 }
 
-/// Records a successful send.
-#[tracing::instrument(skip_all, fields(%id))]
-pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+/// Records successful sends, in one statement.
+#[tracing::instrument(skip_all, fields(deliveries = ids.len()))]
+pub async fn mark_sent_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
         .col_expr(delivery::Column::SentAt, Expr::value(Some(now)))
@@ -180,7 +187,7 @@ pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) 
         )
         .col_expr(delivery::Column::LastError, Expr::value(None::<String>))
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(delivery::Column::Id.eq(id))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(())

@@ -35,7 +35,8 @@ pub struct Worker {
 
 /// What became of one claimed delivery.
 enum Outcome {
-    Sent,
+    /// Sent; recorded by the step with the others that ended together.
+    Sent(uuid::Uuid),
     Retrying,
     Dead,
 }
@@ -84,40 +85,64 @@ impl Worker {
             Utc::now(),
         )
         .await?;
-        let mut outcomes = futures_util::stream::iter(claimed)
-            .map(|delivery| self.deliver(delivery))
-            .buffer_unordered(self.settings.concurrency.max(1));
-        let mut report = StepReport::default();
         // Every send of the batch runs to its end and is recorded; a failure to record one is
         // reported after the others (its claim lapses after the lease and it is sent again).
-        let mut first_error = None;
-        while let Some(outcome) = outcomes.next().await {
-            match outcome {
-                Ok(Outcome::Sent) => report.sent += 1,
-                Ok(Outcome::Retrying) => report.retrying += 1,
-                Ok(Outcome::Dead) => report.dead += 1,
-                Err(error) => {
-                    first_error.get_or_insert(error);
+        // Sends are recorded as they end, by a recorder beside the sending: those that end
+        // while it writes go in its next statement together.
+        let (ended, mut to_record) = tokio::sync::mpsc::unbounded_channel();
+        let send = async move {
+            let mut report = StepReport::default();
+            let mut first_error = None;
+            let mut outcomes = futures_util::stream::iter(claimed)
+                .map(|delivery| self.deliver(delivery))
+                .buffer_unordered(self.settings.concurrency.max(1));
+            while let Some(outcome) = outcomes.next().await {
+                match outcome {
+                    Ok(Outcome::Sent(id)) => {
+                        // The recorder lives as long as this loop.
+                        let _ = ended.send(id);
+                    }
+                    Ok(Outcome::Retrying) => report.retrying += 1,
+                    Ok(Outcome::Dead) => report.dead += 1,
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                    }
                 }
             }
-        }
-        match first_error {
+            (report, first_error)
+        };
+        let record = async {
+            let (mut recorded, mut first_error) = (0, None);
+            while let Some(id) = to_record.recv().await {
+                let mut ids = vec![id];
+                while let Ok(id) = to_record.try_recv() {
+                    ids.push(id);
+                }
+                match outbox::mark_sent_many(&self.db, &ids, Utc::now()).await {
+                    Ok(()) => recorded += ids.len(),
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+            (recorded, first_error)
+        };
+        let ((mut report, send_error), (recorded, record_error)) = tokio::join!(send, record);
+        report.sent = recorded;
+        match send_error.or(record_error) {
             Some(error) => Err(error),
             None => Ok(report),
         }
     }
 
-    /// Sends one claimed delivery and records the outcome.
+    /// Sends one claimed delivery and records a failure; a success is the caller's to record.
     #[tracing::instrument(skip_all)]
     async fn deliver(&self, delivery: delivery::Model) -> AppResult<Outcome> {
         self.metrics.delivery_attempts.inc();
         let outcome = self.send(&delivery).await;
         let now = Utc::now();
         match outcome {
-            Ok(()) => {
-                outbox::mark_sent(&self.db, delivery.id, now).await?;
-                Ok(Outcome::Sent)
-            }
+            Ok(()) => Ok(Outcome::Sent(delivery.id)),
             Err(SendError::Temporary(error)) if delivery.attempts < self.settings.max_attempts => {
                 let delay = backoff(self.settings.retry_base, delivery.attempts);
                 let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();

@@ -6,6 +6,7 @@ mod slug;
 mod text;
 pub mod time;
 mod time_zone;
+pub mod tls;
 pub mod viewer;
 
 pub use email::Email;

@@ -349,3 +349,66 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_the_proxy(
     let blocked = login_from(&direct, "198.51.100.200", "real@uni.test", PASSWORD).await;
     assert_eq!(blocked.as_deref(), Some("RATE_LIMITED"));
 }
+
+#[tokio::test]
+async fn a_token_is_resolved_in_one_statement_that_leaves_the_password_hash_unread() {
+    use entity::membership::Role;
+    use entity::organization::OrganizationKind;
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let mentor = ch.user_id("science.mentor");
+    app.add_role(mentor, ch.org("arts").parse().unwrap(), Role::Member)
+        .await;
+    for (who, grants) in [("science.mentor", 2), ("admin", 0), ("lead", 1)] {
+        let before = app.quiet_statements().await;
+        let viewer = digimentor::auth::service::authenticate(&app.state.db, ch.token(who).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(app.state.statements.get() - before, 1, "{who}");
+        assert_eq!(viewer.user.email, format!("{who}@uni.test"));
+        assert_eq!(viewer.grants.len(), grants, "{who}");
+        assert_eq!(viewer.user.password_hash, None, "{who}: the hash was read");
+        let stored = entity::user::Entity::find_by_id(viewer.id())
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.password_hash.is_some(), "{who} has a password");
+        assert_eq!(
+            entity::user::Model {
+                password_hash: None,
+                ..stored
+            },
+            viewer.user
+        );
+    }
+    let viewer =
+        digimentor::auth::service::authenticate(&app.state.db, ch.token("science.mentor").unwrap())
+            .await
+            .unwrap();
+    assert!(viewer.holds(ch.org("science").parse().unwrap(), Role::Mentor));
+    assert!(viewer.holds(ch.org("arts").parse().unwrap(), Role::Member));
+    assert!(
+        viewer
+            .grants
+            .iter()
+            .all(|g| g.organization_kind == OrganizationKind::Faculty)
+    );
+    // Unknown, revoked: refused in the same one statement.
+    let before = app.quiet_statements().await;
+    assert!(
+        digimentor::auth::service::authenticate(&app.state.db, "dmt_unknown")
+            .await
+            .is_err()
+    );
+    assert_eq!(app.state.statements.get() - before, 1);
+    assert_ok(
+        &app.graphql("mutation { logout }", json!({}), ch.token("lead"))
+            .await,
+    );
+    assert!(
+        digimentor::auth::service::authenticate(&app.state.db, ch.token("lead").unwrap())
+            .await
+            .is_err()
+    );
+}

@@ -219,8 +219,7 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
     };
     let sink = SmtpSink::start().await;
     let smtp = sink.url();
-    let app: TestApp =
-        spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(smtp)).await;
+    let app: TestApp = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&smtp)).await;
     digimentor::demo::load(&app.state.changes).await.unwrap();
     app.drain_mail().await;
     let base = app.url("");

@@ -16,7 +16,7 @@ use crate::smtp::{Mode, Received, SmtpSink};
 
 async fn app_with_sink(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
-    spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await
+    spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await
 }
 
 pub(crate) async fn set_locale(app: &TestApp, email: &str, locale: entity::user::Locale) {
@@ -468,7 +468,7 @@ async fn a_batch_is_sent_over_several_connections_at_once_and_each_outcome_recor
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.worker.concurrency = 4;
     })
     .await;
@@ -578,7 +578,7 @@ async fn temporary_failures_retry_with_backoff_up_to_the_limit() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.worker.max_attempts = 3;
         c.worker.retry_base = Duration::from_millis(200);
     })
@@ -634,7 +634,7 @@ async fn a_hung_smtp_conversation_is_cut_at_its_deadline_and_holds_back_no_other
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.worker.message_deadline = Duration::from_secs(2);
         // The held email is retried when an admin asks, not in the next step.
         c.worker.retry_base = Duration::from_secs(3600);
@@ -705,7 +705,7 @@ async fn a_hung_smtp_conversation_is_cut_at_its_deadline_and_holds_back_no_other
 async fn a_worker_that_dies_after_sending_resends_once_with_the_same_message_id() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     let ch = app.seed_channel().await;
     app.published_inquiry(&ch, "Crash", &["arts"]).await;
 
@@ -764,7 +764,7 @@ async fn the_running_worker_is_woken_by_a_commit_and_finishes_its_batch_on_shutd
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let mut app = spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.run_workers = true;
     })
     .await;
@@ -975,7 +975,7 @@ async fn markdown_from_users_is_sanitized_in_the_html_part() {
 async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     digimentor::demo::load(&app.state.changes).await.unwrap();
     app.drain_mail().await;
     let messages = sink.messages();
@@ -1295,4 +1295,142 @@ async fn a_changed_password_is_confirmed_by_a_security_notice() {
     );
     assert!(text.contains("det gäller ditt Digimentor-konto"), "{text}");
     assert!(notice.references().is_empty());
+}
+
+#[tokio::test]
+async fn emails_go_encrypted_and_signed_in_by_starttls_or_tls_to_a_server_of_an_internal_ca() {
+    use digimentor::config::{MailTransport, SmtpServer};
+    let dir = tempfile::tempdir().unwrap();
+    crate::helpers::test_ca(dir.path());
+    let ca = dir.path().join("ca.pem");
+    // The password holds characters that URLs encode.
+    let password = "s3cret:/@ ä";
+    let encoded = "s3cret%3A%2F%40%20%C3%A4";
+    let url_for = |implicit: bool, port: u16| match implicit {
+        true => format!("smtps://mailer:{encoded}@localhost:{port}"),
+        false => format!("smtp://mailer:{encoded}@localhost:{port}?tls=required"),
+    };
+    for implicit in [false, true] {
+        let sink = SmtpSink::start_secure(dir.path(), implicit, "mailer", password).await;
+        let url = url_for(implicit, sink.address.port());
+        let server = SmtpServer::parse(&url, Some(ca.clone())).unwrap();
+        let app = spawn_app_with(move |c| c.mail = MailTransport::Smtp(server)).await;
+        let ch = app.seed_channel().await;
+        app.published_inquiry(&ch, "Encrypted", &["science", "arts"])
+            .await;
+        app.drain_mail().await;
+        let messages = sink.messages();
+        assert_eq!(
+            recipients_of(&messages),
+            [
+                "arts.mentor@uni.test",
+                "science.comentor@uni.test",
+                "science.mentor@uni.test"
+            ],
+            "implicit TLS: {implicit}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| m.tls && m.user.as_deref() == Some("mailer"))
+        );
+        // Only the greeting's EHLO and STARTTLS ever go unencrypted (nothing with TLS from
+        // the first byte).
+        let commands = sink.commands();
+        let clear: Vec<&String> = commands
+            .iter()
+            .filter(|(tls, _)| !tls)
+            .map(|(_, c)| c)
+            .collect();
+        if implicit {
+            assert!(clear.is_empty(), "{clear:?}");
+        } else {
+            assert!(
+                clear
+                    .iter()
+                    .all(|c| c.starts_with("EHLO") || *c == "STARTTLS"),
+                "{clear:?}"
+            );
+        }
+        // The connections stay open between messages: the next one signs in no more.
+        let sign_ins = || {
+            sink.commands()
+                .iter()
+                .filter(|(_, c)| c.starts_with("AUTH"))
+                .count()
+        };
+        let before = sign_ins();
+        app.published_inquiry(&ch, "Again", &["arts"]).await;
+        app.drain_mail().await;
+        assert_eq!(sink.messages().len(), 4);
+        assert_eq!(sign_ins(), before, "a connection was opened again");
+    }
+    // Without the internal CA the server is not trusted: nothing is said beyond the greeting,
+    // and the emails wait for a retry.
+    for implicit in [false, true] {
+        let sink = SmtpSink::start_secure(dir.path(), implicit, "mailer", password).await;
+        let url = url_for(implicit, sink.address.port());
+        let server = SmtpServer::parse(&url, None).unwrap();
+        let app = spawn_app_with(move |c| c.mail = MailTransport::Smtp(server)).await;
+        let ch = app.seed_channel().await;
+        app.published_inquiry(&ch, "Untrusted", &["arts"]).await;
+        assert_eq!(app.worker.try_execute_step().await.unwrap().retrying, 1);
+        let d = delivery::Entity::find()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.status, DeliveryStatus::Pending);
+        let error = d.last_error.unwrap();
+        assert!(error.to_lowercase().contains("certificate"), "{error}");
+        assert!(sink.messages().is_empty());
+        assert!(
+            sink.commands()
+                .iter()
+                .all(|(_, c)| c.starts_with("EHLO") || c == "STARTTLS"),
+            "{:?}",
+            sink.commands()
+        );
+    }
+    // A server that offers no STARTTLS when it is required: nothing goes in the clear.
+    let plain = SmtpSink::start().await;
+    let url = format!(
+        "smtp://mailer:{encoded}@localhost:{}?tls=required",
+        plain.address.port()
+    );
+    let server = SmtpServer::parse(&url, Some(ca)).unwrap();
+    let app = spawn_app_with(move |c| c.mail = MailTransport::Smtp(server)).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "No STARTTLS", &["arts"]).await;
+    assert_eq!(app.worker.try_execute_step().await.unwrap().retrying, 1);
+    assert!(plain.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_claimed_batch_is_marked_sent_in_one_statement() {
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Batch", &["science", "arts", "medicine"])
+        .await;
+    let now = Utc::now();
+    let claimed = outbox::claim(&app.state.db, 100, Duration::from_secs(60), now)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 4);
+    let ids: Vec<uuid::Uuid> = claimed.iter().map(|d| d.id).collect();
+    let before = app.quiet_statements().await;
+    outbox::mark_sent_many(&app.state.db, &ids, now)
+        .await
+        .unwrap();
+    assert_eq!(app.state.statements.get() - before, 1);
+    outbox::mark_sent_many(&app.state.db, &[], now)
+        .await
+        .unwrap();
+    assert_eq!(app.state.statements.get() - before, 1, "nothing to mark");
+    let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        assert_eq!(row.status, DeliveryStatus::Sent);
+        assert!(row.sent_at.is_some() && row.claimed_until.is_none());
+    }
 }

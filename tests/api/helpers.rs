@@ -239,6 +239,21 @@ fn init_test_logging() {
 }
 
 impl TestApp {
+    /// The statement count once the instance is quiet (no statement for 150 ms): what came
+    /// before (an event relayed back from PostgreSQL, say) is not counted against what comes
+    /// after.
+    pub async fn quiet_statements(&self) -> u64 {
+        let mut last = self.state.statements.get();
+        loop {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let now = self.state.statements.get();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }
@@ -813,4 +828,76 @@ impl WsClient {
             _ => panic!("expected an error, got {message}"),
         }
     }
+}
+
+/// Emails to the SMTP server at `url` (lettre's URL form).
+pub fn smtp(url: &str) -> digimentor::config::MailTransport {
+    digimentor::config::MailTransport::Smtp(
+        digimentor::config::SmtpServer::parse(url, None).unwrap(),
+    )
+}
+
+/// A certificate authority of the test's own in `dir` (`ca.pem`), and a certificate for
+/// `localhost` signed by it (`server.pem`, `server.key`), made with the `openssl` command.
+pub fn test_ca(dir: &std::path::Path) {
+    use std::process::{Command, Stdio};
+    let openssl = |args: &[&str]| {
+        let done = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(done.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Digimentor test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }

@@ -27,7 +27,7 @@ async fn app_polling(sink: &SmtpSink, dovecot: &Dovecot) -> TestApp {
     let url = sink.url();
     let mailbox = dovecot.mailbox(dovecot.password);
     spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.reply_domain = Some(REPLY_DOMAIN.into());
         c.inbound_imap = Some(mailbox);
         // The poller runs with the workers, as on a server.

@@ -1101,3 +1101,160 @@ async fn a_request_sent_twice_with_its_key_makes_one_thing() {
         );
     }
 }
+
+/// The page the bench measures, with the coverage that reads the same slots.
+const SLOT_PAGE: &str = "{ inquiries(first: 50) { edges { node { id title coverage { summary } targets { id status community { slug name } answeredBy { displayName email } } } } } }";
+
+#[tokio::test]
+async fn a_page_of_inquiries_costs_three_statements_alone_and_under_load_and_reads_what_the_loaders_read()
+ {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    for n in 0..6 {
+        let (_, slots) = app
+            .published_inquiry(&ch, &format!("Load {n}"), &["science", "arts", "medicine"])
+            .await;
+        if n % 2 == 0 {
+            assert_ok(
+                &app.graphql(
+                    ANSWER,
+                    json!({ "t": slots["science"], "b": "a", "v": 0 }),
+                    ch.token("science.mentor"),
+                )
+                .await,
+            );
+        }
+        if n % 3 == 0 {
+            assert_ok(
+                &app.graphql(
+                    DECLINE,
+                    json!({ "t": slots["arts"], "r": "no time", "v": 0 }),
+                    ch.token("arts.mentor"),
+                )
+                .await,
+            );
+        }
+    }
+    for who in ["lead", "science.mentor", "arts.staff", "admin"] {
+        // Alone: the token with its memberships, the page, the slots with their communities
+        // and answerers.
+        let before = app.quiet_statements().await;
+        let page = app.graphql(SLOT_PAGE, json!({}), ch.token(who)).await;
+        assert_ok(&page);
+        assert_eq!(app.state.statements.get() - before, 3, "{who}, alone");
+        let nodes = page["data"]["inquiries"]["edges"].as_array().unwrap();
+        assert_eq!(nodes.len(), 6, "{who}");
+        // What the page read at once is what each inquiry's own read (through the batch
+        // loaders, with the caller's rights) gives.
+        for edge in nodes {
+            let node = &edge["node"];
+            let alone = app
+                .graphql(
+                    "query($id: ID!) { inquiry(id: $id) { coverage { summary } targets { id status community { slug name } answeredBy { displayName email } } } }",
+                    json!({ "id": node["id"] }),
+                    ch.token(who),
+                )
+                .await;
+            assert_ok(&alone);
+            assert_eq!(
+                node["targets"], alone["data"]["inquiry"]["targets"],
+                "{who}"
+            );
+            assert_eq!(
+                node["coverage"], alone["data"]["inquiry"]["coverage"],
+                "{who}"
+            );
+        }
+        let seen: Vec<&str> = nodes
+            .iter()
+            .flat_map(|e| e["node"]["targets"].as_array().unwrap())
+            .map(|t| t["community"]["slug"].as_str().unwrap())
+            .collect();
+        match who {
+            "science.mentor" => assert!(seen.iter().all(|s| *s == "science"), "{seen:?}"),
+            "arts.staff" => assert!(seen.iter().all(|s| *s == "arts"), "{seen:?}"),
+            _ => assert_eq!(seen.len(), 18, "{who}"),
+        }
+        let answered: Vec<&Value> = nodes
+            .iter()
+            .flat_map(|e| e["node"]["targets"].as_array().unwrap())
+            .filter(|t| t["status"] == "ANSWERED")
+            .collect();
+        if who != "arts.staff" {
+            assert_eq!(answered.len(), 3, "{who}");
+            assert!(
+                answered
+                    .iter()
+                    .all(|t| t["answeredBy"]["email"] == "science.mentor@uni.test")
+            );
+        }
+    }
+    // Under load: 32 clients at once cost 32 times one.
+    let before = app.quiet_statements().await;
+    let pages = futures_util::future::join_all(
+        (0..32).map(|_| app.graphql(SLOT_PAGE, json!({}), ch.token("lead"))),
+    )
+    .await;
+    pages.iter().for_each(assert_ok);
+    assert_eq!(app.state.statements.get() - before, 32 * 3, "under load");
+    // Without slots in the selection, none are read.
+    let before = app.quiet_statements().await;
+    assert_ok(
+        &app.graphql(
+            "{ inquiries(first: 50) { edges { node { id title } } } }",
+            json!({}),
+            ch.token("lead"),
+        )
+        .await,
+    );
+    assert_eq!(app.state.statements.get() - before, 2, "no slots asked");
+}
+
+#[tokio::test]
+async fn one_inquiry_by_id_costs_one_statement_after_the_token_and_reads_slots_only_when_asked() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let (id, _) = app.published_inquiry(&ch, "By id", &["science"]).await;
+    let draft = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!) { createInquiry(input: { organizationId: $o, title: \"Draft\", body: \"b\", communityIds: $c }) { id } }",
+            json!({ "o": ch.org("management"), "c": [ch.org("science")] }),
+            ch.token("lead"),
+        )
+        .await;
+    assert_ok(&draft);
+    let draft = draft["data"]["createInquiry"]["id"].clone();
+    let by_id = "query($id: ID!) { inquiry(id: $id) { id title body status deadline } }";
+    // Readable through an addressed community (the rule needs the slots), through the
+    // inquiring organization, as an admin; not readable: another community, a draft.
+    for (who, inquiry, readable) in [
+        ("science.staff", json!(id), true),
+        ("lead", json!(id), true),
+        ("admin", json!(id), true),
+        ("arts.staff", json!(id), false),
+        ("science.staff", draft.clone(), false),
+        ("lead", draft.clone(), true),
+    ] {
+        let before = app.quiet_statements().await;
+        let body = app
+            .graphql(by_id, json!({ "id": inquiry }), ch.token(who))
+            .await;
+        assert_ok(&body);
+        assert_eq!(
+            body["data"]["inquiry"].is_object(),
+            readable,
+            "{who}: {body}"
+        );
+        assert_eq!(app.state.statements.get() - before, 2, "{who}");
+    }
+    let before = app.quiet_statements().await;
+    let body = app
+        .graphql(
+            "query($id: ID!) { inquiry(id: $id) { targets { status } } }",
+            json!({ "id": id }),
+            ch.token("science.staff"),
+        )
+        .await;
+    assert_eq!(body["data"]["inquiry"]["targets"][0]["status"], "PENDING");
+    assert_eq!(app.state.statements.get() - before, 3, "with its slots");
+}

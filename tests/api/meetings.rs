@@ -40,7 +40,7 @@ async fn with_topic_follower() -> (
 ) {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     let ch = app.seed_channel().await;
     let topic = app
         .graphql("mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }", json!({}), ch.token("admin"))
@@ -214,7 +214,7 @@ async fn meeting_input_is_validated() {
 async fn every_mentor_is_invited_with_an_ics_attachment() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     let ch = app.seed_channel().await;
     let start = Utc::now() + Duration::days(10);
     let scheduled = app

@@ -202,7 +202,7 @@ async fn the_atom_feed_is_valid_with_absolute_links() {
 async fn news_reaches_immediate_subscribers_and_digests() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     let ch = app.seed_channel().await;
     let topic = app
         .graphql("mutation { createTopic(input: { slug: \"ai\", nameFi: \"Tekoäly\", nameSv: \"AI\", nameEn: \"AI\" }) { id } }", json!({}), ch.token("admin"))

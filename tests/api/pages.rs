@@ -813,7 +813,7 @@ fn escape(text: &str) -> String {
 
 async fn app_with_sink(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
-    spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await
+    spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await
 }
 
 /// The links to this service in a received email's text part, as paths.

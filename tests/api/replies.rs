@@ -20,7 +20,7 @@ pub(crate) const REPLY_DOMAIN: &str = "reply.digimentor.test";
 pub(crate) async fn app_taking_replies(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
     spawn_app_with(move |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(url);
+        c.mail = crate::helpers::smtp(&url);
         c.reply_domain = Some(REPLY_DOMAIN.into());
         c.inbound_smtp_bind = Some("127.0.0.1:0".parse().unwrap());
     })

@@ -373,7 +373,7 @@ async fn three_instances_drain_2000_deliveries_sending_each_exactly_once() {
     require_postgres("shared outbox");
     let sink = SmtpSink::start().await;
     let configure = |c: &mut digimentor::config::Config| {
-        c.mail = digimentor::config::MailTransport::Smtp(sink.url());
+        c.mail = crate::helpers::smtp(&sink.url());
         c.run_workers = false;
         c.worker.poll_interval = Duration::from_millis(100);
     };
@@ -425,12 +425,12 @@ async fn a_claim_held_by_a_frozen_worker_is_sent_by_another_instance_after_the_l
     let healthy_sink = SmtpSink::start().await;
     let lease = Duration::from_secs(2);
     let a = spawn_app_with(|c| {
-        c.mail = digimentor::config::MailTransport::Smtp(frozen_sink.url());
+        c.mail = crate::helpers::smtp(&frozen_sink.url());
         c.worker.lease = lease;
     })
     .await;
     let b = spawn_instance(&a, |c| {
-        c.mail = digimentor::config::MailTransport::Smtp(healthy_sink.url());
+        c.mail = crate::helpers::smtp(&healthy_sink.url());
         c.worker.lease = lease;
     })
     .await;
@@ -766,7 +766,7 @@ async fn metrics_expose_requests_errors_connections_outbox_and_deliveries() {
     let sink = SmtpSink::start().await;
     sink.set_mode(crate::smtp::Mode::TryLater);
     let app = spawn_app_with(|c| {
-        c.mail = digimentor::config::MailTransport::Smtp(sink.url());
+        c.mail = crate::helpers::smtp(&sink.url());
     })
     .await;
     let ch = app.seed_channel().await;

@@ -216,7 +216,7 @@ fn header(message: &mail_parser::Message<'_>, name: &str) -> String {
 async fn immediate_subscribers_who_may_read_get_one_topic_email_with_one_click_unsubscribe() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |c| c.mail = digimentor::config::MailTransport::Smtp(url)).await;
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
     let ch = app.seed_channel().await;
     let moodle = topic(&app, &ch, "moodle").await;
     let ai = topic(&app, &ch, "ai").await;
