@@ -156,7 +156,7 @@ pub async fn run(url: &str, target: usize) -> anyhow::Result<Drain> {
 }
 
 /// Emails per second a bare SMTP client sends to `sink`: `delivery` rendered once as the
-/// worker renders it, sent `messages` times over the worker's number of connections at once,
+/// worker renders it (and formatted for each send), sent `messages` times over the worker's number of connections at once,
 /// each a lettre SMTP conversation over a socket with `TCP_NODELAY`, with no queue and no
 /// database.
 async fn bare_sending_rate(
@@ -175,13 +175,13 @@ async fn bare_sending_rate(
     let message = renderer
         .message(delivery, &Default::default())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let (envelope, bytes) = (message.envelope().clone(), message.formatted());
+    let envelope = message.envelope().clone();
     let address = sink.address;
     let before = sink.received();
     let started = Instant::now();
     let senders: Vec<_> = (0..connections)
         .map(|c| {
-            let (envelope, bytes) = (envelope.clone(), bytes.clone());
+            let (envelope, message) = (envelope.clone(), message.clone());
             let count = messages / connections + usize::from(c < messages % connections);
             tokio::spawn(async move {
                 let tcp = tokio::net::TcpStream::connect(address).await?;
@@ -192,7 +192,8 @@ async fn bare_sending_rate(
                 )
                 .await?;
                 for _ in 0..count {
-                    connection.send(&envelope, &bytes).await?;
+                    // Formatted for each send, as lettre's transport and the worker do.
+                    connection.send(&envelope, &message.formatted()).await?;
                 }
                 connection.quit().await?;
                 anyhow::Ok(())

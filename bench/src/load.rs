@@ -50,8 +50,14 @@ pub struct Latency {
     pub failed: u64,
 }
 
+/// The highest open-loop rate the tool offers: above it the tool itself, on the same two cores
+/// as the server, falls behind and its connections fail, whatever the server does.
+pub const MAX_OPEN_LOOP_RATE: f64 = 4_000.0;
+
+/// Latency at `rate` requests per second (at most [`MAX_OPEN_LOOP_RATE`]; the rate used is in
+/// the result).
 pub async fn latency_at(request: &Request, rate: f64, duration: Duration) -> Latency {
-    let rate = rate.max(1.0);
+    let rate = rate.clamp(1.0, MAX_OPEN_LOOP_RATE);
     let interval = Duration::from_secs_f64(1.0 / rate);
     let total = (rate * duration.as_secs_f64()).ceil() as u64;
     let started = Instant::now();

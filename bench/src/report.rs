@@ -50,7 +50,7 @@ pub fn markdown(results: &Results) -> String {
         "\n| scenario | emails | time | emails/s | vs baseline | server CPU (cores) | server peak RSS | claims/s, no-op sender |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|\n\
          | 6. outbox drain to a local SMTP sink | {} | {:.1} s | {:.0} | {:.2}× | {:.2} | {:.0} MiB | {:.0} |\n\
-         | 6. baseline: lettre alone, same email, same connections | {} | – | {:.0} | 1.00× | – | – | – |\n",
+         | 6. baseline: a bare client with TCP_NODELAY, same email, same connections | {} | – | {:.0} | 1.00× | – | – | – |\n",
         d.deliveries, d.seconds, d.emails_per_second, d.emails_per_second / d.baseline_emails_per_second.max(f64::MIN_POSITIVE), d.server_cpu_cores, d.server_peak_rss_mib, d.claims_per_second,
         d.baseline_emails, d.baseline_emails_per_second
     ));
@@ -78,11 +78,11 @@ pub fn markdown(results: &Results) -> String {
     }
     let g = &results.digests;
     out.push_str(&format!(
-        "\n| scenario | subscriptions | digests queued | empty windows | time | digests/s | vs baseline | CPU | peak RSS |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n\
-         | 7. one digest run | {} | {} | {} | {:.2} s | {:.0} | {:.2}× | {:.2} s | {:.0} MiB |\n\
-         | 7. baseline: the same emails written to the outbox alone | – | {} | – | {:.2} s | {:.0} | 1.00× | – | – |\n",
-        g.subscriptions, g.digests_queued, g.empty_windows, g.seconds, g.digests_per_second,
+        "\n| scenario | subscriptions | windows | digests queued | empty windows | time | digests/s | vs baseline | CPU | peak RSS |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n\
+         | 7. one digest run | {} | {} | {} | {} | {:.2} s | {:.0} | {:.2}× | {:.2} s | {:.0} MiB |\n\
+         | 7. baseline: the same emails written to the outbox alone | – | – | {} | – | {:.2} s | {:.0} | 1.00× | – | – |\n",
+        g.subscriptions, g.windows, g.digests_queued, g.empty_windows, g.seconds, g.digests_per_second,
         g.baseline_seconds / g.seconds.max(f64::MIN_POSITIVE), g.cpu_seconds, g.peak_rss_mib,
         g.digests_queued, g.baseline_seconds, g.digests_queued as f64 / g.baseline_seconds.max(f64::MIN_POSITIVE)
     ));

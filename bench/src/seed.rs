@@ -358,6 +358,7 @@ async fn seed_tips(
     }
     // Events in time order, as the log would hold them.
     events.reverse();
+    index_for_search(db, &tips).await?;
     insert_chunked(db, tips).await?;
     insert_chunked(db, links).await?;
     insert_chunked(db, events).await?;
@@ -407,5 +408,39 @@ async fn seed_subscriptions(
         })
         .collect();
     insert_chunked(db, rows).await?;
+    Ok(())
+}
+
+/// On SQLite the tips' words go into the full-text index as the service puts them there
+/// (`tips::search::index`); PostgreSQL's index is a generated column.
+async fn index_for_search(
+    db: &DatabaseConnection,
+    tips: &[tip::ActiveModel],
+) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    // Three values a row, under SQLite's 999 parameters a statement.
+    for chunk in tips.chunks(300) {
+        let rows = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for tip in chunk {
+            let (Set(id), Set(title), Set(body)) = (&tip.id, &tip.title, &tip.body) else {
+                anyhow::bail!("a seeded tip without its id, title or body");
+            };
+            values.extend([
+                id.to_string().into(),
+                title.clone().into(),
+                body.clone().into(),
+            ]);
+        }
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("INSERT INTO tip_fts (tip_id, title, body) VALUES {rows}"),
+            values,
+        ))
+        .await?;
+    }
     Ok(())
 }

@@ -21,6 +21,7 @@ mod m20261201_000016_add_sign_in_link_purpose;
 mod m20261201_000017_add_meeting_cancellation;
 mod m20261201_000018_add_question_hide_wish;
 mod m20261201_000019_create_idempotency_key;
+mod m20261201_000020_index_delivery_thread;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_add_meeting_cancellation::Migration),
             Box::new(m20261201_000018_add_question_hide_wish::Migration),
             Box::new(m20261201_000019_create_idempotency_key::Migration),
+            Box::new(m20261201_000020_index_delivery_thread::Migration),
         ]
     }
 }

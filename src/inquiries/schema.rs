@@ -71,22 +71,20 @@ impl Inquiry {
         Self(model, None, None)
     }
 
-    /// A page of inquiries. When the selection reaches their slots (or coverage), the slots,
-    /// their communities and their answerers are read here in one statement, so the page costs
-    /// the same number of statements alone and under load.
-    async fn page(
-        ctx: &Context<'_>,
+    /// Inquiries as a query's selection reads them. When it reaches their slots (or coverage),
+    /// the slots, their communities and their answerers are read here in one statement for all
+    /// of them, so a page or an inquiry's page costs the same number of statements alone and
+    /// under load. `nodes` are where the selection of one inquiry is: the field itself, or a
+    /// connection's `edges { node }` and `nodes`.
+    async fn with_slots<'a>(
+        nodes: &[async_graphql::Lookahead<'a>],
         db: &impl sea_orm::ConnectionTrait,
         rows: Vec<inquiry::Model>,
     ) -> AppResult<Vec<(Uuid, Self)>> {
-        let look_ahead = ctx.look_ahead();
-        let wants_slots = [
-            look_ahead.field("edges").field("node"),
-            look_ahead.field("nodes"),
-        ]
-        .iter()
-        .any(|node| node.field("targets").exists() || node.field("coverage").exists());
-        if !wants_slots {
+        let wants_slots = nodes
+            .iter()
+            .any(|node| node.field("targets").exists() || node.field("coverage").exists());
+        if !wants_slots || rows.is_empty() {
             return Ok(rows.into_iter().map(|i| (i.id, Self::new(i))).collect());
         }
         let ids: Vec<Uuid> = rows.iter().map(|i| i.id).collect();
@@ -467,9 +465,14 @@ impl InquiryQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list_inquiries(&state.db, viewer, &filter, &page).await?;
+        let look_ahead = ctx.look_ahead();
+        let nodes = [
+            look_ahead.field("edges").field("node"),
+            look_ahead.field("nodes"),
+        ];
         Ok(crate::graphql::pagination::connection(
             &page,
-            Inquiry::page(ctx, &state.db, rows).await?,
+            Inquiry::with_slots(&nodes, &state.db, rows).await?,
         ))
     }
 
@@ -482,9 +485,15 @@ impl InquiryQuery {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
-        Ok(service::find_readable(&state.db, viewer, id)
-            .await?
-            .map(Inquiry::new))
+        let Some(found) = service::find_readable(&state.db, viewer, id).await? else {
+            return Ok(None);
+        };
+        Ok(
+            Inquiry::with_slots(&[ctx.look_ahead()], &state.db, vec![found])
+                .await?
+                .pop()
+                .map(|(_, inquiry)| inquiry),
+        )
     }
 }
 
