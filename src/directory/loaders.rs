@@ -5,12 +5,17 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{membership, organization, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, RelationTrait,
+};
 use uuid::Uuid;
 
 use crate::db::group_by;
 
-/// Members of organizations, keyed by organization id, with their users.
+/// Members of organizations, keyed by organization id, with their users (without password
+/// hashes).
 pub struct MembersByOrganization(pub DatabaseConnection);
 
 impl Loader<Uuid> for MembersByOrganization {
@@ -18,19 +23,38 @@ impl Loader<Uuid> for MembersByOrganization {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = membership::Entity::find()
+        let mut select = membership::Entity::find().select_only();
+        for column in membership::Column::iter() {
+            select = select.column_as(column, format!("m_{}", column.as_str()));
+        }
+        for column in crate::db::users::VISIBLE {
+            select = select.column_as(column, format!("u_{}", column.as_str()));
+        }
+        let rows = select
+            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "u_password_hash")
+            .join(JoinType::InnerJoin, membership::Relation::User.def())
             .filter(membership::Column::OrganizationId.is_in(keys.iter().copied()))
-            .find_also_related(user::Entity)
             .order_by_asc(membership::Column::CreatedAt)
+            .into_model::<Member>()
             .all(&self.0)
             .await?;
         let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for (m, u) in rows {
-            if let Some(u) = u {
-                out.entry(m.organization_id).or_default().push((m, u));
-            }
+        for Member(m, u) in rows {
+            out.entry(m.organization_id).or_default().push((m, u));
         }
         Ok(out)
+    }
+}
+
+/// A membership with its user (without the password hash), read in one row.
+struct Member(membership::Model, user::Model);
+
+impl FromQueryResult for Member {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self(
+            membership::Model::from_query_result(res, &format!("{pre}m_"))?,
+            user::Model::from_query_result(res, &format!("{pre}u_"))?,
+        ))
     }
 }
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::delivery::{self, DeliveryStatus};
 use entity::event;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{
+    Asterisk, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, UnionType,
+};
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -138,33 +140,42 @@ pub async fn earlier_in_thread(
     thread: Uuid,
     delivery: &delivery::Model,
 ) -> AppResult<Earlier> {
-    // The first and the latest only: a long thread (or a load test's thousands of copies) must
-    // not bring every earlier row back for each email.
-    let earlier = || {
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::MessageId)
-            .filter(delivery::Column::ThreadId.eq(thread))
-            .filter(delivery::Column::RecipientId.eq(delivery.recipient_id))
-            .filter(delivery::Column::Status.ne(DeliveryStatus::Dead))
-            .filter(delivery::Column::Id.lt(delivery.id))
+    // The first and the latest only, in one statement: a long thread (or a load test's
+    // thousands of copies) must not bring every earlier row back for each email, and the index
+    // on (thread, recipient, id) finds each in a few steps.
+    let earlier = |order: sea_orm::Order| {
+        Query::select()
+            .columns([delivery::Column::Id, delivery::Column::MessageId])
+            .from(delivery::Entity)
+            .and_where(delivery::Column::ThreadId.eq(thread))
+            .and_where(delivery::Column::RecipientId.eq(delivery.recipient_id))
+            .and_where(delivery::Column::Status.ne(DeliveryStatus::Dead))
+            .and_where(delivery::Column::Id.lt(delivery.id))
+            .order_by(delivery::Column::Id, order)
             .limit(1)
+            .to_owned()
     };
-    let root: Option<String> = earlier()
-        .order_by_asc(delivery::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    let last: Option<String> = match root {
-        Some(_) => {
-            earlier()
-                .order_by_desc(delivery::Column::Id)
-                .into_tuple()
-                .one(db)
-                .await?
-        }
-        None => None,
-    };
+    let both = Query::select()
+        .column(Asterisk)
+        .from_subquery(earlier(sea_orm::Order::Asc), "root")
+        .union(
+            UnionType::All,
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(earlier(sea_orm::Order::Desc), "latest")
+                .to_owned(),
+        )
+        .to_owned();
+    let mut found: Vec<(Uuid, String)> = Vec::with_capacity(2);
+    for row in db
+        .query_all_raw(db.get_database_backend().build(&both))
+        .await?
+    {
+        found.push((row.try_get("", "id")?, row.try_get("", "message_id")?));
+    }
+    found.sort();
+    let root = found.first().map(|(_, message_id)| message_id.clone());
+    let last = found.last().map(|(_, message_id)| message_id.clone());
     Ok(Earlier { root, last })
 }
 

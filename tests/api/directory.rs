@@ -291,3 +291,34 @@ async fn there_is_one_management_organization() {
         .await;
     assert_eq!(error_code(&body).as_deref(), Some("CONFLICT"));
 }
+
+#[tokio::test]
+async fn member_lists_read_people_without_their_password_hashes() {
+    use async_graphql::dataloader::Loader;
+    let app = crate::helpers::spawn_app().await;
+    let ch = app.seed_channel().await;
+    let science: uuid::Uuid = ch.org("science").parse().unwrap();
+    let loaded = digimentor::directory::loaders::MembersByOrganization(app.state.db.clone())
+        .load(&[science])
+        .await
+        .unwrap();
+    let mut emails: Vec<&str> = loaded[&science]
+        .iter()
+        .map(|(membership, user)| {
+            assert_eq!(membership.user_id, user.id);
+            assert_eq!(membership.organization_id, science);
+            assert_eq!(user.password_hash, None, "{}", user.email);
+            user.email.as_str()
+        })
+        .collect();
+    emails.sort();
+    assert_eq!(
+        emails,
+        [
+            "science.comentor@uni.test",
+            "science.mentor@uni.test",
+            "science.staff2@uni.test",
+            "science.staff@uni.test"
+        ]
+    );
+}

@@ -1434,3 +1434,58 @@ async fn a_claimed_batch_is_marked_sent_in_one_statement() {
         assert!(row.sent_at.is_some() && row.claimed_until.is_none());
     }
 }
+
+#[tokio::test]
+async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Thread", &["arts"]).await;
+    let first = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let thread = first.thread_id.expect("an inquiry's emails are a thread");
+    // Three later emails to the same person in the thread; the middle one never arrived.
+    let mut later = Vec::new();
+    for (n, status) in [
+        (1, DeliveryStatus::Sent),
+        (2, DeliveryStatus::Dead),
+        (3, DeliveryStatus::Pending),
+    ] {
+        let mut row = first.clone().into_active_model();
+        let id = uuid::Uuid::now_v7();
+        row.id = Set(id);
+        row.dedupe_key = Set(format!("thread-test:{n}"));
+        row.message_id = Set(format!("<{n}@thread.test>"));
+        row.status = Set(status);
+        later.push(row.insert(&app.state.db).await.unwrap());
+    }
+    let place = |delivery: delivery::Model| {
+        let app = &app;
+        async move {
+            let before = app.quiet_statements().await;
+            let earlier = outbox::earlier_in_thread(&app.state.db, thread, &delivery)
+                .await
+                .unwrap();
+            assert_eq!(app.state.statements.get() - before, 1);
+            (earlier.root, earlier.last)
+        }
+    };
+    assert_eq!(place(first.clone()).await, (None, None));
+    assert_eq!(
+        place(later[0].clone()).await,
+        (
+            Some(first.message_id.clone()),
+            Some(first.message_id.clone())
+        )
+    );
+    assert_eq!(
+        place(later[2].clone()).await,
+        (
+            Some(first.message_id.clone()),
+            Some("<1@thread.test>".to_owned())
+        )
+    );
+}
