@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{access_token, event, membership, organization, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -320,15 +320,15 @@ pub async fn authenticate_until(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> AppResult<(Viewer, DateTime<Utc>)> {
-    let rows = access_token::Entity::find()
+    let select = access_token::Entity::find()
         .select_only()
         .column_as(access_token::Column::Id, "token_id")
         .column_as(access_token::Column::ExpiresAt, "token_expires_at")
         .column_as(access_token::Column::RevokedAt, "token_revoked_at")
-        .columns(crate::db::users::VISIBLE)
         .column_as(membership::Column::OrganizationId, "grant_organization_id")
         .column_as(membership::Column::Role, "grant_role")
-        .column_as(organization::Column::Kind, "grant_organization_kind")
+        .column_as(organization::Column::Kind, "grant_organization_kind");
+    let rows = crate::db::users::with_user_columns(select, "u_")
         .join(JoinType::InnerJoin, access_token::Relation::User.def())
         .join(JoinType::LeftJoin, user::Relation::Membership.def())
         .join(JoinType::LeftJoin, membership::Relation::Organization.def())
@@ -336,36 +336,18 @@ pub async fn authenticate_until(
         .into_model::<TokenRow>()
         .all(db)
         .await?;
-    let Some(first) = rows.first() else {
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
         return Err(AppError::Unauthenticated);
     };
-    if first.token_revoked_at.is_some() || first.token_expires_at <= Utc::now() {
+    if first.revoked_at.is_some() || first.expires_at <= Utc::now() {
         return Err(AppError::Unauthenticated);
     }
-    let (token_id, expires_at) = (first.token_id, first.token_expires_at);
-    let user = user::Model {
-        id: first.id,
-        email: first.email.clone(),
-        display_name: first.display_name.clone(),
-        locale: first.locale,
-        time_zone: first.time_zone.clone(),
-        digest_hour: first.digest_hour,
-        digest_weekday: first.digest_weekday,
-        is_admin: first.is_admin,
-        password_hash: None,
-        created_at: first.created_at,
-        updated_at: first.updated_at,
-        email_suspended_at: first.email_suspended_at,
-    };
-    let grants = rows
+    let (token_id, expires_at, user) = (first.token_id, first.expires_at, first.user);
+    let grants = first
+        .grant
         .into_iter()
-        .filter_map(|row| {
-            Some(Grant {
-                organization_id: row.grant_organization_id?,
-                organization_kind: row.grant_organization_kind?,
-                role: row.grant_role?,
-            })
-        })
+        .chain(rows.filter_map(|row| row.grant))
         .collect();
     Ok((
         Viewer {
@@ -379,23 +361,33 @@ pub async fn authenticate_until(
 
 /// One row of [`authenticate_until`]'s join: the token, its user, and one membership (none
 /// when the user has no memberships).
-#[derive(FromQueryResult)]
 struct TokenRow {
     token_id: Uuid,
-    token_expires_at: DateTime<Utc>,
-    token_revoked_at: Option<DateTime<Utc>>,
-    id: Uuid,
-    email: String,
-    display_name: String,
-    locale: user::Locale,
-    time_zone: String,
-    digest_hour: i32,
-    digest_weekday: i32,
-    is_admin: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    email_suspended_at: Option<DateTime<Utc>>,
-    grant_organization_id: Option<Uuid>,
-    grant_role: Option<membership::Role>,
-    grant_organization_kind: Option<organization::OrganizationKind>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    user: user::Model,
+    grant: Option<Grant>,
+}
+
+impl FromQueryResult for TokenRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let organization_id: Option<Uuid> = res.try_get(pre, "grant_organization_id")?;
+        let role: Option<membership::Role> = res.try_get(pre, "grant_role")?;
+        let kind: Option<organization::OrganizationKind> =
+            res.try_get(pre, "grant_organization_kind")?;
+        Ok(Self {
+            token_id: res.try_get(pre, "token_id")?,
+            expires_at: res.try_get(pre, "token_expires_at")?,
+            revoked_at: res.try_get(pre, "token_revoked_at")?,
+            user: user::Model::from_query_result(res, &format!("{pre}u_"))?,
+            grant: match (organization_id, role, kind) {
+                (Some(organization_id), Some(role), Some(organization_kind)) => Some(Grant {
+                    organization_id,
+                    organization_kind,
+                    role,
+                }),
+                _ => None,
+            },
+        })
+    }
 }

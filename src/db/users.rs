@@ -2,20 +2,30 @@
 
 use entity::user;
 use sea_orm::sea_query::Expr;
-use sea_orm::{EntityTrait, QuerySelect, Select};
+use sea_orm::{EntityTrait, IdenStatic, QuerySelect, Select};
 
 /// Users with every column but `password_hash`, which reads back as `None`: the select for
 /// everything that shows or checks a person (the caller of a request, authors, members). Only
 /// password checks read the hash, with their own query.
 pub fn without_password() -> Select<user::Entity> {
-    user::Entity::find()
-        .select_only()
-        .columns(VISIBLE)
-        .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "password_hash")
+    with_user_columns(user::Entity::find().select_only(), "")
 }
 
-/// The columns of [`without_password`], for joins that select them under other names.
-pub const VISIBLE: [user::Column; 11] = [
+/// Adds a user's columns to `select` (from the `user` table, joined by the caller), each named
+/// `{prefix}{column}`, with `{prefix}password_hash` as NULL, so that
+/// `user::Model::from_query_result(row, prefix)` reads the person back without the hash.
+pub fn with_user_columns<E: EntityTrait>(mut select: Select<E>, prefix: &str) -> Select<E> {
+    for column in VISIBLE {
+        select = select.column_as(column, format!("{prefix}{}", column.as_str()));
+    }
+    select.expr_as(
+        Expr::cust("CAST(NULL AS TEXT)"),
+        format!("{prefix}password_hash"),
+    )
+}
+
+/// Every column of a user but the password hash.
+const VISIBLE: [user::Column; 11] = [
     user::Column::Id,
     user::Column::Email,
     user::Column::DisplayName,
@@ -28,3 +38,22 @@ pub const VISIBLE: [user::Column; 11] = [
     user::Column::UpdatedAt,
     user::Column::EmailSuspendedAt,
 ];
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::Iterable;
+
+    use super::*;
+
+    #[test]
+    fn a_user_is_read_with_every_column_but_the_hash() {
+        let mut expected: Vec<&str> = user::Column::iter()
+            .map(|c| c.as_str())
+            .filter(|c| *c != user::Column::PasswordHash.as_str())
+            .collect();
+        let mut visible: Vec<&str> = VISIBLE.iter().map(|c| c.as_str()).collect();
+        expected.sort_unstable();
+        visible.sort_unstable();
+        assert_eq!(visible, expected);
+    }
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{membership, organization, user};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
     JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, RelationTrait,
@@ -27,11 +26,7 @@ impl Loader<Uuid> for MembersByOrganization {
         for column in membership::Column::iter() {
             select = select.column_as(column, format!("m_{}", column.as_str()));
         }
-        for column in crate::db::users::VISIBLE {
-            select = select.column_as(column, format!("u_{}", column.as_str()));
-        }
-        let rows = select
-            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "u_password_hash")
+        let rows = crate::db::users::with_user_columns(select, "u_")
             .join(JoinType::InnerJoin, membership::Relation::User.def())
             .filter(membership::Column::OrganizationId.is_in(keys.iter().copied()))
             .order_by_asc(membership::Column::CreatedAt)

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{inquiry_answer_revision, inquiry_message, inquiry_target, organization, user};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     IdenStatic, Iterable, JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect,
@@ -104,11 +103,7 @@ pub async fn slots_of_page(
     for column in organization::Column::iter() {
         select = select.column_as(column, format!("o_{}", column.as_str()));
     }
-    for column in crate::db::users::VISIBLE {
-        select = select.column_as(column, format!("u_{}", column.as_str()));
-    }
-    select
-        .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "u_password_hash")
+    crate::db::users::with_user_columns(select, "u_")
         .join(
             JoinType::InnerJoin,
             inquiry_target::Entity::belongs_to(organization::Entity)
