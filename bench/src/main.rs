@@ -66,6 +66,14 @@ enum Command {
     },
     /// (internal) The bare baseline server.
     Baseline { database_url: String },
+    /// Seeds a database (migrated here) with the benchmark's data and prints when its digests
+    /// fall due, to rerun one scenario by hand (for example `digests` below).
+    Seed {
+        database_url: String,
+        /// The small dataset.
+        #[arg(long)]
+        quick: bool,
+    },
     /// (internal) One digest run, as the scheduler makes it at `at` (RFC 3339).
     Digests {
         database_url: String,
@@ -86,6 +94,21 @@ async fn main() -> anyhow::Result<()> {
             scenarios::serve_service(&database_url, smtp.as_deref()).await
         }
         Some(Command::Baseline { database_url }) => baseline::serve(&database_url).await,
+        Some(Command::Seed {
+            database_url,
+            quick,
+        }) => {
+            let scale = if quick {
+                seed::Scale::quick()
+            } else {
+                seed::Scale::full()
+            };
+            let db = digimentor::db::connect(&database_url, &Default::default()).await?;
+            digimentor::db::migrate(&db).await?;
+            let dataset = seed::seed(&db, scale).await?;
+            println!("digests due at {}", dataset.digests_due().to_rfc3339());
+            Ok(())
+        }
         Some(Command::Digests { database_url, at }) => digests::run_child(&database_url, at).await,
         None => {
             let (mut scale, seconds) = if cli.quick {

@@ -87,6 +87,13 @@ pub struct Dataset {
     pub digest_boundary: chrono::DateTime<Utc>,
 }
 
+impl Dataset {
+    /// When scenario 7 runs the digests: just after the seeded window closes.
+    pub fn digests_due(&self) -> chrono::DateTime<Utc> {
+        self.digest_boundary + chrono::Duration::minutes(1)
+    }
+}
+
 const CHUNK: usize = 500;
 
 async fn insert_chunked<A>(db: &DatabaseConnection, rows: Vec<A>) -> anyhow::Result<()>

@@ -14,7 +14,7 @@ pub mod relay;
 pub mod schema;
 pub mod service;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use entity::event;
 use tokio::sync::broadcast;
@@ -33,7 +33,15 @@ pub struct PublishedEvent {
     pub audience: Vec<Reader>,
     pub organization_ids: Vec<Uuid>,
     pub topic_ids: Vec<Uuid>,
+    /// The event as subscriptions selected it, once per distinct selection
+    /// ([`schema::SharedEvent`]).
+    resolved: Mutex<Vec<(Arc<str>, async_graphql::Value)>>,
 }
+
+/// Distinct selections of one event kept resolved; beyond these, a selection is resolved for
+/// each subscriber (a bound on what many differently shaped subscriptions can make an event
+/// hold).
+const RESOLVED_SELECTIONS: usize = 8;
 
 impl PublishedEvent {
     pub fn new(model: event::Model) -> Self {
@@ -42,6 +50,24 @@ impl PublishedEvent {
             organization_ids: service::ids(&model.organization_ids),
             topic_ids: service::ids(&model.topic_ids),
             model,
+            resolved: Mutex::default(),
+        }
+    }
+
+    /// This event as `selection` resolved it before, if it did.
+    fn resolved_as(&self, selection: &str) -> Option<async_graphql::Value> {
+        let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        resolved
+            .iter()
+            .find(|(s, _)| &**s == selection)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value` as what `selection` resolves this event to.
+    fn remember(&self, selection: &Arc<str>, value: &async_graphql::Value) {
+        let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        if resolved.len() < RESOLVED_SELECTIONS && !resolved.iter().any(|(s, _)| s == selection) {
+            resolved.push((selection.clone(), value.clone()));
         }
     }
 

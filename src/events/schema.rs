@@ -1,8 +1,14 @@
 //! GraphQL view of events and the `events` subscription.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, Subscription};
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::{
+    Context, ContextSelectionSet, ID, InputObject, Object, OutputType, Positioned, ServerResult,
+    Subscription, Value,
+};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
@@ -16,7 +22,60 @@ use crate::graphql::parse_id;
 use crate::state::AppState;
 
 /// Something that happened in the network.
+///
+/// Every field is the event's own data, the same for every reader: what a subscriber sees of
+/// an event depends only on its selection, never on who it is (who may see the event at all is
+/// decided before, by its audience). [`SharedEvent`] relies on this.
 pub struct Event(pub Arc<PublishedEvent>);
+
+/// An event as the `events` subscription yields it: resolved once per distinct selection and
+/// shared by every subscriber with that selection (the GraphQL type is `Event`). Resolving and
+/// building the value for each of 10,000 subscribers cost more than the event itself.
+pub struct SharedEvent {
+    event: Arc<PublishedEvent>,
+    /// What decides the resolved value besides the event (see [`selection_key`]).
+    selection: Arc<str>,
+}
+
+impl OutputType for SharedEvent {
+    fn type_name() -> Cow<'static, str> {
+        <Event as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Event as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        if let Some(value) = self.event.resolved_as(&self.selection) {
+            return Ok(value);
+        }
+        let value = OutputType::resolve(&Event(self.event.clone()), ctx, field).await?;
+        if let Ok(state) = ctx.data::<AppState>() {
+            state.metrics.event_resolutions.inc();
+        }
+        self.event.remember(&self.selection, &value);
+        Ok(value)
+    }
+}
+
+/// Everything of a subscription's document that shapes the value of one event: the field's
+/// selection (aliases, directives, inline fragments), the named fragments it can spread and the
+/// variables its directives can read. Equal keys give equal values for the same event.
+fn selection_key(ctx: &Context<'_>) -> Arc<str> {
+    let env = ctx.query_env;
+    let mut fragments: Vec<_> = env.fragments.iter().collect();
+    fragments.sort_by(|a, b| a.0.cmp(b.0));
+    format!(
+        "{:?}\u{1f}{:?}\u{1f}{:?}",
+        ctx.item.node.selection_set.node, fragments, env.variables
+    )
+    .into()
+}
 
 /// Something that happened: one entry of the event log.
 #[Object]
@@ -147,12 +206,16 @@ impl EventSubscription {
         #[graphql(desc = "Which events; without it, every event you may read.")] filter: Option<
             EventFilter,
         >,
-    ) -> async_graphql::Result<impl Stream<Item = Event>> {
+    ) -> async_graphql::Result<impl Stream<Item = SharedEvent>> {
         let state = ctx.data::<AppState>()?;
         let filter = filter.unwrap_or_default().compile()?;
+        let selection = selection_key(ctx);
         Ok(readable_events(state, viewer(ctx).cloned())
             .await?
             .filter(move |event| std::future::ready(filter.matches(event)))
-            .map(Event))
+            .map(move |event| SharedEvent {
+                event,
+                selection: selection.clone(),
+            }))
     }
 }

@@ -60,6 +60,8 @@ pub struct Metrics {
     pub delivery_attempts: Counter,
     pub delivery_failures: Family<FailureLabels, Counter>,
     pub listener_reconnects: Counter,
+    /// Events resolved for `events` subscribers ([`crate::events::schema::SharedEvent`]).
+    pub event_resolutions: Counter,
     outbox_depth: Family<StatusLabels, Gauge>,
     oldest_pending_age: Gauge<f64, AtomicU64>,
     database_up: Gauge,
@@ -113,6 +115,12 @@ impl Default for Metrics {
             "Times the event listener lost its PostgreSQL connection and connected again",
             listener_reconnects.clone(),
         );
+        let event_resolutions = Counter::default();
+        registry.register(
+            "subscription_event_resolutions",
+            "Events resolved for live subscribers: once per event and distinct selection, shared by the subscribers with it",
+            event_resolutions.clone(),
+        );
         let outbox_depth = Family::<StatusLabels, Gauge>::default();
         registry.register(
             "outbox_deliveries",
@@ -146,6 +154,7 @@ impl Default for Metrics {
             delivery_attempts,
             delivery_failures,
             listener_reconnects,
+            event_resolutions,
             outbox_depth,
             oldest_pending_age,
             database_up,

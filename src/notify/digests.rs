@@ -15,7 +15,8 @@ use entity::topic_subscription::{self, Frequency};
 use entity::{event, organization, topic, user};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -32,8 +33,9 @@ use crate::subscriptions::windows::{last_boundary, previous_boundary};
 
 /// Digests committed per transaction.
 const DIGESTS_PER_TRANSACTION: usize = 500;
-/// Rows per INSERT statement (well under the bind-parameter limits of both engines).
-const INSERT_CHUNK: usize = 200;
+/// Digests planned and written per INSERT statement (well under the bind-parameter limits of
+/// both engines); what a run holds in memory at once.
+const INSERT_CHUNK: usize = 100;
 
 /// One subscriber's digest that is due.
 struct Due {
@@ -138,39 +140,41 @@ impl DueDigests {
         let Some(batch) = self.due.chunks(DIGESTS_PER_TRANSACTION).nth(index) else {
             return Ok(report);
         };
-        let mut planned = Vec::new();
-        let mut covered = Vec::new();
-        for digest in batch {
-            let viewer = Viewer {
-                grants: self
-                    .grants
-                    .get(&digest.user.id)
-                    .cloned()
-                    .unwrap_or_default(),
-                user: digest.user.clone(),
-                token_id: Uuid::nil(),
-            };
-            let built = plan(
-                ctx,
-                digest,
-                &viewer,
-                &self.published,
-                &self.items,
-                &self.topics,
-                &self.waiting,
-            );
-            match built {
-                Some(delivery) => planned.push(delivery),
-                None => report.empty += 1,
+        // Planned and written a statement's worth at a time: a digest's payload can be large
+        // (every item of the window for each of its topics), and only these are held at once.
+        for digests in batch.chunks(INSERT_CHUNK) {
+            let mut planned = Vec::with_capacity(digests.len());
+            let mut covered = Vec::with_capacity(digests.len());
+            for digest in digests {
+                let viewer = Viewer {
+                    grants: self
+                        .grants
+                        .get(&digest.user.id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    user: digest.user.clone(),
+                    token_id: Uuid::nil(),
+                };
+                let built = plan(
+                    ctx,
+                    digest,
+                    &viewer,
+                    &self.published,
+                    &self.items,
+                    &self.topics,
+                    &self.waiting,
+                );
+                match built {
+                    Some(delivery) => planned.push(delivery),
+                    None => report.empty += 1,
+                }
+                covered.push(digest_state::ActiveModel {
+                    user_id: Set(digest.user.id),
+                    frequency: Set(digest.frequency),
+                    covered_until: Set(digest.end),
+                });
             }
-            covered.push(digest_state::ActiveModel {
-                user_id: Set(digest.user.id),
-                frequency: Set(digest.frequency),
-                covered_until: Set(digest.end),
-            });
-        }
-        for chunk in covered.chunks(INSERT_CHUNK) {
-            digest_state::Entity::insert_many(chunk.to_vec())
+            digest_state::Entity::insert_many(covered)
                 .on_conflict(
                     OnConflict::columns([
                         digest_state::Column::UserId,
@@ -181,9 +185,7 @@ impl DueDigests {
                 )
                 .exec_without_returning(db)
                 .await?;
-        }
-        for chunk in planned.chunks(INSERT_CHUNK) {
-            report.queued += outbox::insert(db, chunk.to_vec(), ctx.domain()).await?;
+            report.queued += outbox::insert(db, planned, ctx.domain()).await?;
         }
         Ok(report)
     }
@@ -191,30 +193,50 @@ impl DueDigests {
 
 /// Every (subscriber, frequency) whose window has closed since its last digest.
 async fn due_digests(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Vec<Due>> {
-    let subscriptions = topic_subscription::Entity::find()
-        .filter(topic_subscription::Column::Frequency.is_in([Frequency::Daily, Frequency::Weekly]))
-        .find_also_related(user::Entity)
+    let digested = [Frequency::Daily, Frequency::Weekly];
+    let subscriptions: Vec<(Uuid, Frequency, Uuid)> = topic_subscription::Entity::find()
+        .select_only()
+        .column(topic_subscription::Column::UserId)
+        .column(topic_subscription::Column::Frequency)
+        .column(topic_subscription::Column::TopicId)
+        .filter(topic_subscription::Column::Frequency.is_in(digested))
+        .into_tuple()
         .all(db)
         .await?;
+    let users: HashMap<Uuid, user::Model> = crate::db::users::without_password()
+        .filter(
+            user::Column::Id.in_subquery(
+                topic_subscription::Entity::find()
+                    .select_only()
+                    .column(topic_subscription::Column::UserId)
+                    .filter(topic_subscription::Column::Frequency.is_in(digested))
+                    .into_query(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     let states: HashMap<(Uuid, Frequency), DateTime<Utc>> = digest_state::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|s| ((s.user_id, s.frequency), s.covered_until))
         .collect();
-    let mut grouped: BTreeMap<(Uuid, String), (user::Model, Frequency, Vec<Uuid>)> =
-        BTreeMap::new();
-    for (subscription, user) in subscriptions {
-        let Some(user) = user else { continue };
-        let key = (user.id, format!("{:?}", subscription.frequency));
+    let mut grouped: BTreeMap<(Uuid, String), (Uuid, Frequency, Vec<Uuid>)> = BTreeMap::new();
+    for (user_id, frequency, topic_id) in subscriptions {
         grouped
-            .entry(key)
-            .or_insert_with(|| (user, subscription.frequency, Vec::new()))
+            .entry((user_id, format!("{frequency:?}")))
+            .or_insert_with(|| (user_id, frequency, Vec::new()))
             .2
-            .push(subscription.topic_id);
+            .push(topic_id);
     }
     let mut due = Vec::new();
-    for (_, (user, frequency, topics)) in grouped {
+    for (_, (user_id, frequency, topics)) in grouped {
+        let Some(user) = users.get(&user_id).cloned() else {
+            continue;
+        };
         let tz: Tz = user
             .time_zone
             .parse()

@@ -1,10 +1,15 @@
 //! GraphQL types and resolvers of the tips bank.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::tip;
-use sea_orm::EntityTrait;
+use entity::{organization, tip, topic};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use uuid::Uuid;
 
 use super::service::{self, TipInput};
 use crate::auth::require_viewer;
@@ -19,8 +24,67 @@ use crate::topics::loaders::TopicsByTip;
 use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 
-/// A good practice from a community.
-pub struct Tip(pub tip::Model);
+/// A good practice from a community, with its organization and topics when a page read them
+/// for all its tips at once.
+pub struct Tip(pub tip::Model, Option<Arc<PageOfTips>>);
+
+/// A loader's error as the service's.
+fn loaded(err: Arc<sea_orm::DbErr>) -> AppError {
+    AppError::from(Arc::unwrap_or_clone(err))
+}
+
+/// What a page of tips read for all of them together, each only when the selection asks.
+#[derive(Default)]
+struct PageOfTips {
+    organizations: Option<HashMap<Uuid, organization::Model>>,
+    topics: Option<HashMap<Uuid, Vec<topic::Model>>>,
+}
+
+impl Tip {
+    pub fn new(model: tip::Model) -> Self {
+        Self(model, None)
+    }
+
+    /// Tips as a page's selection (`nodes`, or a connection's `edges { node }`) reads them: the
+    /// organizations and the topics it asks for are read here for the whole page, one call of
+    /// each loader, so the page costs the same number of statements alone and under load
+    /// (a batch loader's window splits under load).
+    async fn page<'a>(
+        nodes: &[async_graphql::Lookahead<'a>],
+        db: &DatabaseConnection,
+        rows: Vec<tip::Model>,
+    ) -> AppResult<Vec<(Uuid, Self)>> {
+        let wants = |field: &str| nodes.iter().any(|node| node.field(field).exists());
+        let mut page = PageOfTips::default();
+        if !rows.is_empty() && wants("organization") {
+            let ids: Vec<Uuid> = rows.iter().map(|t| t.organization_id).collect();
+            page.organizations = Some(
+                OrganizationById(db.clone())
+                    .load(&ids)
+                    .await
+                    .map_err(loaded)?,
+            );
+        }
+        if !rows.is_empty() && wants("topics") {
+            let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
+            page.topics = Some(
+                TopicsByTip::new(db.clone())
+                    .load(&ids)
+                    .await
+                    .map_err(loaded)?,
+            );
+        }
+        let page = Arc::new(page);
+        Ok(rows
+            .into_iter()
+            .map(|t| (t.id, Self(t, Some(page.clone()))))
+            .collect())
+    }
+
+    fn read_with_page(&self) -> Option<&PageOfTips> {
+        self.1.as_deref()
+    }
+}
 
 /// A good practice shared in the network's tips bank; public.
 #[Object]
@@ -39,6 +103,9 @@ impl Tip {
     }
     /// The originating community (or service unit).
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        if let Some(read) = self.read_with_page().and_then(|p| p.organizations.as_ref()) {
+            return Ok(read.get(&self.0.organization_id).cloned().map(Organization));
+        }
         Ok(load_one::<OrganizationById>(ctx, self.0.organization_id)
             .await?
             .map(Organization))
@@ -52,6 +119,15 @@ impl Tip {
     /// Topics the tip is about.
     #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
     async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        if let Some(read) = self.read_with_page().and_then(|p| p.topics.as_ref()) {
+            return Ok(read
+                .get(&self.0.id)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(Topic)
+                .collect());
+        }
         Ok(load_one::<TopicsByTip>(ctx, self.0.id)
             .await?
             .unwrap_or_default()
@@ -123,9 +199,14 @@ impl TipQuery {
         let topic = topic.as_ref().map(|id| parse_id("topic", id)).transpose()?;
         let state = ctx.data::<AppState>()?;
         let rows = service::list(&state.db, search.as_deref(), topic, &page).await?;
+        let look_ahead = ctx.look_ahead();
+        let nodes = [
+            look_ahead.field("edges").field("node"),
+            look_ahead.field("nodes"),
+        ];
         Ok(crate::graphql::pagination::connection(
             &page,
-            rows.into_iter().map(|t| (t.id, Tip(t))).collect(),
+            Tip::page(&nodes, &state.db, rows).await?,
         ))
     }
 
@@ -141,7 +222,7 @@ impl TipQuery {
             .one(&state.db)
             .await
             .map_err(AppError::from)?
-            .map(Tip))
+            .map(Tip::new))
     }
 }
 
@@ -165,7 +246,7 @@ impl TipMutation {
             .changes
             .run(async |txn| service::create(txn, viewer, organization, input).await)
             .await?;
-        Ok(Tip(tip))
+        Ok(Tip::new(tip))
     }
 
     /// The author or an admin: edit a tip.
@@ -183,7 +264,7 @@ impl TipMutation {
             .changes
             .run(async |txn| service::update(txn, viewer, id, input).await)
             .await?;
-        Ok(Tip(tip))
+        Ok(Tip::new(tip))
     }
 
     /// Turn a community's answer (`InquiryTarget.id`) into a tip attributed to it, once.
@@ -199,6 +280,6 @@ impl TipMutation {
             .changes
             .run(async |txn| service::promote_answer(txn, viewer, target).await)
             .await?;
-        Ok(Tip(tip))
+        Ok(Tip::new(tip))
     }
 }

@@ -112,3 +112,70 @@ async fn subscribers_receive_events_in_commit_order_and_by_filter() {
     }
     assert!(topics_only.stays_quiet(Duration::from_millis(300)).await);
 }
+
+#[tokio::test]
+async fn an_event_is_resolved_once_per_distinct_selection_whoever_subscribes() {
+    let app = spawn_app().await;
+    let network = app.seed_network().await;
+    const PLAIN: &str = "subscription { events { kind sequence } }";
+    const FRAGMENT: &str =
+        "subscription { events { ...E k: kind } } fragment E on Event { subjectId }";
+    // The same selection text, with a fragment of the same name that selects something else.
+    const OTHER_FRAGMENT: &str =
+        "subscription { events { ...E k: kind } } fragment E on Event { sequence }";
+    const VARIABLE: &str =
+        "subscription($x: Boolean!) { events { kind sequence @include(if: $x) } }";
+    let subscribers = [
+        (Some(&network.tokens.admin), PLAIN, json!({})),
+        (None, PLAIN, json!({})),
+        (None, PLAIN, json!({})),
+        (Some(&network.tokens.admin), FRAGMENT, json!({})),
+        (None, FRAGMENT, json!({})),
+        (None, OTHER_FRAGMENT, json!({})),
+        (None, VARIABLE, json!({ "x": true })),
+        (None, VARIABLE, json!({ "x": false })),
+        (Some(&network.tokens.admin), VARIABLE, json!({ "x": false })),
+    ];
+    let mut sockets = Vec::new();
+    for (n, (token, query, variables)) in subscribers.iter().enumerate() {
+        let init = token.map_or(json!({}), |t| json!({ "token": t }));
+        let mut ws = WsClient::connect(&app, init).await.unwrap();
+        ws.subscribe_ready(&n.to_string(), query, variables.clone())
+            .await;
+        sockets.push(ws);
+    }
+    let before = app.state.metrics.event_resolutions.get();
+    let created = app
+        .graphql(
+            "mutation { createTopic(input: { slug: \"shared\", nameFi: \"a\", nameSv: \"b\", nameEn: \"c\" }) { id } }",
+            json!({}),
+            Some(&network.tokens.admin),
+        )
+        .await;
+    crate::helpers::assert_ok(&created);
+    let topic = created["data"]["createTopic"]["id"].clone();
+    let mut received = Vec::new();
+    for ws in &mut sockets {
+        received.push(ws.next_data().await["events"].clone());
+    }
+    let sequence = received[0]["sequence"].clone();
+    assert!(sequence.is_i64(), "{received:?}");
+    let plain = json!({ "kind": "topic.created", "sequence": sequence });
+    let expected = [
+        plain.clone(),
+        plain.clone(),
+        plain.clone(),
+        json!({ "subjectId": topic, "k": "topic.created" }),
+        json!({ "subjectId": topic, "k": "topic.created" }),
+        json!({ "sequence": sequence, "k": "topic.created" }),
+        plain,
+        json!({ "kind": "topic.created" }),
+        json!({ "kind": "topic.created" }),
+    ];
+    for (n, (got, want)) in received.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "subscriber {n}");
+    }
+    // Nine subscribers, five distinct selections: plain, the fragment, the other fragment, the
+    // variable true and false.
+    assert_eq!(app.state.metrics.event_resolutions.get() - before, 5);
+}

@@ -645,3 +645,93 @@ async fn two_digest_runs_at_once_send_one_email() {
     assert_eq!(a.unwrap().queued + b.unwrap().queued, 1);
     assert_eq!(digests_for(&app, "science.staff@uni.test").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_run_with_more_digests_than_a_statement_holds_queues_each_once_with_its_items() {
+    use sea_orm::ActiveValue::Set;
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let moodle = topic(&app, &ch, "moodle").await;
+    let moodle_id: uuid::Uuid = moodle.parse().unwrap();
+    // 230 people (more than two statements' worth of digests) follow the topic daily.
+    let now = Utc::now();
+    let users: Vec<entity::user::ActiveModel> = (0..230)
+        .map(|n| entity::user::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            email: Set(format!("reader{n}@uni.test")),
+            display_name: Set(format!("Reader {n}")),
+            locale: Set([
+                entity::user::Locale::Fi,
+                entity::user::Locale::Sv,
+                entity::user::Locale::En,
+            ][n % 3]),
+            time_zone: Set("Europe/Helsinki".into()),
+            digest_hour: Set(7),
+            digest_weekday: Set(0),
+            is_admin: Set(false),
+            password_hash: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            email_suspended_at: Set(None),
+        })
+        .collect();
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| *u.id.as_ref()).collect();
+    entity::user::Entity::insert_many(users)
+        .exec_without_returning(&app.state.db)
+        .await
+        .unwrap();
+    entity::topic_subscription::Entity::insert_many(ids.iter().map(|id| {
+        topic_subscription::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            user_id: Set(*id),
+            topic_id: Set(moodle_id),
+            frequency: Set(Frequency::Daily),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    }))
+    .exec_without_returning(&app.state.db)
+    .await
+    .unwrap();
+    // The first run opens everyone's window; a public tip about the topic lands in it.
+    app.run_digests(at("2027-02-01T06:00:00Z")).await.unwrap();
+    let tip = app
+        .graphql(
+            "mutation($o: ID!, $t: ID!) { createTip(organizationId: $o, input: { title: \"Shared tip\", body: \"b\", topicIds: [$t] }) { id } }",
+            json!({ "o": ch.org("science"), "t": moodle }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_ok(&tip);
+    entity::event::Entity::update_many()
+        .col_expr(
+            entity::event::Column::CreatedAt,
+            Expr::value(at("2027-02-01T10:00:00Z")),
+        )
+        .filter(entity::event::Column::Kind.eq("tip.created"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let report = app.run_digests(at("2027-02-02T06:00:00Z")).await.unwrap();
+    assert_eq!(report.queued, 230, "{report:?}");
+    for n in [0, 99, 100, 199, 200, 229] {
+        let digests = digests_for(&app, &format!("reader{n}@uni.test")).await;
+        assert_eq!(digests.len(), 1, "reader{n}");
+        let lines = headlines(&digests[0]);
+        assert_eq!(lines.len(), 1, "reader{n}: {lines:?}");
+        assert!(lines[0].contains("Shared tip"), "reader{n}: {lines:?}");
+    }
+    let closed = entity::digest_state::Entity::find()
+        .filter(entity::digest_state::Column::UserId.is_in(ids.clone()))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 230);
+    assert!(
+        closed
+            .iter()
+            .all(|s| s.covered_until == at("2027-02-02T05:00:00Z"))
+    );
+    let again = app.run_digests(at("2027-02-02T06:00:00Z")).await.unwrap();
+    assert_eq!(again.queued + again.empty, 0, "{again:?}");
+}

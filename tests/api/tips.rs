@@ -215,3 +215,100 @@ async fn a_title_match_outranks_a_body_that_repeats_the_word() {
         .await;
     assert_eq!(titles(&found), ["Exam", "Practical advice"]);
 }
+
+/// The tips page's query: each tip with its organization and topics.
+const TIPS_PAGE: &str =
+    "{ tips(first: 20) { nodes { id title organization { slug } topics { slug } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_tips_costs_the_same_statements_alone_and_under_load_and_reads_what_is_stored() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let mut topics = Vec::new();
+    for slug in ["moodle", "teams", "ai"] {
+        let created = app
+            .graphql(
+                &format!("mutation {{ createTopic(input: {{ slug: \"{slug}\", nameFi: \"{slug}\", nameSv: \"{slug}\", nameEn: \"{slug}\" }}) {{ id }} }}"),
+                json!({}),
+                ch.token("admin"),
+            )
+            .await;
+        assert_ok(&created);
+        topics.push(created["data"]["createTopic"]["id"].clone());
+    }
+    // Tips of three organizations, with none, one or two topics.
+    let mut expected = std::collections::HashMap::new();
+    for n in 0..9 {
+        let (org, who) = [
+            ("science", "science.mentor"),
+            ("arts", "arts.mentor"),
+            ("it-services", "unit.contact"),
+        ][n % 3];
+        let tagged: Vec<Value> = topics.iter().take(n % 3).cloned().collect();
+        let created = app
+            .graphql(
+                "mutation($o: ID!, $t: String!, $topics: [ID!]!) { createTip(organizationId: $o, input: { title: $t, body: \"b\", topicIds: $topics }) { id } }",
+                json!({ "o": ch.org(org), "t": format!("Tip {n}"), "topics": tagged }),
+                ch.token(who),
+            )
+            .await;
+        assert_ok(&created);
+        let slugs: Vec<&str> = ["ai", "moodle", "teams"]
+            .into_iter()
+            .filter(|s| match n % 3 {
+                0 => false,
+                1 => *s == "moodle",
+                _ => *s != "ai",
+            })
+            .collect();
+        expected.insert(
+            created["data"]["createTip"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            (org, slugs),
+        );
+    }
+    // A visitor's page: the tips, their organizations, their topics (links, then topics).
+    let before = app.quiet_statements().await;
+    let page = app.graphql(TIPS_PAGE, json!({}), None).await;
+    assert_ok(&page);
+    assert_eq!(app.state.statements.get() - before, 4, "alone");
+    let nodes = page["data"]["tips"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 9);
+    for node in nodes {
+        let (org, slugs) = &expected[node["id"].as_str().unwrap()];
+        assert_eq!(node["organization"]["slug"], *org, "{node}");
+        let got: Vec<&str> = node["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(&got, slugs, "{node}");
+    }
+    // 32 visitors at once cost 32 times one.
+    let before = app.quiet_statements().await;
+    let pages =
+        futures_util::future::join_all((0..32).map(|_| app.graphql(TIPS_PAGE, json!({}), None)))
+            .await;
+    for other in &pages {
+        assert_eq!(other, &page);
+    }
+    assert_eq!(app.state.statements.get() - before, 32 * 4, "under load");
+    // Without organizations and topics in the selection, neither is read.
+    let before = app.quiet_statements().await;
+    assert_ok(
+        &app.graphql(
+            "{ tips(first: 20) { nodes { id title } } }",
+            json!({}),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(
+        app.state.statements.get() - before,
+        1,
+        "nothing nested asked"
+    );
+}
