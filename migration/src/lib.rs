@@ -22,6 +22,7 @@ mod m20261201_000017_add_meeting_cancellation;
 mod m20261201_000018_add_question_hide_wish;
 mod m20261201_000019_create_idempotency_key;
 mod m20261201_000020_index_delivery_thread;
+mod m20261201_000021_compress_delivery_payload;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_add_question_hide_wish::Migration),
             Box::new(m20261201_000019_create_idempotency_key::Migration),
             Box::new(m20261201_000020_index_delivery_thread::Migration),
+            Box::new(m20261201_000021_compress_delivery_payload::Migration),
         ]
     }
 }

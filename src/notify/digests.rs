@@ -4,6 +4,7 @@
 //! `digest:<user>:<frequency>:<boundary>` makes a second run, on any instance, a no-op.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -64,7 +65,8 @@ type WaitingSlot = (inquiry::Model, inquiry_target::Model, organization::Model);
 /// closed, or neither.
 pub struct DueDigests {
     due: Vec<Due>,
-    published: Vec<PublishedEvent>,
+    /// The window's events about each topic, newest first.
+    by_topic: HashMap<Uuid, Vec<Arc<PublishedEvent>>>,
     items: HashMap<Uuid, Item>,
     topics: HashMap<Uuid, topic::Model>,
     grants: HashMap<Uuid, Vec<Grant>>,
@@ -82,7 +84,7 @@ pub async fn due_at(
     if due.is_empty() {
         return Ok(DueDigests {
             due,
-            published: Vec::new(),
+            by_topic: HashMap::new(),
             items: HashMap::new(),
             topics: HashMap::new(),
             grants: HashMap::new(),
@@ -103,7 +105,14 @@ pub async fn due_at(
         .into_iter()
         .map(|i| (i.event_id, i))
         .collect();
-    let published: Vec<PublishedEvent> = events.into_iter().map(PublishedEvent::new).collect();
+    // Each digest reads its topics' events only, not every event of the window per topic.
+    let mut by_topic: HashMap<Uuid, Vec<Arc<PublishedEvent>>> = HashMap::new();
+    for event in events {
+        let event = Arc::new(PublishedEvent::new(event));
+        for topic in &event.topic_ids {
+            by_topic.entry(*topic).or_default().push(event.clone());
+        }
+    }
     let topics: HashMap<Uuid, topic::Model> = topic::Entity::find()
         .all(db)
         .await?
@@ -115,7 +124,7 @@ pub async fn due_at(
     let waiting = waiting_slots(db).await?;
     Ok(DueDigests {
         due,
-        published,
+        by_topic,
         items,
         topics,
         grants,
@@ -159,7 +168,7 @@ impl DueDigests {
                     ctx,
                     digest,
                     &viewer,
-                    &self.published,
+                    &self.by_topic,
                     &self.items,
                     &self.topics,
                     &self.waiting,
@@ -295,7 +304,7 @@ fn plan(
     ctx: &MailContext,
     digest: &Due,
     viewer: &Viewer,
-    events: &[PublishedEvent],
+    by_topic: &HashMap<Uuid, Vec<Arc<PublishedEvent>>>,
     items: &HashMap<Uuid, Item>,
     topics: &HashMap<Uuid, topic::Model>,
     waiting: &[WaitingSlot],
@@ -308,10 +317,11 @@ fn plan(
         let Some(topic) = topics.get(topic_id) else {
             continue;
         };
-        let entries: Vec<ItemLine> = events
-            .iter()
+        let entries: Vec<ItemLine> = by_topic
+            .get(topic_id)
+            .into_iter()
+            .flatten()
             .filter(|e| e.model.created_at >= digest.start && e.model.created_at < digest.end)
-            .filter(|e| e.topic_ids.contains(topic_id))
             .filter(|e| e.readable_by(Some(viewer)))
             .filter_map(|e| items.get(&e.model.id))
             .map(|item| item.line(locale, Some(local_time(item.at, &user.time_zone, locale))))

@@ -140,6 +140,30 @@ pub async fn earlier_in_thread(
     thread: Uuid,
     delivery: &delivery::Model,
 ) -> AppResult<Earlier> {
+    let statement = earlier_in_thread_statement(
+        db.get_database_backend(),
+        thread,
+        delivery.recipient_id,
+        delivery.id,
+    );
+    let mut found: Vec<(Uuid, String)> = Vec::with_capacity(2);
+    for row in db.query_all_raw(statement).await? {
+        found.push((row.try_get("", "id")?, row.try_get("", "message_id")?));
+    }
+    found.sort();
+    let root = found.first().map(|(_, message_id)| message_id.clone());
+    let last = found.last().map(|(_, message_id)| message_id.clone());
+    Ok(Earlier { root, last })
+}
+
+/// [`earlier_in_thread`]'s statement: the first and the latest email of `thread` to
+/// `recipient` before `before` (not dead), as `id` and `message_id`.
+pub fn earlier_in_thread_statement(
+    backend: sea_orm::DbBackend,
+    thread: Uuid,
+    recipient: Uuid,
+    before: Uuid,
+) -> sea_orm::Statement {
     // The first and the latest only, in one statement: a long thread (or a load test's
     // thousands of copies) must not bring every earlier row back for each email, and the index
     // on (thread, recipient, id) finds each in a few steps.
@@ -148,9 +172,9 @@ pub async fn earlier_in_thread(
             .columns([delivery::Column::Id, delivery::Column::MessageId])
             .from(delivery::Entity)
             .and_where(delivery::Column::ThreadId.eq(thread))
-            .and_where(delivery::Column::RecipientId.eq(delivery.recipient_id))
+            .and_where(delivery::Column::RecipientId.eq(recipient))
             .and_where(delivery::Column::Status.ne(DeliveryStatus::Dead))
-            .and_where(delivery::Column::Id.lt(delivery.id))
+            .and_where(delivery::Column::Id.lt(before))
             .order_by(delivery::Column::Id, order)
             .limit(1)
             .to_owned()
@@ -166,17 +190,7 @@ pub async fn earlier_in_thread(
                 .to_owned(),
         )
         .to_owned();
-    let mut found: Vec<(Uuid, String)> = Vec::with_capacity(2);
-    for row in db
-        .query_all_raw(db.get_database_backend().build(&both))
-        .await?
-    {
-        found.push((row.try_get("", "id")?, row.try_get("", "message_id")?));
-    }
-    found.sort();
-    let root = found.first().map(|(_, message_id)| message_id.clone());
-    let last = found.last().map(|(_, message_id)| message_id.clone());
-    Ok(Earlier { root, last })
+    backend.build(&both)
 }
 
 /// Records successful sends, in one statement.

@@ -1489,3 +1489,146 @@ async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
         )
     );
 }
+
+#[tokio::test]
+async fn an_emails_place_in_its_thread_is_found_by_its_index_among_many_emails() {
+    use sea_orm::{ConnectionTrait, DbBackend, IntoActiveModel, Statement};
+    let app = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    app.published_inquiry(&ch, "Thread", &["arts"]).await;
+    let first = delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let thread = first.thread_id.expect("an inquiry's emails are a thread");
+    // One person with 3,000 emails in 600 threads: a plan that walks the person's emails (the
+    // recipient index) and sorts them is what the thread index is there to avoid.
+    let rows: Vec<delivery::ActiveModel> = (0..3000)
+        .map(|n| {
+            let mut row = first.clone().into_active_model();
+            let id = uuid::Uuid::now_v7();
+            row.id = Set(id);
+            row.dedupe_key = Set(format!("plan-test:{n}"));
+            row.message_id = Set(format!("<{n}@plan.test>"));
+            row.thread_id = Set(Some(if n % 600 == 0 {
+                thread
+            } else {
+                uuid::Uuid::from_u128(n % 600)
+            }));
+            row
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        delivery::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.state.db)
+            .await
+            .unwrap();
+    }
+    let db = &app.state.db;
+    let backend = db.get_database_backend();
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    let statement = outbox::earlier_in_thread_statement(
+        backend,
+        thread,
+        first.recipient_id,
+        uuid::Uuid::now_v7(),
+    );
+    let (explain, column) = match backend {
+        DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
+        _ => ("EXPLAIN QUERY PLAN", "detail"),
+    };
+    let plan: Vec<String> = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("{explain} {}", statement.sql),
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", column).unwrap())
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("ix_delivery_thread_recipient"), "{plan}");
+    assert!(
+        !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+        "{plan}"
+    );
+    // On PostgreSQL a digest's payload (tens of kilobytes of JSON) is compressed with LZ4.
+    if backend == DbBackend::Postgres {
+        let compression: String = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT attcompression::text AS c FROM pg_attribute \
+                 WHERE attrelid = 'delivery'::regclass AND attname = 'payload'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "c")
+            .unwrap();
+        assert_eq!(compression, "l");
+    }
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_checked_before_reuse_and_replaced_when_the_server_dropped_it() {
+    use digimentor::notify::mailer::Mailer;
+    let mut sink = SmtpSink::start().await;
+    let mailer = Mailer::new(
+        &crate::helpers::smtp(&sink.url()),
+        1,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let message = |n: u32| {
+        lettre::Message::builder()
+            .from("digimentor@uni.test".parse().unwrap())
+            .to(format!("reader{n}@uni.test").parse().unwrap())
+            .subject(format!("Message {n}"))
+            .body(format!("Body {n}"))
+            .unwrap()
+    };
+    let count = |sink: &SmtpSink, verb: &str| {
+        sink.commands()
+            .iter()
+            .filter(|(_, c)| c.to_ascii_uppercase().starts_with(verb))
+            .count()
+    };
+    mailer.send(&message(1), "1").await.unwrap();
+    assert_eq!(count(&sink, "EHLO"), 1);
+    // The server drops the connection while it idles; after the check interval the mailer
+    // finds out with NOOP and opens a new one instead of losing the message.
+    sink.go_down();
+    // (The aborted listener lets go of its address a moment later.)
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sink.come_up().await;
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    mailer.send(&message(2), "2").await.unwrap();
+    assert_eq!(count(&sink, "EHLO"), 2, "{:?}", sink.commands());
+    // Right after a message the connection is used again without a check.
+    let noops = count(&sink, "NOOP");
+    mailer.send(&message(3), "3").await.unwrap();
+    assert_eq!(count(&sink, "NOOP"), noops);
+    // Idle past the interval, a live connection answers NOOP and carries the next message.
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    mailer.send(&message(4), "4").await.unwrap();
+    assert_eq!(count(&sink, "NOOP"), noops + 1, "{:?}", sink.commands());
+    assert_eq!(count(&sink, "EHLO"), 2, "{:?}", sink.commands());
+    let received: Vec<String> = sink
+        .wait_for(4)
+        .await
+        .iter()
+        .map(|m| m.to.join(","))
+        .collect();
+    assert_eq!(
+        received,
+        [
+            "<reader1@uni.test>",
+            "<reader2@uni.test>",
+            "<reader3@uni.test>",
+            "<reader4@uni.test>"
+        ]
+    );
+}
