@@ -35,8 +35,11 @@ pub struct PublishedEvent {
     pub topic_ids: Vec<Uuid>,
     /// The event as subscriptions selected it, once per distinct selection
     /// ([`schema::SharedEvent`]).
-    resolved: Mutex<Vec<(Arc<str>, async_graphql::Value)>>,
+    resolved: Mutex<Vec<(SelectionKey, async_graphql::Value)>>,
 }
+
+/// Identifies what a subscription selects of an event ([`schema::SharedEvent`]).
+pub type SelectionKey = [u8; 32];
 
 /// Distinct selections of one event kept resolved; beyond these, a selection is resolved for
 /// each subscriber (a bound on what many differently shaped subscriptions can make an event
@@ -55,19 +58,19 @@ impl PublishedEvent {
     }
 
     /// This event as `selection` resolved it before, if it did.
-    fn resolved_as(&self, selection: &str) -> Option<async_graphql::Value> {
+    fn resolved_as(&self, selection: &SelectionKey) -> Option<async_graphql::Value> {
         let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
         resolved
             .iter()
-            .find(|(s, _)| &**s == selection)
+            .find(|(s, _)| s == selection)
             .map(|(_, value)| value.clone())
     }
 
     /// Keeps `value` as what `selection` resolves this event to.
-    fn remember(&self, selection: &Arc<str>, value: &async_graphql::Value) {
+    fn remember(&self, selection: &SelectionKey, value: &async_graphql::Value) {
         let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
         if resolved.len() < RESOLVED_SELECTIONS && !resolved.iter().any(|(s, _)| s == selection) {
-            resolved.push((selection.clone(), value.clone()));
+            resolved.push((*selection, value.clone()));
         }
     }
 

@@ -15,7 +15,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use uuid::Uuid;
 
-use super::PublishedEvent;
+use super::{PublishedEvent, SelectionKey};
 use crate::auth::{Viewer, viewer};
 use crate::error::AppResult;
 use crate::graphql::parse_id;
@@ -34,7 +34,7 @@ pub struct Event(pub Arc<PublishedEvent>);
 pub struct SharedEvent {
     event: Arc<PublishedEvent>,
     /// What decides the resolved value besides the event (see [`selection_key`]).
-    selection: Arc<str>,
+    selection: SelectionKey,
 }
 
 impl OutputType for SharedEvent {
@@ -63,18 +63,21 @@ impl OutputType for SharedEvent {
     }
 }
 
-/// Everything of a subscription's document that shapes the value of one event: the field's
-/// selection (aliases, directives, inline fragments), the named fragments it can spread and the
-/// variables its directives can read. Equal keys give equal values for the same event.
-fn selection_key(ctx: &Context<'_>) -> Arc<str> {
+/// The SHA-256 of everything of a subscription's document that shapes the value of one event:
+/// the field's selection (aliases, directives, inline fragments), the named fragments it can
+/// spread and the variables its directives can read. Equal keys give equal values for the same
+/// event. (A digest, not the text: a subscription holds it for its life. `item` and `query_env`
+/// are async-graphql's parsed request; the test of shared events pins what they must hold.)
+fn selection_key(ctx: &Context<'_>) -> SelectionKey {
+    use sha2::{Digest, Sha256};
     let env = ctx.query_env;
     let mut fragments: Vec<_> = env.fragments.iter().collect();
     fragments.sort_by(|a, b| a.0.cmp(b.0));
-    format!(
+    let shape = format!(
         "{:?}\u{1f}{:?}\u{1f}{:?}",
         ctx.item.node.selection_set.node, fragments, env.variables
-    )
-    .into()
+    );
+    Sha256::digest(shape.as_bytes()).into()
 }
 
 /// Something that happened: one entry of the event log.
@@ -213,9 +216,6 @@ impl EventSubscription {
         Ok(readable_events(state, viewer(ctx).cloned())
             .await?
             .filter(move |event| std::future::ready(filter.matches(event)))
-            .map(move |event| SharedEvent {
-                event,
-                selection: selection.clone(),
-            }))
+            .map(move |event| SharedEvent { event, selection }))
     }
 }
