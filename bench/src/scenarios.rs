@@ -213,7 +213,19 @@ async fn run_in(
     let mut costs = Vec::new();
     for (name, request) in reads(counted.base, false).into_iter().skip(1) {
         for (clients, per_client) in [(1, 20), (concurrency, 4)] {
-            let cost = counted.cost(name, &request, clients, per_client).await?;
+            let mut cost = counted.cost(name, &request, clients, per_client).await?;
+            // The instance's own background work (on PostgreSQL the relay reads the log every
+            // 15 s when idle) can put a statement into a measurement. It only ever adds one, so
+            // a fractional count is measured again, up to twice, and the lowest kept.
+            for _ in 0..2 {
+                if cost.statements_per_request.fract() == 0.0 {
+                    break;
+                }
+                let again = counted.cost(name, &request, clients, per_client).await?;
+                if again.statements_per_request < cost.statements_per_request {
+                    cost = again;
+                }
+            }
             eprintln!(
                 "{name}: {:.2} statements and {} round trips per request at {clients} client(s)",
                 cost.statements_per_request,
@@ -235,6 +247,23 @@ async fn run_in(
                 cost.scenario,
                 cost.statements_per_request,
                 cost.clients,
+            );
+        }
+    }
+    // On PostgreSQL a statement costs one round trip on the request's path and one more for
+    // sqlx's ping as the connection returns to its pool; a third would mean a ping before each
+    // statement again (the setting this issue removed), so it fails the run.
+    for cost in &costs {
+        if let Some(round_trips) = cost.round_trips_per_request
+            && BUDGETS.iter().any(|(p, _)| cost.scenario.starts_with(p))
+        {
+            let most = 2.0 * cost.statements_per_request + ROUND_TRIP_SLACK;
+            anyhow::ensure!(
+                round_trips <= most,
+                "{}: {round_trips} round trips per request at {} clients for {} statements (at most {most})",
+                cost.scenario,
+                cost.clients,
+                cost.statements_per_request,
             );
         }
     }
@@ -409,6 +438,10 @@ const PAGE: &str = "{ inquiries(first: 50) { edges { node { id title targets { s
 /// one more, and a page of inquiries reads its slots with their communities and answerers in
 /// one more after the page itself.
 const BUDGETS: [(&str, f64); 2] = [("2.", 2.0), ("3.", 3.0)];
+
+/// Round trips per request allowed beyond two per statement: a connection idle for 30 s is
+/// pinged before use, and the counted phase may meet one.
+const ROUND_TRIP_SLACK: f64 = 0.5;
 
 /// Requests that must cost no more statements under load than alone: those with a budget, the
 /// home page and the tips search, which read their nested data for the whole page at once. An
