@@ -145,7 +145,7 @@ impl Application {
         let cancel = CancellationToken::new();
         let websocket_slots = Arc::new(crate::http::WebSocketSlots::default());
         let schema = build_schema(self.state.clone());
-        let http_state = HttpState {
+        let http_state = HttpState::new(crate::http::Shared {
             schema: schema.clone(),
             app: self.state.clone(),
             shutdown: cancel.clone(),
@@ -153,7 +153,7 @@ impl Application {
             pages: Arc::new(
                 crate::http::pages::Pages::new().context("loading the page templates")?,
             ),
-        };
+        });
         let app = router(http_state);
         let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
             self.state.events().clone(),

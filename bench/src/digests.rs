@@ -24,7 +24,7 @@ pub struct DigestRun {
     pub cpu_seconds: f64,
     pub peak_rss_mib: f64,
     /// The baseline: the same digest emails written to the outbox alone (copies of the queued
-    /// rows, in the run's transaction and statement sizes), without planning or rendering.
+    /// rows, 500 per transaction and 200 per statement), without planning or rendering.
     pub baseline_seconds: f64,
 }
 
@@ -80,8 +80,8 @@ pub async fn run_child(database_url: &str, at: DateTime<Utc>) -> anyhow::Result<
     Ok(())
 }
 
-/// Seconds to write copies of the queued digests as the run writes them (500 per transaction,
-/// 200 per statement); the copies are removed again.
+/// Seconds to write copies of the queued digests in transactions of 500 and statements of 200;
+/// the copies are removed again.
 async fn write_alone(db: &sea_orm::DatabaseConnection) -> anyhow::Result<f64> {
     use sea_orm::{ActiveValue::Set, IntoActiveModel, TransactionTrait};
     let queued = delivery::Entity::find()
