@@ -1435,9 +1435,8 @@ async fn a_claimed_batch_is_marked_sent_in_one_statement() {
     }
 }
 
-#[tokio::test]
-async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
-    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+/// An app with one published inquiry: its first email and that email's thread.
+async fn first_email_of_a_thread() -> (TestApp, delivery::Model, uuid::Uuid) {
     let app = spawn_app_with(|_| {}).await;
     let ch = app.seed_channel().await;
     app.published_inquiry(&ch, "Thread", &["arts"]).await;
@@ -1447,6 +1446,24 @@ async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
         .unwrap()
         .unwrap();
     let thread = first.thread_id.expect("an inquiry's emails are a thread");
+    (app, first, thread)
+}
+
+/// A copy of `email` as a row of its own: a new id, the key `{tag}-test:{n}` and the
+/// Message-ID `<{n}@{tag}.test>`.
+fn copy_of(email: &delivery::Model, tag: &str, n: impl std::fmt::Display) -> delivery::ActiveModel {
+    use sea_orm::IntoActiveModel;
+    let mut row = email.clone().into_active_model();
+    row.id = Set(uuid::Uuid::now_v7());
+    row.dedupe_key = Set(format!("{tag}-test:{n}"));
+    row.message_id = Set(format!("<{n}@{tag}.test>"));
+    row
+}
+
+#[tokio::test]
+async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
+    use sea_orm::ActiveModelTrait;
+    let (app, first, thread) = first_email_of_a_thread().await;
     // Three later emails to the same person in the thread; the middle one never arrived.
     let mut later = Vec::new();
     for (n, status) in [
@@ -1454,11 +1471,7 @@ async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
         (2, DeliveryStatus::Dead),
         (3, DeliveryStatus::Pending),
     ] {
-        let mut row = first.clone().into_active_model();
-        let id = uuid::Uuid::now_v7();
-        row.id = Set(id);
-        row.dedupe_key = Set(format!("thread-test:{n}"));
-        row.message_id = Set(format!("<{n}@thread.test>"));
+        let mut row = copy_of(&first, "thread", n);
         row.status = Set(status);
         later.push(row.insert(&app.state.db).await.unwrap());
     }
@@ -1492,25 +1505,13 @@ async fn an_emails_place_in_its_thread_is_found_in_one_statement() {
 
 #[tokio::test]
 async fn an_emails_place_in_its_thread_is_found_by_its_index_among_many_emails() {
-    use sea_orm::{ConnectionTrait, DbBackend, IntoActiveModel, Statement};
-    let app = spawn_app_with(|_| {}).await;
-    let ch = app.seed_channel().await;
-    app.published_inquiry(&ch, "Thread", &["arts"]).await;
-    let first = delivery::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let thread = first.thread_id.expect("an inquiry's emails are a thread");
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let (app, first, thread) = first_email_of_a_thread().await;
     // One person with 3,000 emails in 600 threads: a plan that walks the person's emails (the
     // recipient index) and sorts them is what the thread index is there to avoid.
     let rows: Vec<delivery::ActiveModel> = (0..3000)
         .map(|n| {
-            let mut row = first.clone().into_active_model();
-            let id = uuid::Uuid::now_v7();
-            row.id = Set(id);
-            row.dedupe_key = Set(format!("plan-test:{n}"));
-            row.message_id = Set(format!("<{n}@plan.test>"));
+            let mut row = copy_of(&first, "plan", n);
             row.thread_id = Set(Some(if n % 600 == 0 {
                 thread
             } else {
