@@ -64,6 +64,10 @@ impl Meeting {
     async fn sequence(&self) -> i32 {
         self.0.sequence
     }
+    /// The monthly series the meeting was scheduled in, if any; its meetings share this id.
+    async fn series_id(&self) -> Option<ID> {
+        self.0.series_id.map(|id| ID(id.to_string()))
+    }
     /// When the meeting was cancelled; null while it is on.
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
         self.0.cancelled_at
@@ -141,6 +145,14 @@ impl MeetingInputObject {
 
 /// Longest reason for a cancellation.
 const MAX_REASON: usize = 2000;
+
+/// A cancellation's reason as given: trimmed, none when blank.
+fn cancel_reason(reason: Option<String>) -> AppResult<Option<String>> {
+    match reason.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(reason) => Ok(Some(NonEmptyText::input("reason", reason, MAX_REASON)?)),
+    }
+}
 
 #[derive(Default)]
 pub struct MeetingQuery;
@@ -246,16 +258,37 @@ impl MeetingMutation {
     ) -> async_graphql::Result<Meeting> {
         let viewer = require_viewer(ctx)?;
         let id = parse_id("id", &id)?;
-        let reason = match reason.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(reason) => Some(NonEmptyText::input("reason", reason, MAX_REASON)?),
-        };
+        let reason = cancel_reason(reason)?;
         let state = ctx.data::<AppState>()?;
         let meeting = state
             .changes
             .run(async |txn| service::cancel(txn, viewer, id, reason).await)
             .await?;
         Ok(Meeting(meeting))
+    }
+
+    /// Admin: cancel what is left of a monthly series: every meeting of the series `id` belongs
+    /// to that has not ended and is not cancelled yet, soonest first. Every mentor gets one
+    /// email with a cancellation (`.ics`, `METHOD:CANCEL`, the SEQUENCE raised) for each of
+    /// them. A meeting outside any series is `BAD_USER_INPUT`; a series with nothing left to
+    /// cancel is `CONFLICT`.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
+    async fn cancel_meeting_series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Any meeting of the series.")] id: ID,
+        #[graphql(desc = "Why, in a sentence or two (shown in the email and on the pages).")]
+        reason: Option<String>,
+    ) -> async_graphql::Result<Vec<Meeting>> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("id", &id)?;
+        let reason = cancel_reason(reason)?;
+        let state = ctx.data::<AppState>()?;
+        let meetings = state
+            .changes
+            .run(async |txn| service::cancel_series(txn, viewer, id, reason).await)
+            .await?;
+        Ok(meetings.into_iter().map(Meeting).collect())
     }
 
     /// Admins, contacts and mentors: publish the report of a meeting as a news post linked to it.

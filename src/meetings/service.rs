@@ -110,9 +110,12 @@ async fn set_topics(
     Ok(())
 }
 
+/// Records a meeting event. Its subject is the (first) meeting it is about; its object, when
+/// set, is the series the event covers (see [`of_event`]).
 async fn record(
     db: &impl ConnectionTrait,
     first: &meeting::Model,
+    series: Option<Uuid>,
     kind: EventKind,
     actor: Uuid,
     topic_ids: Vec<Uuid>,
@@ -123,7 +126,7 @@ async fn record(
             kind,
             actor_id: Some(actor),
             subject_id: first.id,
-            object_id: first.series_id,
+            object_id: series,
             organization_ids: vec![],
             topic_ids,
             audience: vec![Reader::Public],
@@ -189,6 +192,7 @@ pub async fn schedule(
     let event = record(
         db,
         &meetings[0],
+        series,
         EventKind::MeetingScheduled,
         viewer.id(),
         topics,
@@ -255,14 +259,21 @@ pub async fn update(
         online_url: Set(input.online_url),
         agenda: Set(input.agenda),
         sequence: Set(current.sequence + 1),
-        series_id: Set(None),
         previous: Set(serde_json::to_value(MeetingSnapshot::of(&current)).ok()),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
     .update(db)
     .await?;
-    let event = record(db, &meeting, EventKind::MeetingUpdated, viewer.id(), topics).await?;
+    let event = record(
+        db,
+        &meeting,
+        None,
+        EventKind::MeetingUpdated,
+        viewer.id(),
+        topics,
+    )
+    .await?;
     Ok((meeting, event))
 }
 
@@ -293,29 +304,102 @@ pub async fn cancel(
         sequence: Set(current.sequence + 1),
         cancelled_at: Set(Some(now)),
         cancel_reason: Set(reason),
-        // One meeting of a series is cancelled on its own.
-        series_id: Set(None),
         updated_at: Set(now),
         ..Default::default()
     }
     .update(db)
     .await?;
-    let topics: Vec<Uuid> = meeting_topic::Entity::find()
-        .filter(meeting_topic::Column::MeetingId.eq(id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.topic_id)
-        .collect();
+    let topics = topics_of(db, &[id]).await?;
+    // One meeting of a series is cancelled on its own: the event covers it alone.
     let event = record(
         db,
         &meeting,
+        None,
         EventKind::MeetingCancelled,
         viewer.id(),
         topics,
     )
     .await?;
     Ok((meeting, event))
+}
+
+/// The topics of some meetings, each once.
+async fn topics_of(db: &impl ConnectionTrait, meetings: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    let mut topics: Vec<Uuid> = meeting_topic::Entity::find()
+        .filter(meeting_topic::Column::MeetingId.is_in(meetings.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.topic_id)
+        .collect();
+    topics.sort_unstable();
+    topics.dedup();
+    Ok(topics)
+}
+
+/// Cancels what is left of the series the meeting `id` belongs to: every meeting of it that has
+/// not ended and is not cancelled yet, soonest first. Each one's SEQUENCE rises and all share
+/// one `cancelled_at`, which is how the one event that tells the invited finds them again. A
+/// meeting outside any series is `BAD_USER_INPUT` (cancel it alone); a series with nothing
+/// left to cancel is `CONFLICT`.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn cancel_series(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    reason: Option<String>,
+) -> AppResult<(Vec<meeting::Model>, event::Model)> {
+    require_admin(viewer)?;
+    let current = meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("meeting"))?;
+    let Some(series) = current.series_id else {
+        return Err(AppError::bad_input(
+            "id",
+            "the meeting is not part of a series; cancel it alone",
+        ));
+    };
+    let now = Utc::now();
+    let left = meeting::Entity::find()
+        .filter(meeting::Column::SeriesId.eq(series))
+        .filter(meeting::Column::CancelledAt.is_null())
+        .filter(meeting::Column::EndsAt.gte(now))
+        .order_by_asc(meeting::Column::StartsAt)
+        .all(db)
+        .await?;
+    if left.is_empty() {
+        return Err(AppError::conflict(
+            None,
+            "Every meeting of the series has ended or is cancelled already.",
+        ));
+    }
+    let mut meetings = Vec::with_capacity(left.len());
+    for current in left {
+        let meeting = meeting::ActiveModel {
+            id: Set(current.id),
+            sequence: Set(current.sequence + 1),
+            cancelled_at: Set(Some(now)),
+            cancel_reason: Set(reason.clone()),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+        meetings.push(meeting);
+    }
+    let ids: Vec<Uuid> = meetings.iter().map(|m| m.id).collect();
+    let topics = topics_of(db, &ids).await?;
+    let event = record(
+        db,
+        &meetings[0],
+        Some(series),
+        EventKind::MeetingCancelled,
+        viewer.id(),
+        topics,
+    )
+    .await?;
+    Ok((meetings, event))
 }
 
 /// One meeting by id (meetings are public).
@@ -349,7 +433,9 @@ pub async fn list(
     Ok(query.limit(limit).all(db).await?)
 }
 
-/// The meetings an invitation event is about: the whole series, or the one meeting.
+/// The meetings an invitation event is about: the series it scheduled, the meetings of a
+/// series it cancelled together (those sharing its subject's `cancelled_at`), or the one
+/// meeting.
 #[tracing::instrument(skip_all)]
 pub async fn of_event(
     db: &impl ConnectionTrait,
@@ -357,8 +443,15 @@ pub async fn of_event(
 ) -> AppResult<Vec<meeting::Model>> {
     Ok(match event.object_id {
         Some(series) => {
-            meeting::Entity::find()
-                .filter(meeting::Column::SeriesId.eq(series))
+            let mut query = meeting::Entity::find().filter(meeting::Column::SeriesId.eq(series));
+            if event.kind == crate::events::kinds::MEETING_CANCELLED {
+                let together = meeting::Entity::find_by_id(event.subject_id)
+                    .one(db)
+                    .await?
+                    .and_then(|m| m.cancelled_at);
+                query = query.filter(meeting::Column::CancelledAt.eq(together));
+            }
+            query
                 .order_by_asc(meeting::Column::StartsAt)
                 .all(db)
                 .await?

@@ -415,6 +415,7 @@ impl Renderer {
                     ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
                         .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
                 let name = match (many, method) {
+                    (true, "CANCEL") => format!("cancel-{}.ics", i + 1),
                     (true, _) => format!("invite-{}.ics", i + 1),
                     (false, "CANCEL") => "cancel.ics".to_owned(),
                     (false, _) => "invite.ics".to_owned(),

@@ -30,6 +30,55 @@ fn properties<T: icalendar::Component>(component: &T) -> std::collections::HashM
         .collect()
 }
 
+/// The events of a calendar, each as its properties, after checking it parses.
+fn calendar_events(ics: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let calendar = icalendar::Calendar::from_str(ics).unwrap();
+    calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(properties)
+        .collect()
+}
+
+/// The public calendar feed: each meeting's UID with its `STATUS` and `SEQUENCE`.
+async fn feed_status(
+    app: &crate::helpers::TestApp,
+) -> std::collections::HashMap<String, (Option<String>, String)> {
+    let feed = reqwest::get(app.url("/feeds/meetings.ics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    calendar_events(&feed)
+        .into_iter()
+        .map(|p| {
+            (
+                p["UID"].clone(),
+                (p.get("STATUS").cloned(), p["SEQUENCE"].clone()),
+            )
+        })
+        .collect()
+}
+
+/// The email sent since the sink held `before` messages, split into what reached the topic's
+/// follower (exactly one) and the four mentors (one each).
+async fn told(
+    app: &crate::helpers::TestApp,
+    sink: &SmtpSink,
+    before: usize,
+) -> (Vec<crate::smtp::Received>, Vec<crate::smtp::Received>) {
+    app.drain_mail().await;
+    let sent = sink.messages()[before..].to_vec();
+    let (to_staff, to_mentors): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|m| m.to[0].contains("arts.staff"));
+    assert_eq!(to_mentors.len(), 4, "every mentor, once: {to_mentors:?}");
+    assert_eq!(to_staff.len(), 1, "the topic's subscriber, once");
+    (to_staff, to_mentors)
+}
+
 /// A network that sends its email to a test SMTP server, with a topic `ai` that the arts staff
 /// member follows at once.
 async fn with_topic_follower() -> (
@@ -523,13 +572,7 @@ async fn a_cancelled_meeting_is_withdrawn_from_every_calendar_and_says_so_everyw
         .await;
     assert_eq!(error_code(&missing).as_deref(), Some("NOT_FOUND"));
 
-    app.drain_mail().await;
-    let sent = sink.messages()[before..].to_vec();
-    let (to_staff, to_mentors): (Vec<_>, Vec<_>) = sent
-        .into_iter()
-        .partition(|m| m.to[0].contains("arts.staff"));
-    assert_eq!(to_mentors.len(), 4, "every mentor, once: {to_mentors:?}");
-    assert_eq!(to_staff.len(), 1, "the topic's subscriber");
+    let (to_staff, to_mentors) = told(&app, &sink, before).await;
     assert_eq!(
         to_staff[0].parsed().subject(),
         Some("[Digimentor] Tekoäly: Verkostotapaaminen peruttu: Digimentor network meeting")
@@ -558,15 +601,10 @@ async fn a_cancelled_meeting_is_withdrawn_from_every_calendar_and_says_so_everyw
         let content_type = attachment.content_type().unwrap();
         assert_eq!(content_type.attribute("method"), Some("CANCEL"));
         let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
-        let calendar = icalendar::Calendar::from_str(&ics).unwrap();
         assert!(ics.contains("\r\nMETHOD:CANCEL\r\n"), "{ics}");
-        let events: Vec<_> = calendar
-            .components
-            .iter()
-            .filter_map(|c| c.as_event())
-            .collect();
+        let events = calendar_events(&ics);
         assert_eq!(events.len(), 1);
-        let event = properties(events[0]);
+        let event = &events[0];
         assert_eq!(event["UID"], format!("meeting-{id}@digimentor.test"));
         assert_eq!(event["SEQUENCE"], "1");
         assert_eq!(event["STATUS"], "CANCELLED");
@@ -589,27 +627,14 @@ async fn a_cancelled_meeting_is_withdrawn_from_every_calendar_and_says_so_everyw
     }
 
     // The feed keeps it, cancelled; the other meeting of the series is still on.
-    let feed = reqwest::get(app.url("/feeds/meetings.ics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let calendar = icalendar::Calendar::from_str(&feed).unwrap();
-    let status: std::collections::HashMap<String, Option<String>> = calendar
-        .components
-        .iter()
-        .filter_map(|c| c.as_event())
-        .map(|e| {
-            let p = properties(e);
-            (p["UID"].clone(), p.get("STATUS").cloned())
-        })
-        .collect();
+    let status = feed_status(&app).await;
     assert_eq!(
-        status[&format!("meeting-{id}@digimentor.test")].as_deref(),
+        status[&format!("meeting-{id}@digimentor.test")]
+            .0
+            .as_deref(),
         Some("CANCELLED")
     );
-    assert_eq!(status[&format!("meeting-{other}@digimentor.test")], None);
+    assert_eq!(status[&format!("meeting-{other}@digimentor.test")].0, None);
 
     // Lists mark it; the home page's next meeting is the one still on.
     let listed = app
@@ -648,4 +673,172 @@ async fn a_cancelled_meeting_is_withdrawn_from_every_calendar_and_says_so_everyw
         .unwrap();
     assert!(home.contains(&format!("/meetings/{other}")), "{home}");
     assert!(!home.contains(&format!("/meetings/{id}")), "{home}");
+}
+
+#[tokio::test]
+async fn what_is_left_of_a_series_is_cancelled_at_once_and_every_edit_raises_the_sequence() {
+    use mail_parser::MimeHeaders;
+    let (sink, app, ch, topic) = with_topic_follower().await;
+    assert_ok(
+        &app.graphql(
+            "mutation { updateNotificationSettings(input: { locale: SV }) { locale } }",
+            json!({}),
+            ch.token("arts.mentor"),
+        )
+        .await,
+    );
+    let mut meeting = input(Utc::now() + Duration::days(5));
+    meeting["topicIds"] = json!([topic]);
+    let scheduled = app
+        .graphql(SCHEDULE, json!({ "i": meeting, "n": 3 }), ch.token("admin"))
+        .await;
+    assert_ok(&scheduled);
+    let ids: Vec<String> = scheduled["data"]["scheduleMeeting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    let lone = app
+        .graphql(
+            SCHEDULE,
+            json!({ "i": input(Utc::now() + Duration::days(9)), "n": 1 }),
+            ch.token("admin"),
+        )
+        .await["data"]["scheduleMeeting"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An edited meeting stays in its series, one SEQUENCE higher.
+    let edited = app
+        .graphql(
+            "mutation($id: ID!, $i: MeetingInput!) { updateMeeting(id: $id, input: $i) { sequence seriesId } }",
+            json!({ "id": ids[1], "i": input(Utc::now() + Duration::days(40)) }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_ok(&edited);
+    assert_eq!(edited["data"]["updateMeeting"]["sequence"], 1);
+    let series = edited["data"]["updateMeeting"]["seriesId"].clone();
+    assert!(series.is_string(), "{edited}");
+    // The first is cancelled alone.
+    assert_ok(
+        &app.graphql(
+            "mutation($id: ID!) { cancelMeeting(id: $id) { id } }",
+            json!({ "id": ids[0] }),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    app.drain_mail().await;
+    let before = sink.messages().len();
+
+    const CANCEL: &str = "mutation($id: ID!, $r: String) { cancelMeetingSeries(id: $id, reason: $r) { id sequence seriesId cancelledAt cancelReason } }";
+    let nowhere = uuid::Uuid::now_v7().to_string();
+    for (who, id, code) in [
+        ("visitor", ids[2].as_str(), "UNAUTHENTICATED"),
+        ("science.mentor", ids[2].as_str(), "FORBIDDEN"),
+        ("arts.staff", ids[2].as_str(), "FORBIDDEN"),
+        ("admin", lone.as_str(), "BAD_USER_INPUT"),
+        ("admin", nowhere.as_str(), "NOT_FOUND"),
+    ] {
+        let refused = app
+            .graphql(CANCEL, json!({ "id": id, "r": null }), ch.token(who))
+            .await;
+        assert_eq!(
+            error_code(&refused).as_deref(),
+            Some(code),
+            "{who}: {refused}"
+        );
+    }
+
+    let cancelled = app
+        .graphql(
+            CANCEL,
+            json!({ "id": ids[2], "r": "The network pauses for the spring." }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_ok(&cancelled);
+    let cancelled = cancelled["data"]["cancelMeetingSeries"].as_array().unwrap();
+    let got: Vec<(&str, i64)> = cancelled
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["sequence"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [(ids[1].as_str(), 2), (ids[2].as_str(), 1)],
+        "what was left, soonest first, each one higher"
+    );
+    for m in cancelled {
+        assert_eq!(m["seriesId"], series);
+        assert_eq!(m["cancelReason"], "The network pauses for the spring.");
+    }
+    let again = app
+        .graphql(
+            CANCEL,
+            json!({ "id": ids[0], "r": null }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(error_code(&again).as_deref(), Some("CONFLICT"));
+
+    let (_, to_mentors) = told(&app, &sink, before).await;
+    for message in &to_mentors {
+        let parsed = message.parsed();
+        let swedish = message.to[0].contains("arts.mentor");
+        let text = parsed.body_text(0).unwrap().to_string();
+        if swedish {
+            assert_eq!(
+                parsed.subject(),
+                Some("[Digimentor] Inställt: 2 nätverksmöten: Digimentor network meeting")
+            );
+            assert!(
+                text.contains("De återstående 2 mötena i den månatliga serien är inställda."),
+                "{text}"
+            );
+            assert!(text.contains("Orsak: The network pauses for the spring."));
+        } else {
+            assert_eq!(
+                parsed.subject(),
+                Some("[Digimentor] Peruttu: 2 verkostotapaamista: Digimentor network meeting")
+            );
+            assert!(
+                text.contains("Kuukausittaisen sarjan jäljellä olevat 2 tapaamista on peruttu."),
+                "{text}"
+            );
+            assert!(text.contains("Liitteinä olevat peruutukset"), "{text}");
+        }
+        assert_eq!(parsed.attachment_count(), 2, "one per meeting cancelled");
+        for (i, (id, sequence)) in got.iter().enumerate() {
+            let attachment = parsed.attachment(i as u32).unwrap();
+            let name = format!("cancel-{}.ics", i + 1);
+            assert_eq!(attachment.attachment_name(), Some(name.as_str()));
+            assert_eq!(
+                attachment.content_type().unwrap().attribute("method"),
+                Some("CANCEL")
+            );
+            let ics = String::from_utf8(attachment.contents().to_vec()).unwrap();
+            assert!(ics.contains("\r\nMETHOD:CANCEL\r\n"), "{ics}");
+            let events = calendar_events(&ics);
+            assert_eq!(events.len(), 1);
+            let event = &events[0];
+            assert_eq!(event["UID"], format!("meeting-{id}@digimentor.test"));
+            assert_eq!(event["SEQUENCE"], sequence.to_string());
+            assert_eq!(event["STATUS"], "CANCELLED");
+        }
+    }
+
+    // The feed holds all three cancelled and the lone meeting on.
+    let status = feed_status(&app).await;
+    for (id, sequence) in [(&ids[0], "1"), (&ids[1], "2"), (&ids[2], "1")] {
+        assert_eq!(
+            status[&format!("meeting-{id}@digimentor.test")],
+            (Some("CANCELLED".to_owned()), sequence.to_owned())
+        );
+    }
+    assert_eq!(
+        status[&format!("meeting-{lone}@digimentor.test")],
+        (None, "0".to_owned())
+    );
 }
