@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod network;
 pub mod news;
 pub mod notify;
+pub mod partners;
 pub mod plans;
 pub mod questions;
 pub mod scheduler;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, TimeZone as _, Utc};
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
+use entity::partner_network::PartnerScope;
 use entity::{
     community_plan, event, inquiry, inquiry_target, meeting, membership, news_post, question, tip,
     topic, user,
@@ -33,6 +34,9 @@ use crate::inquiries::service::{
 };
 use crate::meetings::service::{MeetingInput, schedule};
 use crate::news::service::{NewsInput, publish};
+use crate::partners::service::{
+    PartnerInput, create as create_partner, find_by_slug as find_partner, parse_contacts,
+};
 use crate::plans::service::set_plan;
 use crate::questions::service::{
     NewQuestion, answer_question, ask_question, close_question, forward_question,
@@ -56,6 +60,8 @@ pub struct Network {
     pub inquiries: Vec<InquiryEntry>,
     #[serde(default)]
     pub questions: Vec<QuestionEntry>,
+    #[serde(default)]
+    pub partners: Vec<PartnerEntry>,
     #[serde(default)]
     pub meetings: Vec<MeetingEntry>,
     #[serde(default)]
@@ -220,8 +226,40 @@ pub struct CloseEntry {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PartnerEntry {
+    pub slug: String,
+    pub name: String,
+    pub scope: PartnerScopeName,
+    /// An admin, who adds it.
+    pub by: String,
+    #[serde(default)]
+    pub description: String,
+    pub url: Option<String>,
+    #[serde(default)]
+    pub contacts: Vec<PartnerContactEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerScopeName {
+    Local,
+    National,
+    International,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerContactEntry {
+    pub name: String,
+    pub email: Option<String>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MeetingEntry {
     pub title: String,
+    /// The slug of a partner network the meetings are joint with.
     pub organizer: String,
     pub first: Start,
     /// How many monthly meetings, at the same local time.
@@ -233,6 +271,7 @@ pub struct MeetingEntry {
     pub agenda: String,
     #[serde(default)]
     pub topics: Vec<String>,
+    pub partner: Option<String>,
     /// Reports of the meetings already held, in order; `{month}` in a title is the meeting's
     /// month.
     #[serde(default)]
@@ -262,6 +301,8 @@ pub struct NewsEntry {
     pub body: String,
     #[serde(default)]
     pub topics: Vec<String>,
+    /// The slug of the partner network the news comes from.
+    pub partner: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,6 +397,10 @@ pub async fn import(
     for (i, entry) in network.questions.iter().enumerate() {
         let label = format!("questions[{i}] ({:?})", entry.title);
         run.question(entry).await.map_err(at(&label))?;
+    }
+    for (i, entry) in network.partners.iter().enumerate() {
+        let label = format!("partners[{i}] ({})", entry.slug);
+        run.partner(entry).await.map_err(at(&label))?;
     }
     for (i, entry) in network.meetings.iter().enumerate() {
         let label = format!("meetings[{i}] ({:?})", entry.title);
@@ -682,6 +727,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
             online_url: entry.online_url.clone(),
             agenda: NonEmptyText::input("agenda", &entry.agenda, MAX_BODY)?,
             topic_ids: self.topic_ids(&entry.topics).await?,
+            partner_id: self.partner_id(entry.partner.as_deref()).await?,
         };
         let (meetings, event) = schedule(self.db, &organizer, input, entry.monthly).await?;
         self.events.push(event);
@@ -705,6 +751,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
                 by: report.by.clone(),
                 body: report.body.clone(),
                 topics: report.topics.clone(),
+                partner: report.partner.clone(),
             };
             let label = format!("reports[{i}]");
             self.news(&report, Some(held.id))
@@ -730,6 +777,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
             title: NonEmptyText::line("title", &entry.title, MAX_TITLE)?,
             body: NonEmptyText::input("body", &entry.body, MAX_BODY)?,
             topic_ids: self.topic_ids(&entry.topics).await?,
+            partner_id: self.partner_id(entry.partner.as_deref()).await?,
         };
         let (_, event) = publish(self.db, &by, input, meeting).await?;
         self.events.push(event);
@@ -794,6 +842,52 @@ impl<C: ConnectionTrait> Import<'_, C> {
                 AppError::bad_input(
                     field,
                     format!("no organization {slug:?} in the file or the database"),
+                )
+            })
+    }
+
+    async fn partner(&mut self, entry: &PartnerEntry) -> AppResult<()> {
+        if find_partner(self.db, entry.slug.trim()).await?.is_some() {
+            self.report.kept("partners");
+            return Ok(());
+        }
+        let by = self.person_as("by", &entry.by).await?;
+        let contacts = parse_contacts(
+            entry
+                .contacts
+                .iter()
+                .map(|c| (c.name.as_str(), c.email.as_deref(), c.title.as_deref())),
+        )?;
+        let scope = match entry.scope {
+            PartnerScopeName::Local => PartnerScope::Local,
+            PartnerScopeName::National => PartnerScope::National,
+            PartnerScopeName::International => PartnerScope::International,
+        };
+        let input = PartnerInput::parse(
+            &entry.slug,
+            &entry.name,
+            scope,
+            &entry.description,
+            entry.url.as_deref(),
+            contacts,
+        )?;
+        let (_, event) = create_partner(self.db, &by, input).await?;
+        self.events.push(event);
+        self.report.added("partners");
+        Ok(())
+    }
+
+    async fn partner_id(&self, slug: Option<&str>) -> AppResult<Option<Uuid>> {
+        let Some(slug) = slug else {
+            return Ok(None);
+        };
+        find_partner(self.db, slug.trim())
+            .await?
+            .map(|p| Some(p.id))
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    "partner",
+                    format!("no partner network {slug:?} in the file or the database"),
                 )
             })
     }

@@ -22,6 +22,8 @@ use crate::meetings::schema::{MeetingMutation, MeetingQuery};
 use crate::metrics::Metrics;
 use crate::news::schema::{NewsMutation, NewsQuery};
 use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
+use crate::partners::loaders::PartnerById;
+use crate::partners::schema::{PartnerMutation, PartnerQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
@@ -47,6 +49,7 @@ pub struct QueryRoot(
     TipQuery,
     PlanQuery,
     MeetingQuery,
+    PartnerQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -64,6 +67,7 @@ pub struct MutationRoot(
     TipMutation,
     PlanMutation,
     MeetingMutation,
+    PartnerMutation,
 );
 
 /// Every subscription, merged from the features.
@@ -144,6 +148,7 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         MessagesByTarget,
         RevisionsByTarget,
         ReportByMeeting,
+        PartnerById,
     );
     topic_loaders!(
         TopicsByInquiry,

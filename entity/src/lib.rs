@@ -24,6 +24,7 @@ pub mod membership;
 pub mod news_post;
 pub mod news_topic;
 pub mod organization;
+pub mod partner_network;
 pub mod question;
 pub mod question_topic;
 pub mod sign_in_link;

@@ -26,6 +26,8 @@ pub struct Model {
     /// Why, as the organizer wrote it.
     #[sea_orm(column_type = "Text", nullable)]
     pub cancel_reason: Option<String>,
+    /// A partner network the meeting is held jointly with.
+    pub partner_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

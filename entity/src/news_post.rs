@@ -13,6 +13,8 @@ pub struct Model {
     pub body: String,
     /// Set for meeting reports.
     pub meeting_id: Option<Uuid>,
+    /// The partner network the news comes from, if any.
+    pub partner_id: Option<Uuid>,
     /// `None` while unpublished (withdrawn).
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -23,6 +23,7 @@ mod m20261201_000018_add_question_hide_wish;
 mod m20261201_000019_create_idempotency_key;
 mod m20261201_000020_index_delivery_thread;
 mod m20261201_000021_compress_delivery_payload;
+mod m20261201_000022_create_partner_network;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_create_idempotency_key::Migration),
             Box::new(m20261201_000020_index_delivery_thread::Migration),
             Box::new(m20261201_000021_compress_delivery_payload::Migration),
+            Box::new(m20261201_000022_create_partner_network::Migration),
         ]
     }
 }

@@ -35,10 +35,12 @@ pub enum EventKind {
     MeetingScheduled,
     MeetingUpdated,
     MeetingCancelled,
+    PartnerCreated,
+    PartnerUpdated,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 29] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -66,6 +68,8 @@ impl EventKind {
         Self::MeetingScheduled,
         Self::MeetingUpdated,
         Self::MeetingCancelled,
+        Self::PartnerCreated,
+        Self::PartnerUpdated,
     ];
 
     /// The name stored in the log and shown in the API (`inquiry.published`).
@@ -98,6 +102,8 @@ impl EventKind {
             Self::MeetingScheduled => "meeting.scheduled",
             Self::MeetingUpdated => "meeting.updated",
             Self::MeetingCancelled => "meeting.cancelled",
+            Self::PartnerCreated => "partner.created",
+            Self::PartnerUpdated => "partner.updated",
         }
     }
 
@@ -135,7 +141,9 @@ impl EventKind {
             | Self::NewsUpdated
             | Self::NewsUnpublished
             | Self::TipUpdated
-            | Self::CommunityPlanSet => false,
+            | Self::CommunityPlanSet
+            | Self::PartnerCreated
+            | Self::PartnerUpdated => false,
         }
     }
 }

@@ -105,6 +105,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/tips", get(pages::tips))
         .route("/tips/{id}", get(pages::tip))
         .route("/contacts", get(pages::contacts))
+        .route("/partners", get(pages::partners))
         .route("/communities/{slug}", get(pages::community))
         .route("/me", get(pages::my_work))
         .route(

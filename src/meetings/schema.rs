@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::news::schema::{NewsInputObject, NewsPost};
+use crate::partners::schema::{PartnerNetwork, partner_of};
 use crate::state::AppState;
 use crate::topics::loaders::TopicsByMeeting;
 use crate::topics::schema::Topic;
@@ -86,6 +87,10 @@ impl Meeting {
             .map(Topic)
             .collect())
     }
+    /// The partner network the meeting is held jointly with, if any.
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNetwork>> {
+        partner_of(ctx, self.0.partner_id).await
+    }
     /// The published report of this meeting, if any.
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NewsPost>> {
         Ok(load_one::<ReportByMeeting>(ctx, self.0.id)
@@ -114,6 +119,8 @@ pub struct MeetingInputObject {
     /// Topics on the agenda; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
+    /// A partner network the meeting is held jointly with.
+    pub partner_id: Option<ID>,
 }
 
 impl MeetingInputObject {
@@ -139,6 +146,11 @@ impl MeetingInputObject {
                 .iter()
                 .map(|id| parse_id("topicIds", id))
                 .collect::<AppResult<_>>()?,
+            partner_id: self
+                .partner_id
+                .as_ref()
+                .map(|id| parse_id("partnerId", id))
+                .transpose()?,
         })
     }
 }

@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
+use crate::partners::service::existing as existing_partner;
 use crate::topics::service::existing_topics;
+use crate::values::web_link;
 
 /// Most meetings one call may schedule as a monthly series.
 pub const MAX_SERIES: u32 = 12;
@@ -35,6 +37,8 @@ pub struct MeetingInput {
     pub agenda: String,
     /// Topics on the agenda; their subscribers hear of it.
     pub topic_ids: Vec<Uuid>,
+    /// A partner network the meeting is held jointly with.
+    pub partner_id: Option<Uuid>,
 }
 
 impl MeetingInput {
@@ -58,19 +62,9 @@ impl MeetingInput {
     }
 }
 
-/// An online meeting link as stored: an absolute http(s) URL, normalized. Any white space or
-/// control character is refused, not dropped (URL parsing would silently remove a CR or LF,
-/// which must never reach a calendar line).
+/// An online meeting link as stored (see [`web_link`]).
 pub fn online_url(raw: &str) -> AppResult<String> {
-    let invalid = || AppError::bad_input("onlineUrl", "must be an http(s) link");
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid());
-    }
-    let url = url::Url::parse(raw).map_err(|_| invalid())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid());
-    }
-    Ok(url.into())
+    web_link(raw).map_err(AppError::invalid("onlineUrl"))
 }
 
 fn require_admin(viewer: &Viewer) -> AppResult<()> {
@@ -151,6 +145,7 @@ pub async fn schedule(
             format!("must be between 1 and {MAX_SERIES}"),
         ));
     }
+    let partner = existing_partner(db, "partnerId", input.partner_id).await?;
     let series = (count > 1).then(Uuid::now_v7);
     let tz = chrono_tz::Europe::Helsinki;
     let (start_local, end_local) = (
@@ -179,6 +174,7 @@ pub async fn schedule(
             previous: Set(None),
             cancelled_at: Set(None),
             cancel_reason: Set(None),
+            partner_id: Set(partner),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -249,6 +245,7 @@ pub async fn update(
         ));
     }
     let topics = existing_topics(db, &input.topic_ids).await?;
+    let partner = existing_partner(db, "partnerId", input.partner_id).await?;
     set_topics(db, &[id], &topics).await?;
     let meeting = meeting::ActiveModel {
         id: Set(id),
@@ -258,6 +255,7 @@ pub async fn update(
         place: Set(input.place),
         online_url: Set(input.online_url),
         agenda: Set(input.agenda),
+        partner_id: Set(partner),
         sequence: Set(current.sequence + 1),
         previous: Set(serde_json::to_value(MeetingSnapshot::of(&current)).ok()),
         updated_at: Set(Utc::now()),

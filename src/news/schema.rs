@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
+use crate::partners::schema::{PartnerNetwork, partner_of};
 use crate::state::AppState;
 use crate::topics::loaders::TopicsByNews;
 use crate::topics::schema::Topic;
@@ -56,6 +57,10 @@ impl NewsPost {
     async fn meeting_id(&self) -> Option<ID> {
         self.0.meeting_id.map(|id| ID(id.to_string()))
     }
+    /// The partner network the news comes from, if any.
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNetwork>> {
+        partner_of(ctx, self.0.partner_id).await
+    }
     /// Null while withdrawn.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
@@ -77,6 +82,8 @@ pub struct NewsInputObject {
     /// Topics the post is about; their subscribers hear of it.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
+    /// The partner network the news comes from, if any.
+    pub partner_id: Option<ID>,
 }
 
 impl NewsInputObject {
@@ -89,6 +96,11 @@ impl NewsInputObject {
                 .iter()
                 .map(|id| parse_id("topicIds", id))
                 .collect::<AppResult<_>>()?,
+            partner_id: self
+                .partner_id
+                .as_ref()
+                .map(|id| parse_id("partnerId", id))
+                .transpose()?,
         })
     }
 }

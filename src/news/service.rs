@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
+use crate::partners::service::existing as existing_partner;
 use crate::topics::service::existing_topics;
 
 /// A validated post.
@@ -25,6 +26,8 @@ pub struct NewsInput {
     pub body: String,
     /// Topics the post is about; their subscribers hear of it.
     pub topic_ids: Vec<Uuid>,
+    /// The partner network the news comes from, if any.
+    pub partner_id: Option<Uuid>,
 }
 
 /// Admins, service units' contacts and communities' mentors write the news column.
@@ -92,6 +95,7 @@ pub async fn publish(
         ));
     }
     let topics = existing_topics(db, &input.topic_ids).await?;
+    let partner = existing_partner(db, "partnerId", input.partner_id).await?;
     let now = Utc::now();
     let post = news_post::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -99,6 +103,7 @@ pub async fn publish(
         title: Set(input.title),
         body: Set(input.body),
         meeting_id: Set(meeting_id),
+        partner_id: Set(partner),
         published_at: Set(Some(now)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -137,10 +142,12 @@ pub async fn update(
 ) -> AppResult<(news_post::Model, event::Model)> {
     find_editable(db, viewer, id).await?;
     let topics = existing_topics(db, &input.topic_ids).await?;
+    let partner = existing_partner(db, "partnerId", input.partner_id).await?;
     let post = news_post::ActiveModel {
         id: Set(id),
         title: Set(input.title),
         body: Set(input.body),
+        partner_id: Set(partner),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -143,6 +143,9 @@ pub struct MeetingMail {
     /// Why it was cancelled, if the organizer said.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The partner network the meeting is held jointly with.
+    #[serde(default)]
+    pub partner: Option<String>,
     /// The first meeting's start, in the recipient's zone.
     pub starts: String,
     /// An update: what changed, in the reader's language and zone.

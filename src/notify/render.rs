@@ -853,6 +853,7 @@ mod tests {
                 updated: false,
                 cancelled: false,
                 reason: None,
+                partner: Some("Digivisio 2030".into()),
                 starts: "2027-01-31 12:00".into(),
                 calendars: vec!["BEGIN:VCALENDAR".into()],
                 changes: vec![MeetingChange {

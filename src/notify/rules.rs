@@ -48,6 +48,7 @@ use crate::events::kinds::{self, EventKind};
 use crate::meetings::ical::Attendee;
 use crate::meetings::service::MeetingSnapshot;
 use crate::subscriptions::token::Scope;
+use entity::partner_network;
 use entity::topic;
 use entity::topic_subscription::{self, Frequency};
 
@@ -83,7 +84,9 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::NewsUnpublished
         | K::TipCreated
         | K::TipUpdated
-        | K::CommunityPlanSet => None,
+        | K::CommunityPlanSet
+        | K::PartnerCreated
+        | K::PartnerUpdated => None,
     }
 }
 
@@ -518,6 +521,13 @@ async fn by_rule(
                         updated: event.kind == kinds::MEETING_UPDATED,
                         cancelled: event.kind == kinds::MEETING_CANCELLED,
                         reason: first.cancel_reason.clone(),
+                        partner: match first.partner_id {
+                            Some(id) => partner_network::Entity::find_by_id(id)
+                                .one(db)
+                                .await?
+                                .map(|p| p.name),
+                            None => None,
+                        },
                         starts: String::new(),
                         calendars: Vec::new(),
                         changes: Vec::new(),

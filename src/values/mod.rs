@@ -1,6 +1,7 @@
 //! Validated newtypes for input that crosses the API edge. Each parses once and is valid after.
 
 mod email;
+mod link;
 mod locale;
 mod slug;
 mod text;
@@ -10,6 +11,7 @@ pub mod tls;
 pub mod viewer;
 
 pub use email::Email;
+pub use link::web_link;
 pub use locale::parse_locale;
 pub use slug::Slug;
 pub use text::{NonEmptyText, TranslatedNames, check_text, is_allowed_char};

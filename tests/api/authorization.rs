@@ -32,11 +32,17 @@ const CASES: &[Case] = &[
         name: "createTopic",
         query: "mutation($n: String!) { createTopic(input: { slug: $n, nameFi: \"Aihe\", nameSv: \"Ämne\", nameEn: \"Topic\" }) { id } }",
     },
+    Case {
+        name: "createPartnerNetwork",
+        query: "mutation($n: String!) { createPartnerNetwork(input: { slug: $n, name: \"Network\", scope: LOCAL }) { id } }",
+    },
 ];
 
 async fn variables(app: &TestApp, case: &Case, n: usize, arts: uuid::Uuid) -> Value {
     match case.name {
-        "createOrganization" | "createTopic" => json!({ "n": format!("item-{n}") }),
+        "createOrganization" | "createTopic" | "createPartnerNetwork" => {
+            json!({ "n": format!("item-{n}") })
+        }
         "createUser" => json!({ "n": format!("new{n}@uni.test") }),
         "addMembership" => {
             let user = app.create_user(&format!("joiner{n}@uni.test"), false).await;
@@ -100,6 +106,16 @@ async fn admin_mutations_are_refused_to_everyone_but_admins() {
     assert_eq!(slugs.len(), 2, "{slugs:?}");
     let topics = app.graphql("{ topics { slug } }", json!({}), None).await;
     assert_eq!(topics["data"]["topics"].as_array().unwrap().len(), 1);
+    let partners = app
+        .graphql("{ partnerNetworks { slug } }", json!({}), None)
+        .await;
+    assert_eq!(
+        partners["data"]["partnerNetworks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]

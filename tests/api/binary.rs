@@ -475,6 +475,10 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
                 .count(&db)
                 .await
                 .unwrap(),
+            entity::partner_network::Entity::find()
+                .count(&db)
+                .await
+                .unwrap(),
         )
     };
     let before = counts(db.clone()).await;
@@ -496,6 +500,19 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
                 .unwrap()
         }
     };
+    // Two partner networks, one local and one national, with a joint meeting and news.
+    assert_eq!(before.7, 2, "two partner networks");
+    let joint = entity::meeting::Entity::find()
+        .filter(entity::meeting::Column::PartnerId.is_not_null())
+        .count(&db)
+        .await
+        .unwrap();
+    let from_partner = entity::news_post::Entity::find()
+        .filter(entity::news_post::Column::PartnerId.is_not_null())
+        .count(&db)
+        .await
+        .unwrap();
+    assert!(joint >= 1 && from_partner >= 1, "{joint} {from_partner}");
     assert_eq!(kind_count(OrganizationKind::Faculty).await, 8);
     assert_eq!(kind_count(OrganizationKind::EducationUnit).await, 3);
     assert_eq!(kind_count(OrganizationKind::ServiceUnit).await, 4);
@@ -567,11 +584,11 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
         assert!(n >= 1, "no {status:?} question");
     }
 
-    // The open pages: a year of monthly meetings, past ones reported, a dozen news posts,
-    // twenty tips and several community plans.
+    // The open pages: a year of monthly meetings (and the joint seminar), past ones
+    // reported, a dozen news posts, twenty tips and several community plans.
     assert_eq!(
         entity::meeting::Entity::find().count(&db).await.unwrap(),
-        12
+        12 + 1
     );
     let reports = entity::news_post::Entity::find()
         .filter(entity::news_post::Column::MeetingId.is_not_null())

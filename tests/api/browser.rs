@@ -300,6 +300,34 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
         .unwrap();
     check_page(&visitor, "community").await;
 
+    // The partner networks, found from the home page, and a meeting held jointly with one,
+    // whose partner link leads back to the partner.
+    click_through(&visitor, Locator::LinkText("Etusivu")).await;
+    click_through(&visitor, Locator::LinkText("Campus EdTech Network")).await;
+    let at = visitor.current_url().await.unwrap();
+    assert_eq!(path_of(&at), "/partners");
+    assert_eq!(at.fragment(), Some("campus-edtech"));
+    assert_eq!(text_of(&visitor, "h1").await, "Kumppaniverkostot");
+    assert!(
+        text_of(&visitor, "#campus-edtech")
+            .await
+            .contains("Sanna Lehto (Coordinator)")
+    );
+    check_page(&visitor, "partners").await;
+    click_through(&visitor, Locator::LinkText("Tapaamiset")).await;
+    click_through(
+        &visitor,
+        Locator::LinkText("Joint seminar with the Campus EdTech Network"),
+    )
+    .await;
+    check_page(&visitor, "joint meeting").await;
+    click_through(
+        &visitor,
+        Locator::Css("dd a[href='/partners#campus-edtech']"),
+    )
+    .await;
+    assert_eq!(path_of(&visitor.current_url().await.unwrap()), "/partners");
+
     // What is not there, and what a visitor may not read.
     visitor.goto(&app.url("/no/such/page")).await.unwrap();
     assert_eq!(text_of(&visitor, "h1").await, "Sivua ei löydy");

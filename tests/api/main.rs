@@ -24,6 +24,7 @@ mod inquiries;
 mod meetings;
 mod news;
 mod pages;
+mod partners;
 mod plans;
 mod questions;
 mod replies;

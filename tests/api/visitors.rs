@@ -33,6 +33,14 @@ const PUBLIC: &[(&str, &str)] = &[
         "{ meeting(id: \"00000000-0000-0000-0000-000000000000\") { title } }",
     ),
     (
+        "partnerNetworks",
+        "{ partnerNetworks { slug contacts { name } } }",
+    ),
+    (
+        "partnerNetwork",
+        "{ partnerNetwork(slug: \"digipedagogy\") { name } }",
+    ),
+    (
         "communityPlan",
         "{ communityPlan(community: \"science\", year: 2027) { goals } }",
     ),

@@ -31,7 +31,7 @@ pub use compose::{
 };
 pub use forms::csrf_refusal;
 pub use lang::Lang;
-pub use public::{community, contacts, meeting, meetings, news, news_post, tip, tips};
+pub use public::{community, contacts, meeting, meetings, news, news_post, partners, tip, tips};
 pub use questions::{act_on_question, ask, ask_form, question};
 pub use reader::Reader;
 pub use session::{
@@ -66,6 +66,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tips.html", include_str!("templates/tips.html")),
     ("tip.html", include_str!("templates/tip.html")),
     ("contacts.html", include_str!("templates/contacts.html")),
+    ("partners.html", include_str!("templates/partners.html")),
     ("community.html", include_str!("templates/community.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     (

@@ -219,6 +219,22 @@ pub async fn contacts(State(state): State<HttpState>, reader: Reader) -> Respons
     }
 }
 
+/// `GET /partners`: the partner networks with their contact people, local ones first; each
+/// has an anchor (`/partners#slug`) that meetings, posts and the home page link to.
+pub async fn partners(State(state): State<HttpState>, reader: Reader) -> Response {
+    match query(
+        &state,
+        &reader,
+        include_str!("ops/partners.graphql"),
+        json!({}),
+    )
+    .await
+    {
+        Ok(data) => page(&state, &reader, "partners.html", json!({ "data": data })),
+        Err(response) => response,
+    }
+}
+
 /// `GET /communities/{slug}`: a community's mentors and its plan for the year (`?year=`), with
 /// links to the plans of earlier years.
 pub async fn community(
