@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, TimeZone as _, Utc
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
 use entity::partner_network::PartnerScope;
+use entity::question::{Decision, QuestionKind};
 use entity::{
     community_plan, event, inquiry, inquiry_target, meeting, membership, news_post, question, tip,
     topic, user,
@@ -39,7 +40,7 @@ use crate::partners::service::{
 };
 use crate::plans::service::set_plan;
 use crate::questions::service::{
-    NewQuestion, answer_question, ask_question, close_question, forward_question,
+    NewQuestion, answer_question, ask_question, close_question, decide_question, forward_question,
 };
 use crate::tips::service::{TipInput, create as create_tip};
 use crate::topics::service::create_topic;
@@ -193,9 +194,40 @@ pub struct QuestionEntry {
     pub body: String,
     #[serde(default)]
     pub topics: Vec<String>,
+    /// `question` (the default), `wish` or `view`.
+    #[serde(default)]
+    pub kind: KindName,
     pub forward: Option<ForwardEntry>,
     pub answer: Option<AnswerEntry>,
     pub close: Option<CloseEntry>,
+    /// The service unit's decision on a wish or a view (after `forward`).
+    pub decision: Option<DecisionEntry>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    #[default]
+    Question,
+    Wish,
+    View,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionName {
+    Noted,
+    Planned,
+    Done,
+    NotPossible,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionEntry {
+    pub by: String,
+    pub decision: DecisionName,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -652,6 +684,11 @@ impl<C: ConnectionTrait> Import<'_, C> {
             body: NonEmptyText::input("body", &entry.body, MAX_BODY)?,
             topic_ids: self.topic_ids(&entry.topics).await?,
             hide_wish: false,
+            kind: match entry.kind {
+                KindName::Question => QuestionKind::Question,
+                KindName::Wish => QuestionKind::Wish,
+                KindName::View => QuestionKind::View,
+            },
         };
         let (asked, event) = ask_question(self.db, &asker, new).await?;
         self.events.push(event);
@@ -672,6 +709,22 @@ impl<C: ConnectionTrait> Import<'_, C> {
             let by = self.person_as("answer.by", &answer.by).await?;
             let body = NonEmptyText::input("answer.body", &answer.body, MAX_BODY)?;
             let (_, event) = answer_question(self.db, &by, asked.id, body).await?;
+            self.events.push(event);
+        }
+        if let Some(decision) = &entry.decision {
+            let by = self.person_as("decision.by", &decision.by).await?;
+            let reason = decision
+                .reason
+                .as_deref()
+                .map(|r| NonEmptyText::input("decision.reason", r, MAX_BODY))
+                .transpose()?;
+            let chosen = match decision.decision {
+                DecisionName::Noted => Decision::Noted,
+                DecisionName::Planned => Decision::Planned,
+                DecisionName::Done => Decision::Done,
+                DecisionName::NotPossible => Decision::NotPossible,
+            };
+            let (_, event) = decide_question(self.db, &by, asked.id, chosen, reason).await?;
             self.events.push(event);
         }
         if let Some(close) = &entry.close {

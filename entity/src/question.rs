@@ -14,6 +14,33 @@ pub enum QuestionStatus {
     Closed,
 }
 
+/// What a staff member brings up: a question wants an answer; a wish or a view wants the
+/// service unit to act on it or take it into account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum QuestionKind {
+    #[sea_orm(string_value = "question")]
+    Question,
+    #[sea_orm(string_value = "wish")]
+    Wish,
+    #[sea_orm(string_value = "view")]
+    View,
+}
+
+/// What the service unit decided about a wish or a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Decision {
+    #[sea_orm(string_value = "noted")]
+    Noted,
+    #[sea_orm(string_value = "planned")]
+    Planned,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "not_possible")]
+    NotPossible,
+}
+
 /// A staff member's question, view or wish, brought up through the community's mentors.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "question")]
@@ -43,6 +70,13 @@ pub struct Model {
     pub duplicate_of: Option<Uuid>,
     pub closed_by: Option<Uuid>,
     pub closed_at: Option<DateTimeUtc>,
+    pub kind: QuestionKind,
+    /// The service unit's latest decision on a wish or a view.
+    pub decision: Option<Decision>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

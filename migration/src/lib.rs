@@ -24,6 +24,7 @@ mod m20261201_000019_create_idempotency_key;
 mod m20261201_000020_index_delivery_thread;
 mod m20261201_000021_compress_delivery_payload;
 mod m20261201_000022_create_partner_network;
+mod m20261201_000023_add_question_kind_and_decision;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_index_delivery_thread::Migration),
             Box::new(m20261201_000021_compress_delivery_payload::Migration),
             Box::new(m20261201_000022_create_partner_network::Migration),
+            Box::new(m20261201_000023_add_question_kind_and_decision::Migration),
         ]
     }
 }

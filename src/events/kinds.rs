@@ -26,6 +26,8 @@ pub enum EventKind {
     QuestionForwarded,
     QuestionAnswered,
     QuestionClosed,
+    /// The service unit decided about a wish or a view.
+    QuestionDecided,
     NewsPublished,
     NewsUpdated,
     NewsUnpublished,
@@ -40,7 +42,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 30] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -59,6 +61,7 @@ impl EventKind {
         Self::QuestionForwarded,
         Self::QuestionAnswered,
         Self::QuestionClosed,
+        Self::QuestionDecided,
         Self::NewsPublished,
         Self::NewsUpdated,
         Self::NewsUnpublished,
@@ -93,6 +96,7 @@ impl EventKind {
             Self::QuestionForwarded => "question.forwarded",
             Self::QuestionAnswered => "question.answered",
             Self::QuestionClosed => "question.closed",
+            Self::QuestionDecided => "question.decided",
             Self::NewsPublished => "news.published",
             Self::NewsUpdated => "news.updated",
             Self::NewsUnpublished => "news.unpublished",
@@ -138,6 +142,7 @@ impl EventKind {
             | Self::QuestionForwarded
             | Self::QuestionAnswered
             | Self::QuestionClosed
+            | Self::QuestionDecided
             | Self::NewsUpdated
             | Self::NewsUnpublished
             | Self::TipUpdated

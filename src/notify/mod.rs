@@ -71,6 +71,9 @@ pub enum Template {
     QuestionAnswered,
     /// To the asker: their question was closed, why, or which earlier one it duplicates.
     QuestionClosed,
+    /// To the asker and the community's mentors: the service unit's decision on a wish or a
+    /// view.
+    QuestionDecided,
     /// One item for an `immediate` topic subscriber.
     TopicItem,
     /// A daily or weekly digest.
@@ -96,7 +99,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 20] = [
+    pub const ALL: [Template; 21] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -106,6 +109,7 @@ impl Template {
         Self::QuestionForwarded,
         Self::QuestionAnswered,
         Self::QuestionClosed,
+        Self::QuestionDecided,
         Self::TopicItem,
         Self::Digest,
         Self::MeetingInvitation,
@@ -131,6 +135,7 @@ impl Template {
             Self::QuestionForwarded => "question_forwarded",
             Self::QuestionAnswered => "question_answered",
             Self::QuestionClosed => "question_closed",
+            Self::QuestionDecided => "question_decided",
             Self::TopicItem => "topic_item",
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
@@ -163,7 +168,8 @@ impl Template {
             Self::QuestionSubmitted
             | Self::QuestionForwarded
             | Self::QuestionAnswered
-            | Self::QuestionClosed => Some(About::Question),
+            | Self::QuestionClosed
+            | Self::QuestionDecided => Some(About::Question),
             Self::MeetingInvitation => Some(About::Meeting),
             Self::TopicItem
             | Self::Digest
@@ -188,6 +194,7 @@ impl Template {
             Self::InquiryMessage => Some("message_author"),
             Self::QuestionSubmitted => Some("asker"),
             Self::QuestionClosed => Some("closed_by"),
+            Self::QuestionDecided => Some("decided_by"),
             Self::QuestionForwarded
             | Self::InquiryReminder
             | Self::TopicItem
@@ -238,6 +245,7 @@ impl Template {
             | Self::QuestionForwarded
             | Self::QuestionAnswered
             | Self::QuestionClosed
+            | Self::QuestionDecided
             | Self::InquiryClosed
             | Self::InquirySummary
             | Self::InquiryCoMentor => "thread",

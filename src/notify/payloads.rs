@@ -89,6 +89,17 @@ pub struct QuestionMail {
     pub close_reason: Option<String>,
     #[serde(default)]
     pub duplicate_link: Option<String>,
+    /// `question`, `wish` or `view`.
+    #[serde(default)]
+    pub kind: String,
+    /// The service unit's decision on a wish or a view: `noted`, `planned`, `done` or
+    /// `not_possible`, why, and who decided.
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub decision_reason: Option<String>,
+    #[serde(default)]
+    pub decided_by: Option<String>,
 }
 
 /// A one-time sign-in link.

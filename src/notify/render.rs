@@ -79,6 +79,7 @@ impl Renderer {
             "question_forwarded",
             "question_answered",
             "question_closed",
+            "question_decided",
             "topic_item",
             "digest",
             "meeting_invitation",
@@ -831,7 +832,8 @@ mod tests {
             Template::QuestionSubmitted
             | Template::QuestionForwarded
             | Template::QuestionAnswered
-            | Template::QuestionClosed => to_payload(&QuestionMail {
+            | Template::QuestionClosed
+            | Template::QuestionDecided => to_payload(&QuestionMail {
                 title: "Moodle exams".into(),
                 body: "Body".into(),
                 note: Some("n".into()),
@@ -843,6 +845,10 @@ mod tests {
                 closed_by: Some("M".into()),
                 close_reason: Some("Asked before".into()),
                 duplicate_link: Some("https://digimentor.example.edu/questions/2".into()),
+                kind: "wish".into(),
+                decision: Some("not_possible".into()),
+                decision_reason: Some("The licence does not allow it.".into()),
+                decided_by: Some("C".into()),
             }),
             Template::MeetingInvitation => to_payload(&MeetingMail {
                 title: "Moodle exams".into(),

@@ -66,6 +66,7 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::QuestionForwarded => Some(Template::QuestionForwarded),
         K::QuestionAnswered => Some(Template::QuestionAnswered),
         K::QuestionClosed => Some(Template::QuestionClosed),
+        K::QuestionDecided => Some(Template::QuestionDecided),
         K::MeetingScheduled | K::MeetingUpdated | K::MeetingCancelled => {
             Some(Template::MeetingInvitation)
         }
@@ -496,7 +497,8 @@ async fn by_rule(
         Template::QuestionSubmitted
         | Template::QuestionForwarded
         | Template::QuestionAnswered
-        | Template::QuestionClosed => {
+        | Template::QuestionClosed
+        | Template::QuestionDecided => {
             let q = question::Entity::find_by_id(event.subject_id)
                 .one(db)
                 .await?
@@ -646,6 +648,7 @@ async fn question_plan(
         note: q.forward_note.clone(),
         answer: q.answer.clone(),
         asker: (!hide_asker).then(|| asker.display_name.clone()),
+        kind: kind_name(q.kind).to_owned(),
         ..QuestionMail::default()
     };
     let (recipients, reply_to) = match template {
@@ -671,6 +674,16 @@ async fn question_plan(
                 .map(|dup| ctx.link(&format!("questions/{dup}")));
             (vec![asker.clone()], Some(closer.email))
         }
+        Template::QuestionDecided => {
+            // To the asker and every mentor of the community: what the unit decided, and why.
+            let decider = find_user(db, q.decided_by.unwrap_or_default()).await?;
+            mail.decided_by = Some(decider.display_name.clone());
+            mail.decision = q.decision.map(|d| decision_name(d).to_owned());
+            mail.decision_reason = q.decision_reason.clone();
+            let mut recipients = vec![asker.clone()];
+            recipients.extend(people_with(db, &[q.community_id], &[Role::Mentor]).await?);
+            (recipients, Some(decider.email))
+        }
         _ => {
             let answerer = find_user(db, q.answered_by.unwrap_or_default()).await?;
             mail.answered_by = Some(answerer.display_name.clone());
@@ -692,6 +705,25 @@ async fn question_plan(
         reply_to,
     };
     Ok((letter, recipients))
+}
+
+/// A question's kind as its emails name it.
+fn kind_name(kind: question::QuestionKind) -> &'static str {
+    match kind {
+        question::QuestionKind::Question => "question",
+        question::QuestionKind::Wish => "wish",
+        question::QuestionKind::View => "view",
+    }
+}
+
+/// A decision as its emails name it.
+fn decision_name(decision: question::Decision) -> &'static str {
+    match decision {
+        question::Decision::Noted => "noted",
+        question::Decision::Planned => "planned",
+        question::Decision::Done => "done",
+        question::Decision::NotPossible => "not_possible",
+    }
 }
 
 /// The facts every inquiry email shares, plus the slot's when there is one.

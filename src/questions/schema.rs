@@ -35,6 +35,32 @@ pub enum QuestionStatus {
     Closed,
 }
 
+/// What a staff member brings up.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::question::QuestionKind")]
+pub enum QuestionKind {
+    /// A question that wants an answer.
+    Question,
+    /// A wish: something the staff member would like a service unit to do or change.
+    Wish,
+    /// A view: how things look from the staff member's work, for a service unit to know.
+    View,
+}
+
+/// What the service unit decided about a wish or a view.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::question::Decision")]
+pub enum Decision {
+    /// Taken into account.
+    Noted,
+    /// Planned to be done.
+    Planned,
+    /// Done.
+    Done,
+    /// Not possible (the reason says why).
+    NotPossible,
+}
+
 /// How long the question took, in seconds, at each step so far.
 #[derive(SimpleObject)]
 pub struct ResponseTimes {
@@ -128,6 +154,26 @@ impl Question {
             .map(Topic)
             .collect())
     }
+    /// A question, a wish or a view.
+    async fn kind(&self) -> QuestionKind {
+        self.0.kind.into()
+    }
+    /// The service unit's latest decision on a wish or a view.
+    async fn decision(&self) -> Option<Decision> {
+        self.0.decision.map(Into::into)
+    }
+    /// Why, as the service unit wrote it.
+    async fn decision_reason(&self) -> Option<&str> {
+        self.0.decision_reason.as_deref()
+    }
+    /// Who at the service unit recorded the decision.
+    async fn decided_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        person(ctx, self.0.decided_by).await
+    }
+    /// When the decision was recorded (or last changed).
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
     /// Where the question is now.
     async fn status(&self) -> QuestionStatus {
         self.0.status.into()
@@ -194,6 +240,8 @@ impl Question {
 pub struct QuestionFilterInput {
     /// Only questions in this state.
     pub status: Option<QuestionStatus>,
+    /// Only questions, only wishes or only views.
+    pub kind: Option<QuestionKind>,
     /// Only questions asked in this community.
     pub community_id: Option<ID>,
     /// Only questions forwarded to this service unit.
@@ -222,6 +270,7 @@ impl QuestionQuery {
             |field: &str, id: &Option<ID>| id.as_ref().map(|id| parse_id(field, id)).transpose();
         let filter = QuestionFilter {
             status: input.status.map(Into::into),
+            kind: input.kind.map(Into::into),
             community: optional_id("communityId", &input.community_id)?,
             service_unit: optional_id("serviceUnitId", &input.service_unit_id)?,
         };
@@ -265,6 +314,20 @@ pub struct AskQuestionInput {
     /// Ask your mentors not to show your name to the service unit if they forward it.
     #[graphql(default)]
     pub hide_my_name: bool,
+    /// A question (the default), a wish or a view.
+    #[graphql(default_with = "QuestionKind::Question")]
+    pub kind: QuestionKind,
+}
+
+/// A service unit's decision on a wish or a view.
+#[derive(InputObject)]
+pub struct DecideQuestionInput {
+    /// The wish or view.
+    pub question_id: ID,
+    /// What happens to it.
+    pub decision: Decision,
+    /// Why; needed when it is not possible. The asker and the mentors see it.
+    pub reason: Option<String>,
 }
 
 /// Hand a question to a service unit.
@@ -330,6 +393,7 @@ impl QuestionMutation {
                 .map(|id| parse_id("topicIds", id))
                 .collect::<AppResult<_>>()?,
             hide_wish: input.hide_my_name,
+            kind: input.kind.into(),
         };
         let state = ctx.data::<AppState>()?;
         let key = idempotency_key.as_deref();
@@ -387,6 +451,29 @@ impl QuestionMutation {
         let q = state
             .changes
             .run(async |txn| service::answer_question(txn, viewer, id, body).await)
+            .await?;
+        Ok(Question(q))
+    }
+
+    /// The service unit's contact: record what happens to a wish or a view forwarded to the
+    /// unit (noted, planned, done, or not possible with a reason); it can be changed later.
+    /// The asker and the community's mentors are told by email.
+    async fn decide_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The decision.")] input: DecideQuestionInput,
+    ) -> async_graphql::Result<Question> {
+        let viewer = require_viewer(ctx)?;
+        let id = parse_id("questionId", &input.question_id)?;
+        let reason = match input.reason.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(reason) => Some(NonEmptyText::input("reason", reason, MAX_BODY)?),
+        };
+        let decision = input.decision.into();
+        let state = ctx.data::<AppState>()?;
+        let q = state
+            .changes
+            .run(async |txn| service::decide_question(txn, viewer, id, decision, reason).await)
             .await?;
         Ok(Question(q))
     }

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
-use entity::question::{self, QuestionStatus};
+use entity::question::{self, Decision, QuestionKind, QuestionStatus};
 use entity::{event, organization, question_topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -29,6 +29,8 @@ pub struct NewQuestion {
     pub topic_ids: Vec<Uuid>,
     /// The asker wishes the service unit not to see their name (the mentor decides).
     pub hide_wish: bool,
+    /// A question, a wish or a view.
+    pub kind: QuestionKind,
 }
 
 /// Loads a question the viewer may read, else `NOT_FOUND`.
@@ -129,6 +131,11 @@ pub async fn ask_question(
         duplicate_of: Set(None),
         closed_by: Set(None),
         closed_at: Set(None),
+        kind: Set(new.kind),
+        decision: Set(None),
+        decision_reason: Set(None),
+        decided_by: Set(None),
+        decided_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -297,10 +304,68 @@ pub async fn close_question(
     Ok((q, event))
 }
 
+/// The service unit a wish or a view was forwarded to records what happens to it — noted,
+/// planned, done, or not possible (which needs a reason) — and may change it later; the asker
+/// and the community's mentors are told each time. The first decision is the unit's response:
+/// the item leaves the unit's queue as answered. A question proper is answered instead
+/// (`CONFLICT`), as is anything not (or no longer) with a unit.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn decide_question(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    decision: Decision,
+    reason: Option<String>,
+) -> AppResult<(question::Model, event::Model)> {
+    let q = load_readable(db, viewer, id).await?;
+    if !(viewer.is_admin() || access::sees_as_contact(viewer, &q)) {
+        return Err(AppError::forbidden(
+            "Only the service unit a wish or a view was forwarded to decides about it.",
+        ));
+    }
+    if q.kind == QuestionKind::Question {
+        return Err(AppError::conflict(
+            None,
+            "A question is answered; only a wish or a view gets a decision.",
+        ));
+    }
+    if q.service_unit_id.is_none() {
+        return Err(AppError::conflict(
+            None,
+            "It has not been forwarded to a service unit.",
+        ));
+    }
+    require_status(
+        &q,
+        &[QuestionStatus::Forwarded, QuestionStatus::Answered],
+        "decided",
+    )?;
+    if decision == Decision::NotPossible && reason.is_none() {
+        return Err(AppError::bad_input("reason", "say why it is not possible"));
+    }
+    let now = Utc::now();
+    let q = question::ActiveModel {
+        id: Set(q.id),
+        status: Set(QuestionStatus::Answered),
+        answered_at: Set(Some(q.answered_at.unwrap_or(now))),
+        decision: Set(Some(decision)),
+        decision_reason: Set(reason),
+        decided_by: Set(Some(viewer.id())),
+        decided_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    let event = record(db, &q, EventKind::QuestionDecided, viewer.id()).await?;
+    Ok((q, event))
+}
+
 /// Filters of the question list.
 #[derive(Debug, Default, Clone)]
 pub struct QuestionFilter {
     pub status: Option<QuestionStatus>,
+    pub kind: Option<QuestionKind>,
     pub community: Option<Uuid>,
     pub service_unit: Option<Uuid>,
 }
@@ -316,6 +381,9 @@ pub async fn list_questions(
     let mut query = question::Entity::find().filter(access::readable_condition(viewer));
     if let Some(status) = filter.status {
         query = query.filter(question::Column::Status.eq(status));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(question::Column::Kind.eq(kind));
     }
     if let Some(community) = filter.community {
         query = query.filter(question::Column::CommunityId.eq(community));

@@ -985,7 +985,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
         return;
     };
     let app = spawn_app_with(|_| {}).await;
-    let _ch = app.seed_channel().await;
+    let ch = app.seed_channel().await;
 
     let staff = browser(&driver, "fi").await;
     sign_in_as(&app, &staff, "science.staff").await;
@@ -1102,6 +1102,74 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     );
     check_page(&staff, "my question, answered").await;
     screenshot(&staff, "my-question-answered", Some("main")).await;
+
+    // A wish: passed on in the browser, forwarded, and decided by the unit on its page.
+    staff.goto(&app.url("/questions/new")).await.unwrap();
+    staff
+        .find(Locator::Id("kind-wish"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (field, text) in [
+        ("title", "Tenttisalien kalenteri"),
+        ("body", "Yksi kalenteri kaikille tenttisaleille."),
+    ] {
+        staff
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    click_through(&staff, Locator::Css("main form button:not([name])")).await;
+    let wish = staff.current_url().await.unwrap().path().to_owned();
+    assert!(text_of(&staff, "dl.facts").await.contains("Toive"));
+    mentor.goto(&app.url(&wish)).await.unwrap();
+    mentor
+        .execute(
+            &format!(
+                "document.getElementById('unit').value = '{}';",
+                ch.org("it-services")
+            ),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    click_through(&mentor, Locator::Css("form[action$='/forward'] button")).await;
+    contact.goto(&app.url(&wish)).await.unwrap();
+    check_page(&contact, "a wish to decide on").await;
+    contact
+        .find(Locator::Id("decision-planned"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    contact
+        .find(Locator::Id("why"))
+        .await
+        .unwrap()
+        .send_keys("Tulee kevään päivityksen mukana.")
+        .await
+        .unwrap();
+    click_through(&contact, Locator::Css("form[action$='/decide'] button")).await;
+    assert!(
+        text_of(&contact, "p.notice")
+            .await
+            .contains("Päätös on tallennettu")
+    );
+    check_page(&contact, "a decided wish").await;
+    staff.goto(&app.url(&wish)).await.unwrap();
+    let decision = text_of(&staff, "section[aria-labelledby=decision]").await;
+    assert!(decision.contains("Suunnitteilla"), "{decision}");
+    assert!(
+        decision.contains("Tulee kevään päivityksen mukana."),
+        "{decision}"
+    );
+    check_page(&staff, "my wish, decided").await;
 
     for client in [staff, mentor, contact] {
         client.close().await.unwrap();

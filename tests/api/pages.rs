@@ -2438,3 +2438,125 @@ async fn every_work_form_refuses_visitors_forgeries_and_the_wrong_role() {
         "nothing changed"
     );
 }
+
+/// A staff member passes on a wish from the ask page; the mentor forwards it; the contact of the
+/// unit records a decision on the wish's page (a "not possible" without a reason is refused
+/// beside the field, nothing lost); the asker's page and "My work" show the decision.
+#[tokio::test]
+async fn a_wish_is_passed_on_from_the_ask_page_and_the_units_decision_shows_on_its_page() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let mut staff = signed_in(&app, "science.staff").await;
+    let form = staff.get("/questions/new").await;
+    assert!(
+        form.body
+            .contains("<input type=\"radio\" id=\"kind-wish\" name=\"kind\" value=\"wish\""),
+        "{}",
+        form.body
+    );
+    let asked = staff
+        .post(
+            "/questions/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("community", &ch.org("science")),
+                ("kind", "wish"),
+                ("title", "Exam room calendar"),
+                ("body", "One calendar for every exam room, please."),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let path = asked.location.clone().unwrap();
+    let path = path.split('?').next().unwrap().to_owned();
+    let page = staff.follow(asked).await;
+    assert!(
+        page.body.contains("<dt>Laji</dt><dd>Toive</dd>"),
+        "{}",
+        page.body
+    );
+
+    let mut mentor = signed_in(&app, "science.mentor").await;
+    let page = mentor.get(&path).await;
+    assert!(!page.body.contains("/decide\""), "a mentor does not decide");
+    let forwarded = mentor
+        .post(
+            &format!("{path}/forward"),
+            &[("csrf", &page.csrf()), ("unit", &ch.org("it-services"))],
+        )
+        .await;
+    assert_eq!(forwarded.status, 303, "{}", forwarded.body);
+
+    let mut contact = signed_in(&app, "unit.contact").await;
+    let work = contact.get("/me").await;
+    assert!(work.body.contains("Toive · "), "{}", work.body);
+    let page = contact.get(&path).await;
+    assert!(
+        page.body.contains(&format!("action=\"{path}/decide\"")),
+        "{}",
+        page.body
+    );
+    let refused = contact
+        .post(
+            &format!("{path}/decide"),
+            &[
+                ("csrf", &page.csrf()),
+                ("decision", "not_possible"),
+                ("why", " "),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Kerro, miksi toteuttaminen ei ole mahdollista.")
+    );
+    assert!(
+        refused.body.contains(
+            "id=\"decision-not_possible\" name=\"decision\" value=\"not_possible\" required checked"
+        ),
+        "the choice is kept: {}",
+        refused.body
+    );
+    let decided = contact
+        .post(
+            &format!("{path}/decide"),
+            &[
+                ("csrf", &page.csrf()),
+                ("decision", "planned"),
+                ("why", "It comes with the **spring** update."),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    let page = contact.follow(decided).await;
+    assert!(page.body.contains("Päätös on tallennettu"), "{}", page.body);
+    assert!(page.body.contains("Muuta päätöstä"), "it can be changed");
+
+    let page = staff.get(&path).await;
+    assert!(
+        page.body
+            .contains("<h2 id=\"decision\">Palveluyksikön päätös</h2>")
+    );
+    assert!(
+        page.body.contains("<strong>Suunnitteilla</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<strong>spring</strong>"),
+        "Markdown: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("/decide\""),
+        "the asker does not decide"
+    );
+    let work = staff.get("/me").await;
+    assert!(
+        work.body.contains("Toive · Vastattu · Suunnitteilla"),
+        "{}",
+        work.body
+    );
+}

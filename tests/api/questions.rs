@@ -421,3 +421,241 @@ async fn the_question_list_filters_by_status_community_and_unit() {
         .await;
     assert_eq!(ids(&library), [second.as_str()]);
 }
+
+const ASK_KIND: &str = "mutation($c: ID!, $k: QuestionKind!) { askQuestion(input: { communityId: $c, title: \"Exam room calendar\", body: \"One calendar for every exam room, please.\", kind: $k }) { id kind decision } }";
+const DECIDE: &str = "mutation($q: ID!, $d: Decision!, $r: String) { decideQuestion(input: { questionId: $q, decision: $d, reason: $r }) { status kind decision decisionReason decidedBy { email } decidedAt } }";
+
+#[tokio::test]
+async fn a_wish_goes_up_and_the_units_decision_comes_back_to_the_asker_and_the_mentors() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let url = sink.url();
+    let app = crate::helpers::spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
+    let ch = app.seed_channel().await;
+    assert_ok(
+        &app.graphql(
+            "mutation { updateNotificationSettings(input: { locale: EN }) { locale } }",
+            json!({}),
+            ch.token("science.comentor"),
+        )
+        .await,
+    );
+    let asked = app
+        .graphql(
+            ASK_KIND,
+            json!({ "c": ch.org("science"), "k": "WISH" }),
+            ch.token("science.staff"),
+        )
+        .await;
+    assert_ok(&asked);
+    assert_eq!(asked["data"]["askQuestion"]["kind"], "WISH");
+    assert!(asked["data"]["askQuestion"]["decision"].is_null());
+    let wish = asked["data"]["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A plain question, forwarded too: it is answered, never decided.
+    let question = ask(&app, &ch, "science.staff2", "Oral exams").await;
+    for id in [&wish, &question] {
+        let forwarded = app
+            .graphql(
+                FORWARD,
+                json!({ "q": id, "u": ch.org("it-services"), "hide": false }),
+                ch.token("science.mentor"),
+            )
+            .await;
+        assert_ok(&forwarded);
+    }
+    app.drain_mail().await;
+    // The mentors were told it is a wish, in their languages.
+    let subjects: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to[0].contains("mentor"))
+        .map(|m| m.parsed().subject().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        subjects.contains(&"Exam room calendar – Digimentor-toive".to_owned()),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"Exam room calendar – Digimentor wish".to_owned()),
+        "{subjects:?}"
+    );
+    let forwarded_to_unit = sink
+        .messages()
+        .into_iter()
+        .find(|m| {
+            m.to[0].contains("unit.contact")
+                && m.parsed()
+                    .subject()
+                    .unwrap_or_default()
+                    .starts_with("Exam room")
+        })
+        .unwrap();
+    let text = forwarded_to_unit.parsed().body_text(0).unwrap().to_string();
+    assert!(text.contains("yksikköönne (it-services"), "{text}");
+    assert!(text.contains("toiveen"), "{text}");
+    let before = sink.messages().len();
+
+    // Who may decide, and what: refused ones change nothing.
+    for (who, id, decision, reason, code) in [
+        ("visitor", &wish, "PLANNED", None, "UNAUTHENTICATED"),
+        ("science.staff", &wish, "PLANNED", None, "FORBIDDEN"),
+        ("science.mentor", &wish, "PLANNED", None, "FORBIDDEN"),
+        ("library.contact", &wish, "PLANNED", None, "NOT_FOUND"),
+        ("arts.mentor", &wish, "PLANNED", None, "NOT_FOUND"),
+        ("unit.contact", &question, "DONE", None, "CONFLICT"),
+        (
+            "unit.contact",
+            &wish,
+            "NOT_POSSIBLE",
+            None,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "unit.contact",
+            &wish,
+            "NOT_POSSIBLE",
+            Some("   "),
+            "BAD_USER_INPUT",
+        ),
+    ] {
+        let body = app
+            .graphql(
+                DECIDE,
+                json!({ "q": id, "d": decision, "r": reason }),
+                ch.token(who),
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some(code), "{who}: {body}");
+    }
+    let unchanged = app
+        .graphql(
+            "query($id: ID!) { question(id: $id) { status decision } }",
+            json!({ "id": wish }),
+            ch.token("science.staff"),
+        )
+        .await;
+    assert_eq!(
+        unchanged["data"]["question"],
+        json!({ "status": "FORWARDED", "decision": null })
+    );
+
+    // Live: the asker hears of the decision, a mentor of another community does not.
+    let only_decisions =
+        "subscription { events(filter: { kinds: [\"question.decided\"] }) { kind subjectId } }";
+    let mut asker =
+        crate::helpers::WsClient::connect(&app, json!({ "token": ch.token("science.staff") }))
+            .await
+            .unwrap();
+    asker.subscribe_ready("d", only_decisions, json!({})).await;
+    let mut outsider =
+        crate::helpers::WsClient::connect(&app, json!({ "token": ch.token("arts.mentor") }))
+            .await
+            .unwrap();
+    outsider
+        .subscribe_ready("d", only_decisions, json!({}))
+        .await;
+    let decided = app
+        .graphql(
+            DECIDE,
+            json!({ "q": wish, "d": "PLANNED", "r": "It comes with the spring update." }),
+            ch.token("unit.contact"),
+        )
+        .await;
+    assert_ok(&decided);
+    let decided = &decided["data"]["decideQuestion"];
+    assert_eq!(decided["status"], "ANSWERED");
+    assert_eq!(decided["decision"], "PLANNED");
+    assert_eq!(
+        decided["decisionReason"],
+        "It comes with the spring update."
+    );
+    assert_eq!(decided["decidedBy"]["email"], "unit.contact@uni.test");
+    assert_eq!(
+        asker.next_data().await["events"],
+        json!({ "kind": "question.decided", "subjectId": wish })
+    );
+    assert!(
+        outsider
+            .stays_quiet(std::time::Duration::from_millis(500))
+            .await
+    );
+    app.drain_mail().await;
+    let told: Vec<_> = sink.messages()[before..].to_vec();
+    let mut to: Vec<&str> = told.iter().map(|m| m.to[0].as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        [
+            "<science.comentor@uni.test>",
+            "<science.mentor@uni.test>",
+            "<science.staff@uni.test>"
+        ],
+        "the asker and every mentor of the community"
+    );
+    for message in &told {
+        let parsed = message.parsed();
+        let text = parsed.body_text(0).unwrap().to_string();
+        if message.to[0].contains("comentor") {
+            assert_eq!(
+                parsed.subject(),
+                Some("Re: Exam room calendar – Digimentor wish")
+            );
+            assert!(
+                text.contains("recorded a decision on the wish “Exam room calendar”"),
+                "{text}"
+            );
+            assert!(text.contains("**Planned**"), "{text}");
+        } else {
+            assert_eq!(
+                parsed.subject(),
+                Some("Re: Exam room calendar – Digimentor-toive")
+            );
+            assert!(
+                text.contains("kirjasi päätöksen toiveesta ”Exam room calendar”"),
+                "{text}"
+            );
+            assert!(text.contains("**Suunnitteilla**"), "{text}");
+        }
+        assert!(text.contains("It comes with the spring update."), "{text}");
+        assert!(text.contains(&format!("/questions/{wish}")), "{text}");
+    }
+
+    // The decision can change; the asker and the mentors hear of it again.
+    let changed = app
+        .graphql(
+            DECIDE,
+            json!({ "q": wish, "d": "NOT_POSSIBLE", "r": "The licence does not allow it after all." }),
+            ch.token("unit.contact"),
+        )
+        .await;
+    assert_ok(&changed);
+    app.drain_mail().await;
+    assert_eq!(sink.messages().len(), before + 6);
+    let last = sink
+        .messages()
+        .last()
+        .unwrap()
+        .parsed()
+        .body_text(0)
+        .unwrap()
+        .to_string();
+    assert!(
+        last.contains("Ei mahdollista toteuttaa") || last.contains("Not possible"),
+        "{last}"
+    );
+
+    // Lists filter by kind.
+    let wishes = app
+        .graphql(
+            "{ questions(filter: { kind: WISH }) { nodes { id decision } } }",
+            json!({}),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_eq!(
+        wishes["data"]["questions"]["nodes"],
+        json!([{ "id": wish, "decision": "NOT_POSSIBLE" }])
+    );
+}

@@ -42,6 +42,9 @@ fn sent_fields(draft: Option<&Draft>) -> Value {
         "note",
         "reason",
         "duplicate",
+        "kind",
+        "decision",
+        "why",
     ]
     .into_iter()
     .map(|name| (name.to_owned(), Value::String(String::new())))
@@ -140,7 +143,11 @@ pub async fn ask(
         Err(refused) => return refused,
     };
     let topics: Vec<String> = form.all("topic").map(str::to_owned).collect();
-    let mut draft = Draft::of("ask", &form, &["community", "title", "body", "hide"]);
+    let mut draft = Draft::of(
+        "ask",
+        &form,
+        &["community", "title", "body", "hide", "kind"],
+    );
     draft
         .fields
         .insert("topics".into(), Value::String(topics.join(",")));
@@ -154,6 +161,11 @@ pub async fn ask(
         "body": form.text("body"),
         "topics": topics,
         "hide": form.get("hide").is_some(),
+        "kind": match form.text("kind").as_str() {
+            "wish" => "WISH",
+            "view" => "VIEW",
+            _ => "QUESTION",
+        },
         "key": form.get("once"),
     });
     match super::run_once(
@@ -169,7 +181,7 @@ pub async fn ask(
             see_other(&format!("/questions/{id}?done=ask"), &reader.cookies())
         }
         Err(errors) => {
-            let Some((status, field, key)) = refusal(&errors) else {
+            let Some((status, field, key)) = refusal(&errors, "ask") else {
                 return refused_page(&state, &reader, &errors, "asking a question");
             };
             draft.field = field;
@@ -183,16 +195,20 @@ pub async fn ask(
 /// `None` for one that is a page of its own.
 fn refusal(
     errors: &[async_graphql::ServerError],
+    action: &str,
 ) -> Option<(StatusCode, Option<String>, &'static str)> {
     let field = field_of(errors);
     match code_of(errors).as_deref() {
         Some("BAD_USER_INPUT") => {
-            let key = match field.as_deref() {
-                Some("title") => "error_title_text",
-                Some("communityId") => "error_community",
-                Some("serviceUnitId") => "error_service_unit",
-                Some("duplicateOf") => "error_duplicate",
-                _ => "error_answer_text",
+            let key = match (action, field.as_deref()) {
+                ("decide", Some("reason")) => "error_decision_reason",
+                (_, field) => match field {
+                    Some("title") => "error_title_text",
+                    Some("communityId") => "error_community",
+                    Some("serviceUnitId") => "error_service_unit",
+                    Some("duplicateOf") => "error_duplicate",
+                    _ => "error_answer_text",
+                },
             };
             Some((StatusCode::UNPROCESSABLE_ENTITY, field, key))
         }
@@ -232,6 +248,7 @@ pub async fn question(
         Some("answer") => Some("saved_question_answer"),
         Some("forward") => Some("saved_forward"),
         Some("close") => Some("saved_close"),
+        Some("decide") => Some("saved_decision"),
         _ => None,
     };
     show_question(&state, &reader, &id, StatusCode::OK, notice, None).await
@@ -258,6 +275,10 @@ async fn show_question(
     let mentor = id_in(&item["community"]["id"], &held(&data, "MENTOR"));
     let contact = id_in(&item["serviceUnit"]["id"], &held(&data, "CONTACT"));
     let triage = mentor && item["status"] == "SUBMITTED";
+    // The unit it was forwarded to decides about a wish or a view, and may change it later.
+    let decides = contact
+        && item["kind"] != "QUESTION"
+        && matches!(item["status"].as_str(), Some("FORWARDED" | "ANSWERED"));
     let answers =
         (mentor && item["status"] == "SUBMITTED") || (contact && item["status"] == "FORWARDED");
     let others: Vec<Value> = if triage {
@@ -288,6 +309,7 @@ async fn show_question(
             "item": item,
             "triage": triage,
             "answers": answers,
+            "decides": decides,
             "units": data["serviceUnits"],
             "others": others,
             "notice": notice.map(|key| state.pages.text(reader.lang, key)),
@@ -338,6 +360,15 @@ pub async fn act_on_question(
             }),
             &["reason", "duplicate"],
         ),
+        "decide" => (
+            include_str!("ops/decide_question.graphql"),
+            json!({
+                "question": question,
+                "decision": form.text("decision").to_uppercase(),
+                "reason": optional("why"),
+            }),
+            &["decision", "why"],
+        ),
         _ => return super::message(&state, &reader, StatusCode::NOT_FOUND, "not_found"),
     };
     let mut draft = Draft::of(&action, &form, names);
@@ -348,7 +379,7 @@ pub async fn act_on_question(
     match run_as(&state, &reader, operation, variables).await {
         Ok(_) => see_other(&format!("{page_path}?done={action}"), &reader.cookies()),
         Err(errors) => {
-            let Some((status, field, key)) = refusal(&errors) else {
+            let Some((status, field, key)) = refusal(&errors, &action) else {
                 return refused_page(&state, &reader, &errors, &action);
             };
             draft.field = field;
