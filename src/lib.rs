@@ -2,6 +2,8 @@
 //!
 //! See `README.md` for running it and `../shared/DESIGN.md` (in the project) for the domain.
 
+pub mod agenda;
+pub mod announcements;
 pub mod app;
 pub mod auth;
 pub mod changes;

@@ -16,13 +16,20 @@ use entity::organization::OrganizationKind;
 use entity::partner_network::PartnerScope;
 use entity::question::{Decision, QuestionKind};
 use entity::{
-    community_plan, event, inquiry, inquiry_target, meeting, membership, news_post, question, tip,
-    topic, user,
+    agenda_item, announcement, community_plan, event, inquiry, inquiry_target, meeting, membership,
+    news_post, question, tip, topic, user,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::agenda::service::{
+    of_meeting as agenda_of_meeting, propose as propose_agenda_item, set_agenda,
+    support as support_agenda_item,
+};
+use crate::announcements::service::{
+    NewAnnouncement, mark_relayed, publish as publish_announcement,
+};
 use crate::auth::service::viewer_for_user;
 use crate::directory::service::{
     NewOrganization, NewUser, add_membership, create_organization, create_user,
@@ -63,6 +70,10 @@ pub struct Network {
     pub questions: Vec<QuestionEntry>,
     #[serde(default)]
     pub partners: Vec<PartnerEntry>,
+    #[serde(default)]
+    pub agenda: Vec<AgendaEntry>,
+    #[serde(default)]
+    pub announcements: Vec<AnnouncementEntry>,
     #[serde(default)]
     pub meetings: Vec<MeetingEntry>,
     #[serde(default)]
@@ -256,6 +267,57 @@ pub struct CloseEntry {
     pub duplicate_of: Option<String>,
 }
 
+/// An announcement to staff through the mentors, and the communities that relayed it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementEntry {
+    pub title: String,
+    /// The contact or lead who sends it.
+    pub by: String,
+    /// The service unit or management it is sent for.
+    pub organization: String,
+    pub body: String,
+    /// The communities by slug; every one when empty.
+    #[serde(default)]
+    pub communities: Vec<String>,
+    #[serde(default)]
+    pub email_staff: bool,
+    #[serde(default)]
+    pub relayed: Vec<RelayedEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayedEntry {
+    pub community: String,
+    /// A mentor of the community.
+    pub by: String,
+    pub how: String,
+}
+
+/// An item proposed for the network meeting's agenda, its supporters, and optionally the
+/// coming meeting (by title, the soonest of that name) the chair placed it on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaEntry {
+    pub title: String,
+    pub by: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub supporters: Vec<String>,
+    pub placed: Option<PlacedEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacedEntry {
+    /// The meeting's title: the soonest coming one of that name.
+    pub meeting: String,
+    /// The chair (an admin).
+    pub by: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerEntry {
@@ -437,6 +499,14 @@ pub async fn import(
     for (i, entry) in network.meetings.iter().enumerate() {
         let label = format!("meetings[{i}] ({:?})", entry.title);
         run.meeting(entry).await.map_err(at(&label))?;
+    }
+    for (i, entry) in network.agenda.iter().enumerate() {
+        let label = format!("agenda[{i}] ({:?})", entry.title);
+        run.agenda_item(entry).await.map_err(at(&label))?;
+    }
+    for (i, entry) in network.announcements.iter().enumerate() {
+        let label = format!("announcements[{i}] ({:?})", entry.title);
+        run.announcement(entry).await.map_err(at(&label))?;
     }
     for (i, entry) in network.news.iter().enumerate() {
         let label = format!("news[{i}] ({:?})", entry.title);
@@ -927,6 +997,104 @@ impl<C: ConnectionTrait> Import<'_, C> {
         let (_, event) = create_partner(self.db, &by, input).await?;
         self.events.push(event);
         self.report.added("partners");
+        Ok(())
+    }
+
+    async fn announcement(&mut self, entry: &AnnouncementEntry) -> AppResult<()> {
+        let exists = announcement::Entity::find()
+            .filter(announcement::Column::Title.eq(entry.title.trim()))
+            .one(self.db)
+            .await?
+            .is_some();
+        if exists {
+            self.report.kept("announcements");
+            return Ok(());
+        }
+        let by = self.person_as("by", &entry.by).await?;
+        let addressees = if entry.communities.is_empty() {
+            Addressees::All
+        } else {
+            let mut ids = Vec::with_capacity(entry.communities.len());
+            for slug in &entry.communities {
+                ids.push(self.organization_id("communities", slug).await?);
+            }
+            Addressees::Some(ids)
+        };
+        let new = NewAnnouncement {
+            organization_id: self
+                .organization_id("organization", &entry.organization)
+                .await?,
+            title: NonEmptyText::line("title", &entry.title, MAX_TITLE)?,
+            body: NonEmptyText::input("body", &entry.body, MAX_BODY)?,
+            addressees,
+            email_staff: entry.email_staff,
+        };
+        let (sent, event) = publish_announcement(self.db, &by, new).await?;
+        self.events.push(event);
+        for (i, relay) in entry.relayed.iter().enumerate() {
+            let field = format!("relayed[{i}]");
+            let mentor = self.person_as(&format!("{field}.by"), &relay.by).await?;
+            let community = self
+                .organization_id(&format!("{field}.community"), &relay.community)
+                .await?;
+            let how = NonEmptyText::line(&format!("{field}.how"), &relay.how, MAX_TITLE)?;
+            let (_, event) = mark_relayed(self.db, &mentor, sent.id, community, how).await?;
+            self.events.push(event);
+        }
+        self.report.added("announcements");
+        Ok(())
+    }
+
+    async fn agenda_item(&mut self, entry: &AgendaEntry) -> AppResult<()> {
+        let exists = agenda_item::Entity::find()
+            .filter(agenda_item::Column::Title.eq(entry.title.trim()))
+            .one(self.db)
+            .await?
+            .is_some();
+        if exists {
+            self.report.kept("agenda");
+            return Ok(());
+        }
+        let by = self.person_as("by", &entry.by).await?;
+        let body = match entry.body.trim() {
+            "" => String::new(),
+            body => NonEmptyText::input("body", body, MAX_BODY)?,
+        };
+        let title = NonEmptyText::line("title", &entry.title, MAX_TITLE)?;
+        let (item, event) = propose_agenda_item(self.db, &by, title, body).await?;
+        self.events.push(event);
+        for (i, supporter) in entry.supporters.iter().enumerate() {
+            let who = self
+                .person_as(&format!("supporters[{i}]"), supporter)
+                .await?;
+            let (_, event) = support_agenda_item(self.db, &who, item.id, true).await?;
+            self.events.extend(event);
+        }
+        if let Some(placed) = &entry.placed {
+            let chair = self.person_as("placed.by", &placed.by).await?;
+            let meeting = meeting::Entity::find()
+                .filter(meeting::Column::Title.eq(placed.meeting.trim()))
+                .filter(meeting::Column::CancelledAt.is_null())
+                .filter(meeting::Column::EndsAt.gte(self.now))
+                .order_by_asc(meeting::Column::StartsAt)
+                .one(self.db)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "placed.meeting",
+                        format!("no coming meeting {:?}", placed.meeting),
+                    )
+                })?;
+            let mut items: Vec<Uuid> = agenda_of_meeting(self.db, meeting.id)
+                .await?
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            items.push(item.id);
+            let (_, events) = set_agenda(self.db, &chair, meeting.id, &items).await?;
+            self.events.extend(events);
+        }
+        self.report.added("agenda");
         Ok(())
     }
 

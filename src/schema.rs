@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+use crate::agenda::schema::{AgendaMutation, AgendaQuery};
+use crate::announcements::schema::{AnnouncementMutation, AnnouncementQuery};
 use crate::auth::schema::{AuthMutation, AuthQuery};
 use crate::config::GraphqlLimits;
 use crate::directory::loaders::{
@@ -50,6 +52,8 @@ pub struct QueryRoot(
     PlanQuery,
     MeetingQuery,
     PartnerQuery,
+    AgendaQuery,
+    AnnouncementQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -68,6 +72,8 @@ pub struct MutationRoot(
     PlanMutation,
     MeetingMutation,
     PartnerMutation,
+    AgendaMutation,
+    AnnouncementMutation,
 );
 
 /// Every subscription, merged from the features.

@@ -4,6 +4,10 @@
 //! the service crate, so that regenerating an entity never loses code.
 
 pub mod access_token;
+pub mod agenda_item;
+pub mod agenda_support;
+pub mod announcement;
+pub mod announcement_target;
 pub mod app_secret;
 pub mod community_plan;
 pub mod community_plan_revision;

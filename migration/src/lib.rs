@@ -25,6 +25,8 @@ mod m20261201_000020_index_delivery_thread;
 mod m20261201_000021_compress_delivery_payload;
 mod m20261201_000022_create_partner_network;
 mod m20261201_000023_add_question_kind_and_decision;
+mod m20261201_000024_create_agenda_item;
+mod m20261201_000025_create_announcement;
 
 pub struct Migrator;
 
@@ -55,6 +57,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_compress_delivery_payload::Migration),
             Box::new(m20261201_000022_create_partner_network::Migration),
             Box::new(m20261201_000023_add_question_kind_and_decision::Migration),
+            Box::new(m20261201_000024_create_agenda_item::Migration),
+            Box::new(m20261201_000025_create_announcement::Migration),
         ]
     }
 }

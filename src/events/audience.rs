@@ -24,6 +24,8 @@ pub enum Reader {
     },
     /// Every lead of the management organization.
     Leads,
+    /// Every digimentor of the network, of whichever community.
+    Mentors,
 }
 
 impl Reader {
@@ -54,6 +56,9 @@ impl Reader {
                 })
             }),
             Self::Leads => viewer.is_some_and(|v| v.grants.iter().any(|g| g.role == Role::Lead)),
+            Self::Mentors => {
+                viewer.is_some_and(|v| v.grants.iter().any(|g| g.role == Role::Mentor))
+            }
         }
     }
 }
@@ -117,6 +122,9 @@ mod tests {
         assert!(!admits(&audience, None));
         assert!(admits(&audience, Some(&viewer(vec![], true))));
         assert!(admits(&[Reader::Public], None));
+        assert!(admits(&[Reader::Mentors], Some(&mentor)));
+        assert!(!admits(&[Reader::Mentors], Some(&staff)));
+        assert!(!admits(&[Reader::Mentors], None));
     }
 
     #[test]

@@ -39,10 +39,20 @@ pub enum EventKind {
     MeetingCancelled,
     PartnerCreated,
     PartnerUpdated,
+    AgendaItemProposed,
+    AgendaItemSupported,
+    AgendaItemUnsupported,
+    /// An item was placed on a meeting's agenda (`object_id` is the meeting).
+    AgendaItemPlaced,
+    /// A meeting's agenda items were set (the subject is the meeting).
+    AgendaSet,
+    AnnouncementPublished,
+    /// A community's mentors relayed an announcement (`object_id` is the community).
+    AnnouncementRelayed,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 37] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -73,6 +83,13 @@ impl EventKind {
         Self::MeetingCancelled,
         Self::PartnerCreated,
         Self::PartnerUpdated,
+        Self::AgendaItemProposed,
+        Self::AgendaItemSupported,
+        Self::AgendaItemUnsupported,
+        Self::AgendaItemPlaced,
+        Self::AgendaSet,
+        Self::AnnouncementPublished,
+        Self::AnnouncementRelayed,
     ];
 
     /// The name stored in the log and shown in the API (`inquiry.published`).
@@ -108,6 +125,13 @@ impl EventKind {
             Self::MeetingCancelled => "meeting.cancelled",
             Self::PartnerCreated => "partner.created",
             Self::PartnerUpdated => "partner.updated",
+            Self::AgendaItemProposed => "agenda.item_proposed",
+            Self::AgendaItemSupported => "agenda.item_supported",
+            Self::AgendaItemUnsupported => "agenda.item_unsupported",
+            Self::AgendaItemPlaced => "agenda.item_placed",
+            Self::AgendaSet => "agenda.set",
+            Self::AnnouncementPublished => "announcement.published",
+            Self::AnnouncementRelayed => "announcement.relayed",
         }
     }
 
@@ -148,7 +172,14 @@ impl EventKind {
             | Self::TipUpdated
             | Self::CommunityPlanSet
             | Self::PartnerCreated
-            | Self::PartnerUpdated => false,
+            | Self::PartnerUpdated
+            | Self::AgendaItemProposed
+            | Self::AgendaItemSupported
+            | Self::AgendaItemUnsupported
+            | Self::AgendaItemPlaced
+            | Self::AgendaSet
+            | Self::AnnouncementPublished
+            | Self::AnnouncementRelayed => false,
         }
     }
 }
@@ -187,6 +218,8 @@ pub const COMMUNITY_PLAN_SET: &str = EventKind::CommunityPlanSet.as_str();
 pub const MEETING_SCHEDULED: &str = EventKind::MeetingScheduled.as_str();
 pub const MEETING_UPDATED: &str = EventKind::MeetingUpdated.as_str();
 pub const MEETING_CANCELLED: &str = EventKind::MeetingCancelled.as_str();
+pub const AGENDA_ITEM_PLACED: &str = EventKind::AgendaItemPlaced.as_str();
+pub const ANNOUNCEMENT_RELAYED: &str = EventKind::AnnouncementRelayed.as_str();
 
 /// The names of the kinds that topic subscribers follow.
 pub fn followed_by_topic() -> Vec<&'static str> {

@@ -106,6 +106,21 @@ pub fn router(state: HttpState) -> Router {
         .route("/tips/{id}", get(pages::tip))
         .route("/contacts", get(pages::contacts))
         .route("/partners", get(pages::partners))
+        .route("/announcements", get(pages::announcements))
+        .route(
+            "/announcements/new",
+            get(pages::announce_form)
+                .post(pages::publish_announcement)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route("/announcements/{id}", get(pages::announcement))
+        .route("/announcements/{id}/relayed", post(pages::mark_relayed))
+        .route(
+            "/agenda",
+            get(pages::agenda).post(pages::propose_agenda_item),
+        )
+        .route("/agenda/{id}/support", post(pages::support_agenda_item))
+        .route("/agenda/{id}/set", post(pages::set_meeting_agenda))
         .route("/communities/{slug}", get(pages::community))
         .route("/me", get(pages::my_work))
         .route(

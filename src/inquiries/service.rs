@@ -156,14 +156,15 @@ async fn topic_ids(db: &impl ConnectionTrait, inquiry: Uuid) -> AppResult<Vec<Uu
         .collect())
 }
 
-/// Creates a draft inquiry with one pending slot per addressed community.
-#[tracing::instrument(skip_all)]
-pub async fn create_inquiry(
+/// The organization `viewer` sends something for (`what`, "post inquiries"): management, as
+/// one of its leads, or a service unit, as one of its contacts.
+pub async fn sending_organization(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    new: NewInquiry,
-) -> AppResult<(inquiry::Model, event::Model)> {
-    let org = organization::Entity::find_by_id(new.organization_id)
+    id: Uuid,
+    what: &str,
+) -> AppResult<organization::Model> {
+    let org = organization::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("organizationId", "no such organization"))?;
@@ -173,15 +174,26 @@ pub async fn create_inquiry(
         _ => {
             return Err(AppError::bad_input(
                 "organizationId",
-                "only management and service units post inquiries",
+                format!("only management and service units {what}"),
             ));
         }
     };
     if !viewer.holds(org.id, role) {
-        return Err(AppError::forbidden(
-            "Only the organization's leads or contacts may post inquiries on its behalf.",
-        ));
+        return Err(AppError::forbidden(format!(
+            "Only the organization's leads or contacts may {what} on its behalf."
+        )));
     }
+    Ok(org)
+}
+
+/// Creates a draft inquiry with one pending slot per addressed community.
+#[tracing::instrument(skip_all)]
+pub async fn create_inquiry(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    new: NewInquiry,
+) -> AppResult<(inquiry::Model, event::Model)> {
+    let org = sending_organization(db, viewer, new.organization_id, "post inquiries").await?;
     let (topics, communities) = checked_targets(db, &new).await?;
 
     let now = Utc::now();
@@ -329,7 +341,8 @@ pub async fn update_draft(
     Ok((inquiry, event))
 }
 
-async fn addressed_communities(
+/// The communities an inquiry (or an announcement) addresses, each once, after checking them.
+pub async fn addressed_communities(
     db: &impl ConnectionTrait,
     addressees: &Addressees,
 ) -> AppResult<Vec<Uuid>> {

@@ -7,6 +7,7 @@ use sea_orm::EntityTrait;
 
 use super::loaders::ReportByMeeting;
 use super::service::{self, MeetingInput};
+use crate::agenda::schema::{AgendaItem, of_meeting as agenda_of_meeting};
 use crate::auth::require_viewer;
 use crate::error::{AppError, AppResult};
 use crate::graphql::{load_one, parse_id};
@@ -90,6 +91,11 @@ impl Meeting {
     /// The partner network the meeting is held jointly with, if any.
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNetwork>> {
         partner_of(ctx, self.0.partner_id).await
+    }
+    /// The network's own items on this meeting's agenda, in order (handled ones too).
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
+    async fn agenda_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgendaItem>> {
+        agenda_of_meeting(ctx, self.0.id).await
     }
     /// The published report of this meeting, if any.
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NewsPost>> {
@@ -319,9 +325,15 @@ impl MeetingMutation {
             .await
             .map_err(AppError::from)?
             .ok_or_else(|| AppError::bad_input("meetingId", "no such meeting"))?;
+        // The report records every item on the meeting's agenda handled.
         let post = state
             .changes
-            .run(async |txn| crate::news::service::publish(txn, viewer, input, Some(meeting)).await)
+            .run(async |txn| {
+                let (post, event) =
+                    crate::news::service::publish(txn, viewer, input, Some(meeting)).await?;
+                crate::agenda::service::mark_handled(txn, meeting, post.id).await?;
+                Ok((post, event))
+            })
             .await?;
         Ok(NewsPost(post))
     }

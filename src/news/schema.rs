@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::news_post;
 
 use super::service::{self, NewsInput};
+use crate::agenda::schema::{AgendaItem, handled_in};
 use crate::auth::{require_viewer, viewer};
 use crate::directory::loaders::UserById;
 use crate::directory::schema::Person;
@@ -60,6 +61,17 @@ impl NewsPost {
     /// The partner network the news comes from, if any.
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNetwork>> {
         partner_of(ctx, self.0.partner_id).await
+    }
+    /// For a meeting report: the network's agenda items the meeting handled.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
+    async fn handled_agenda_items(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AgendaItem>> {
+        if self.0.meeting_id.is_none() {
+            return Ok(Vec::new());
+        }
+        handled_in(ctx, self.0.id).await
     }
     /// Null while withdrawn.
     async fn published_at(&self) -> Option<DateTime<Utc>> {

@@ -96,10 +96,16 @@ pub enum Template {
     ReplyRecorded,
     /// To whoever replied by email: why their reply was not applied (at most one an hour).
     ReplyRefused,
+    /// An item of the network's agenda: proposed (to the chair), or placed on a meeting's
+    /// agenda (to its proposer and supporters).
+    AgendaItem,
+    /// An announcement: to the addressed communities' mentors to relay it, to their staff when
+    /// it is also emailed to them, and to its author when a community relayed it.
+    Announcement,
 }
 
 impl Template {
-    pub const ALL: [Template; 21] = [
+    pub const ALL: [Template; 23] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -121,6 +127,8 @@ impl Template {
         Self::AccountCreated,
         Self::ReplyRecorded,
         Self::ReplyRefused,
+        Self::AgendaItem,
+        Self::Announcement,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -147,6 +155,8 @@ impl Template {
             Self::AccountCreated => "account_created",
             Self::ReplyRecorded => "reply_recorded",
             Self::ReplyRefused => "reply_refused",
+            Self::AgendaItem => "agenda_item",
+            Self::Announcement => "announcement",
         }
     }
 
@@ -171,13 +181,15 @@ impl Template {
             | Self::QuestionClosed
             | Self::QuestionDecided => Some(About::Question),
             Self::MeetingInvitation => Some(About::Meeting),
+            Self::Announcement => Some(About::Announcement),
             Self::TopicItem
             | Self::Digest
             | Self::SignInLink
             | Self::PasswordChanged
             | Self::AccountCreated
             | Self::ReplyRecorded
-            | Self::ReplyRefused => None,
+            | Self::ReplyRefused
+            | Self::AgendaItem => None,
         }
     }
 
@@ -205,7 +217,9 @@ impl Template {
             | Self::PasswordChanged
             | Self::AccountCreated
             | Self::ReplyRecorded
-            | Self::ReplyRefused => None,
+            | Self::ReplyRefused
+            | Self::AgendaItem
+            | Self::Announcement => None,
         }
     }
 
@@ -236,6 +250,7 @@ impl Template {
             Self::AccountCreated => "welcome",
             Self::PasswordChanged => "security",
             Self::ReplyRecorded | Self::ReplyRefused => "reply",
+            Self::AgendaItem => "agenda",
             Self::InquiryPublished
             | Self::InquiryAnswered
             | Self::InquiryDeclined
@@ -248,7 +263,8 @@ impl Template {
             | Self::QuestionDecided
             | Self::InquiryClosed
             | Self::InquirySummary
-            | Self::InquiryCoMentor => "thread",
+            | Self::InquiryCoMentor
+            | Self::Announcement => "thread",
         }
     }
 
@@ -259,6 +275,7 @@ impl Template {
             About::Inquiry => "inquiries",
             About::Question => "questions",
             About::Meeting => "meetings",
+            About::Announcement => "announcements",
         })
     }
 
@@ -270,6 +287,7 @@ impl Template {
             About::Inquiry => "inquiry",
             About::Question => "question",
             About::Meeting => "meeting",
+            About::Announcement => "announcement",
         })
     }
 }
@@ -279,4 +297,5 @@ enum About {
     Inquiry,
     Question,
     Meeting,
+    Announcement,
 }

@@ -59,6 +59,39 @@ pub struct SummaryAnswer {
     pub text: Option<String>,
 }
 
+/// An announcement: `relay` (to the mentors), `staff` (straight to the staff) or `relayed` (to
+/// its author: a community passed it on, and the coverage now).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AnnouncementMail {
+    pub stage: String,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    /// The sending organization, in the reader's language.
+    pub sender: String,
+    /// The recipient's (or the relaying) community, in the reader's language.
+    pub community: Option<String>,
+    pub relayed_by: Option<String>,
+    pub how: Option<String>,
+    pub relayed: usize,
+    pub total: usize,
+    pub link: String,
+}
+
+/// An item of the network's agenda: `proposed` (to the chair) or `placed` on a meeting's
+/// agenda (to its proposer and supporters).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AgendaItemMail {
+    pub stage: String,
+    pub title: String,
+    pub body: String,
+    pub proposer: String,
+    pub meeting_title: Option<String>,
+    /// When the meeting starts, in the reader's language and zone.
+    pub meeting_when: Option<String>,
+    pub link: String,
+}
+
 /// A security notice: the account's password was changed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PasswordChangedMail {

@@ -90,7 +90,9 @@ impl Renderer {
             "password_changed",
             "account_created",
             "reply_recorded",
-            "reply_refused"
+            "reply_refused",
+            "agenda_item",
+            "announcement"
         );
         // Text inside a Markdown link's brackets: a title's own brackets cannot end the link.
         env.add_filter("linktext", |text: String| {
@@ -901,6 +903,28 @@ mod tests {
                 ],
             }),
             Template::InquiryCoMentor => to_payload(&inquiry),
+            Template::Announcement => to_payload(&AnnouncementMail {
+                stage: "relay".into(),
+                title: "Moodle exams".into(),
+                body: "Read this".into(),
+                author: "C".into(),
+                sender: "IT".into(),
+                community: Some("Science".into()),
+                relayed_by: None,
+                how: None,
+                relayed: 0,
+                total: 2,
+                link: "https://digimentor.example.edu/announcements/1".into(),
+            }),
+            Template::AgendaItem => to_payload(&AgendaItemMail {
+                stage: "placed".into(),
+                title: "Moodle exams".into(),
+                body: "Why it matters".into(),
+                proposer: "M".into(),
+                meeting_title: Some("Network meeting".into()),
+                meeting_when: Some("2027-01-31 12:00".into()),
+                link: "https://digimentor.example.edu/meetings/1".into(),
+            }),
             Template::PasswordChanged => to_payload(&PasswordChangedMail {
                 email: "m@uni.test".into(),
                 when: "1.12.2026 klo 10.00".into(),
@@ -1052,6 +1076,7 @@ mod tests {
                     ("reply", "en") => "a reply to a Digimentor email came from your address",
                     ("security", "en") => "because it concerns your Digimentor account",
                     ("welcome", "en") => "a Digimentor account was created for you",
+                    ("agenda", "en") => "because you take part in an item of",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use entity::membership::Role;
 use entity::{
-    event, inquiry, inquiry_message, inquiry_target, meeting, membership, organization, question,
-    user,
+    agenda_item, agenda_support, announcement, announcement_target, event, inquiry,
+    inquiry_message, inquiry_target, meeting, membership, organization, question, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -35,8 +35,9 @@ use uuid::Uuid;
 
 use super::items::items_for;
 use super::payloads::{
-    AccountCreatedMail, InquiryMail, InquirySummaryMail, ListHeaders, MeetingChange, MeetingMail,
-    PasswordChangedMail, QuestionMail, SummaryAnswer, TopicItemMail, to_payload,
+    AccountCreatedMail, AgendaItemMail, AnnouncementMail, InquiryMail, InquirySummaryMail,
+    ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail, QuestionMail, SummaryAnswer,
+    TopicItemMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
@@ -87,7 +88,12 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::TipUpdated
         | K::CommunityPlanSet
         | K::PartnerCreated
-        | K::PartnerUpdated => None,
+        | K::PartnerUpdated
+        | K::AgendaItemSupported
+        | K::AgendaItemUnsupported
+        | K::AgendaSet => None,
+        K::AgendaItemProposed | K::AgendaItemPlaced => Some(Template::AgendaItem),
+        K::AnnouncementPublished | K::AnnouncementRelayed => Some(Template::Announcement),
     }
 }
 
@@ -451,6 +457,8 @@ async fn by_rule(
                 event_id: Some(event.id),
             }]);
         }
+        Template::AgendaItem => return agenda_plan(db, ctx, event).await,
+        Template::Announcement => return announcement_plan(db, ctx, event).await,
         Template::AccountCreated => {
             let user = find_user(db, event.subject_id).await?;
             if user.password_hash.is_some() {
@@ -705,6 +713,172 @@ async fn question_plan(
         reply_to,
     };
     Ok((letter, recipients))
+}
+
+/// An agenda item proposed (every admin, the chair, is told) or placed on a meeting's agenda
+/// (its proposer and supporters are told), each in their language and zone.
+async fn agenda_plan(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    let Some(item) = agenda_item::Entity::find_by_id(event.subject_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let proposer = find_user(db, item.proposed_by).await?;
+    let placed = event.kind == kinds::AGENDA_ITEM_PLACED;
+    let (recipients, meeting, link) = if placed {
+        let mut ids = vec![item.proposed_by];
+        ids.extend(
+            agenda_support::Entity::find()
+                .filter(agenda_support::Column::ItemId.eq(item.id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| s.user_id),
+        );
+        let meeting = meeting::Entity::find_by_id(event.object_id.unwrap_or_default())
+            .one(db)
+            .await?;
+        let link = ctx.link(&format!("meetings/{}", event.object_id.unwrap_or_default()));
+        let people = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(db)
+            .await?;
+        (people, meeting, link)
+    } else {
+        let chair = user::Entity::find()
+            .filter(user::Column::IsAdmin.eq(true))
+            .all(db)
+            .await?;
+        (chair, None, ctx.link("agenda"))
+    };
+    let reason = format!("event:{}", event.id);
+    Ok(recipients
+        .into_iter()
+        .filter(|u| Some(u.id) != event.actor_id)
+        .map(|recipient| NewDelivery {
+            dedupe_key: format!("{reason}:{}", recipient.id),
+            payload: to_payload(&AgendaItemMail {
+                stage: if placed { "placed" } else { "proposed" }.to_owned(),
+                title: item.title.clone(),
+                body: item.body.clone(),
+                proposer: proposer.display_name.clone(),
+                meeting_title: meeting.as_ref().map(|m| m.title.clone()),
+                meeting_when: meeting
+                    .as_ref()
+                    .map(|m| local_time(m.starts_at, &recipient.time_zone, recipient.locale)),
+                link: link.clone(),
+            }),
+            recipient,
+            template: Template::AgendaItem,
+            thread_id: None,
+            reply_to: None,
+            event_id: Some(event.id),
+        })
+        .collect())
+}
+
+/// An organization's name in the reader's language.
+fn name_for(org: &organization::Model, locale: user::Locale) -> String {
+    match locale {
+        user::Locale::Fi => org.name_fi.clone(),
+        user::Locale::Sv => org.name_sv.clone(),
+        user::Locale::En => org.name_en.clone(),
+    }
+}
+
+/// An announcement published (the addressed communities' mentors are asked to relay it; with
+/// `email_staff`, their staff get it at once) or relayed by a community (its author is told,
+/// with the coverage now). Every email threads under the announcement.
+async fn announcement_plan(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    let Some(a) = announcement::Entity::find_by_id(event.subject_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let targets = announcement_target::Entity::find()
+        .filter(announcement_target::Column::AnnouncementId.eq(a.id))
+        .all(db)
+        .await?;
+    let sender = find_org(db, a.organization_id).await?;
+    let author = find_user(db, a.author_id).await?;
+    let communities: BTreeMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(targets.iter().map(|t| t.community_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let link = ctx.link(&format!("announcements/{}", a.id));
+    let base = AnnouncementMail {
+        title: a.title.clone(),
+        body: a.body.clone(),
+        author: author.display_name.clone(),
+        total: targets.len(),
+        relayed: targets.iter().filter(|t| t.relayed_at.is_some()).count(),
+        link,
+        ..AnnouncementMail::default()
+    };
+    // (recipient, stage, the community the email names)
+    let mut letters: Vec<(user::Model, &str, Option<Uuid>)> = Vec::new();
+    if event.kind == kinds::ANNOUNCEMENT_RELAYED {
+        letters.push((author.clone(), "relayed", event.object_id));
+    } else {
+        for community in communities.keys() {
+            for mentor in people_with(db, &[*community], &[Role::Mentor]).await? {
+                letters.push((mentor, "relay", Some(*community)));
+            }
+            if a.email_staff {
+                for member in people_with(db, &[*community], &[Role::Member]).await? {
+                    letters.push((member, "staff", Some(*community)));
+                }
+            }
+        }
+    }
+    let relayed_by = match event.kind == kinds::ANNOUNCEMENT_RELAYED {
+        true => match event.actor_id {
+            Some(actor) => Some(find_user(db, actor).await?.display_name),
+            None => None,
+        },
+        false => None,
+    };
+    let how = event
+        .object_id
+        .and_then(|c| targets.iter().find(|t| t.community_id == c))
+        .and_then(|t| t.how.clone());
+    let reason = format!("event:{}", event.id);
+    let mut seen = std::collections::BTreeSet::new();
+    Ok(letters
+        .into_iter()
+        .filter(|(u, _, _)| Some(u.id) != event.actor_id && seen.insert(u.id))
+        .map(|(recipient, stage, community)| NewDelivery {
+            dedupe_key: format!("{reason}:{}", recipient.id),
+            payload: to_payload(&AnnouncementMail {
+                stage: stage.to_owned(),
+                sender: name_for(&sender, recipient.locale),
+                community: community
+                    .and_then(|c| communities.get(&c))
+                    .map(|c| name_for(c, recipient.locale)),
+                relayed_by: relayed_by.clone(),
+                how: how.clone(),
+                ..base.clone()
+            }),
+            recipient,
+            template: Template::Announcement,
+            thread_id: Some(a.id),
+            reply_to: None,
+            event_id: Some(event.id),
+        })
+        .collect())
 }
 
 /// A question's kind as its emails name it.

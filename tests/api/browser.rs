@@ -12,7 +12,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, free_port, spawn_app_with};
+use crate::helpers::{TestApp, assert_ok, free_port, spawn_app_with};
 use crate::smtp::SmtpSink;
 
 const DEMO_PASSWORD: &str = "digimentor-demo-2026";
@@ -191,6 +191,28 @@ async fn html_lang(client: &Client) -> String {
         .unwrap_or_default()
 }
 
+/// Types `text` into the field with the id `id`.
+async fn fill(client: &Client, id: &str, text: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Clicks the element with the id `id` (a radio button, a checkbox).
+async fn tick(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// The text of the first element `css` finds, waiting for it (a click may still be loading the
 /// next page).
 async fn text_of(client: &Client, css: &str) -> String {
@@ -339,13 +361,7 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
     let at = staff.current_url().await.unwrap();
     assert_eq!(path_of(&at), "/sign-in?next=%2Fme%2Fnotifications");
     check_page(&staff, "sign-in").await;
-    staff
-        .find(Locator::Id("link-email"))
-        .await
-        .unwrap()
-        .send_keys("juha.kinnunen@demo.digimentor.fi")
-        .await
-        .unwrap();
+    fill(&staff, "link-email", "juha.kinnunen@demo.digimentor.fi").await;
     click_through(
         &staff,
         Locator::Css("#by-link ~ form button, section[aria-labelledby=by-link] button"),
@@ -411,13 +427,7 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
     // An inquiry and a question as someone who may read them.
     let mentor = browser(&driver, "en").await;
     mentor.goto(&app.url("/sign-in")).await.unwrap();
-    mentor
-        .find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("aino.virtanen@demo.digimentor.fi")
-        .await
-        .unwrap();
+    fill(&mentor, "email", "aino.virtanen@demo.digimentor.fi").await;
     mentor
         .find(Locator::Id("password"))
         .await
@@ -496,13 +506,7 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
     newcomer.goto(&link).await.unwrap();
     assert_eq!(text_of(&newcomer, "h1").await, "Choose your password");
     check_page(&newcomer, "set password").await;
-    newcomer
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("too short")
-        .await
-        .unwrap();
+    fill(&newcomer, "password", "too short").await;
     // The browser's own check (minlength) stops a short one first; the server's answer is
     // what a browser without it sees.
     newcomer
@@ -518,13 +522,7 @@ async fn a_visitor_and_a_staff_member_use_the_pages_in_a_real_browser() {
         "The password must have 12 to 256 characters."
     );
     check_page(&newcomer, "set password, too short").await;
-    newcomer
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("a long sentence is a good password")
-        .await
-        .unwrap();
+    fill(&newcomer, "password", "a long sentence is a good password").await;
     click_through(&newcomer, Locator::Css("main form button")).await;
     assert_eq!(
         path_of(&newcomer.current_url().await.unwrap()),
@@ -993,13 +991,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     click_through(&staff, Locator::Css("a[href='/questions/new']")).await;
     check_page(&staff, "ask a question").await;
     screenshot(&staff, "ask-the-digimentors", None).await;
-    staff
-        .find(Locator::Id("body"))
-        .await
-        .unwrap()
-        .send_keys("Miten varaan tenttisalin?")
-        .await
-        .unwrap();
+    fill(&staff, "body", "Miten varaan tenttisalin?").await;
     staff
         .execute(
             "document.getElementById('title').removeAttribute('required');",
@@ -1014,20 +1006,8 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
             .contains("Kirjoita otsikko")
     );
     check_page(&staff, "ask a question, the title missing").await;
-    staff
-        .find(Locator::Id("title"))
-        .await
-        .unwrap()
-        .send_keys("Tenttisalit")
-        .await
-        .unwrap();
-    staff
-        .find(Locator::Id("hide"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&staff, "title", "Tenttisalit").await;
+    tick(&staff, "hide").await;
     click_through(&staff, Locator::Css("main form button:not([name])")).await;
     assert!(text_of(&staff, "p.notice").await.contains("lähetetty"));
     check_page(&staff, "my question, sent").await;
@@ -1052,13 +1032,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
         .await
         .unwrap();
     assert_eq!(hidden, json!(true), "the asker's wish is the default");
-    mentor
-        .find(Locator::Id("note"))
-        .await
-        .unwrap()
-        .send_keys("Tilavaraukset kuuluvat teille.")
-        .await
-        .unwrap();
+    fill(&mentor, "note", "Tilavaraukset kuuluvat teille.").await;
     click_through(&mentor, Locator::Css("form[action$='/forward'] button")).await;
     assert!(text_of(&mentor, "p.notice").await.contains("välitetty"));
 
@@ -1076,13 +1050,7 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     assert!(seen.contains("Nimi piilotettu"), "{seen}");
     check_page(&contact, "a forwarded question").await;
     screenshot(&contact, "a-forwarded-question", Some("main")).await;
-    contact
-        .find(Locator::Id("answer-body"))
-        .await
-        .unwrap()
-        .send_keys("Varaa sali tilakalenterista.")
-        .await
-        .unwrap();
+    fill(&contact, "answer-body", "Varaa sali tilakalenterista.").await;
     click_through(
         &contact,
         Locator::Css("form[action$='/answer'] button:not([name])"),
@@ -1105,24 +1073,12 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
 
     // A wish: passed on in the browser, forwarded, and decided by the unit on its page.
     staff.goto(&app.url("/questions/new")).await.unwrap();
-    staff
-        .find(Locator::Id("kind-wish"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    tick(&staff, "kind-wish").await;
     for (field, text) in [
         ("title", "Tenttisalien kalenteri"),
         ("body", "Yksi kalenteri kaikille tenttisaleille."),
     ] {
-        staff
-            .find(Locator::Id(field))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
+        fill(&staff, field, text).await;
     }
     click_through(&staff, Locator::Css("main form button:not([name])")).await;
     let wish = staff.current_url().await.unwrap().path().to_owned();
@@ -1141,20 +1097,8 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     click_through(&mentor, Locator::Css("form[action$='/forward'] button")).await;
     contact.goto(&app.url(&wish)).await.unwrap();
     check_page(&contact, "a wish to decide on").await;
-    contact
-        .find(Locator::Id("decision-planned"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    contact
-        .find(Locator::Id("why"))
-        .await
-        .unwrap()
-        .send_keys("Tulee kevään päivityksen mukana.")
-        .await
-        .unwrap();
+    tick(&contact, "decision-planned").await;
+    fill(&contact, "why", "Tulee kevään päivityksen mukana.").await;
     click_through(&contact, Locator::Css("form[action$='/decide'] button")).await;
     assert!(
         text_of(&contact, "p.notice")
@@ -1170,6 +1114,79 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
         "{decision}"
     );
     check_page(&staff, "my wish, decided").await;
+
+    // The network's agenda: a mentor proposes an item, the chair sees it to place.
+    let start = chrono::Utc::now() + chrono::Duration::days(10);
+    assert_ok(
+        &app.graphql(
+            "mutation($i: MeetingInput!) { scheduleMeeting(input: $i) { id } }",
+            json!({ "i": {
+                "title": "Verkostotapaaminen",
+                "startsAt": start.to_rfc3339(),
+                "endsAt": (start + chrono::Duration::hours(2)).to_rfc3339(),
+                "place": "Sali 12",
+            } }),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    mentor.goto(&app.url("/agenda")).await.unwrap();
+    check_page(&mentor, "the network's agenda").await;
+    fill(&mentor, "title", "Tenttisalien varaus").await;
+    click_through(&mentor, Locator::Css("form[action='/agenda'] button")).await;
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("Ehdotus on lähetetty")
+    );
+    check_page(&mentor, "the network's agenda, proposed").await;
+    let chair = browser(&driver, "fi").await;
+    sign_in_as(&app, &chair, "admin").await;
+    chair.goto(&app.url("/agenda")).await.unwrap();
+    assert!(
+        text_of(&chair, "main form[action$='/set']")
+            .await
+            .contains("Tenttisalien varaus")
+    );
+    check_page(&chair, "the network's agenda, the chair").await;
+    chair.close().await.unwrap();
+
+    // An announcement: the contact sends it to every community, the mentor marks it relayed.
+    contact.goto(&app.url("/announcements/new")).await.unwrap();
+    check_page(&contact, "send an announcement").await;
+    for (field, text) in [
+        ("title", "Tulostimet muuttavat"),
+        ("body", "Tulostimet siirtyvät aulaan maanantaina."),
+    ] {
+        fill(&contact, field, text).await;
+    }
+    tick(&contact, "all").await;
+    click_through(&contact, Locator::Css("main form button")).await;
+    assert!(
+        text_of(&contact, "p.notice")
+            .await
+            .contains("Tiedote on lähetetty")
+    );
+    check_page(&contact, "an announcement, sent").await;
+    let announcement = contact.current_url().await.unwrap().path().to_owned();
+    mentor.goto(&app.url("/announcements")).await.unwrap();
+    check_page(&mentor, "announcements").await;
+    mentor.goto(&app.url(&announcement)).await.unwrap();
+    check_page(&mentor, "an announcement to relay").await;
+    mentor
+        .find(Locator::Css("input[name=how]"))
+        .await
+        .unwrap()
+        .send_keys("Henkilöstön sähköpostilista")
+        .await
+        .unwrap();
+    click_through(&mentor, Locator::Css("form[action$='/relayed'] button")).await;
+    assert!(
+        text_of(&mentor, "section[aria-labelledby=coverage]")
+            .await
+            .contains("Henkilöstön sähköpostilista")
+    );
+    check_page(&mentor, "an announcement, relayed").await;
 
     for client in [staff, mentor, contact] {
         client.close().await.unwrap();

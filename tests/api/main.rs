@@ -8,6 +8,8 @@ mod helpers;
 mod proxy;
 mod smtp;
 
+mod agenda;
+mod announcements;
 mod architecture;
 mod attacks;
 mod auth;

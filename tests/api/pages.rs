@@ -129,23 +129,23 @@ async fn an_unknown_page_is_a_localized_404_and_the_stylesheet_is_served() {
 
 /// A browser over plain HTTP: it keeps cookies, sends `Accept: text/html` and does not follow
 /// redirects, so a test sees each step.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
 /// A page as the browser got it.
-struct Got {
-    status: u16,
-    location: Option<String>,
+pub(crate) struct Got {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
     set_cookies: Vec<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Got {
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         self.field("csrf")
     }
 
@@ -208,7 +208,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Got {
+    pub(crate) async fn get(&mut self, path: &str) -> Got {
         let response = self
             .client
             .get(self.app.url(path))
@@ -221,7 +221,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form from this site (as a browser does: `Origin` is this site).
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
         self.post_from(path, fields, Some(&format!("http://{}", self.app.address)))
             .await
     }
@@ -246,7 +246,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Follows redirects from `got` and returns the final page.
-    async fn follow(&mut self, mut got: Got) -> Got {
+    pub(crate) async fn follow(&mut self, mut got: Got) -> Got {
         for _ in 0..5 {
             let Some(location) = got.location.clone() else {
                 return got;
@@ -1489,6 +1489,8 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
         prefixes,
         std::collections::BTreeSet::from([
             "",
+            "agenda",
+            "announcements",
             "inquiries",
             "me",
             "meetings",
@@ -1613,7 +1615,7 @@ async fn any_input_to_the_pages_gets_a_page_never_a_server_error() {
 }
 
 /// A Browser signed in as one of the channel's people.
-async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
+pub(crate) async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
     let mut browser = Browser::new(app);
     let signed = browser
         .sign_in(&format!("{name}@uni.test"), crate::helpers::PASSWORD, "/me")

@@ -59,6 +59,12 @@ const PROTECTED: &[(&str, &str)] = &[
         "{ question(id: \"00000000-0000-0000-0000-000000000000\") { id } }",
     ),
     ("mySubscriptions", "{ mySubscriptions { frequency } }"),
+    ("agendaItems", "{ agendaItems { title } }"),
+    ("announcements", "{ announcements { nodes { id } } }"),
+    (
+        "announcement",
+        "{ announcement(id: \"00000000-0000-0000-0000-000000000000\") { id } }",
+    ),
     ("deliveries", "{ deliveries { edges { node { id } } } }"),
     ("suspendedAddresses", "{ suspendedAddresses { email } }"),
 ];

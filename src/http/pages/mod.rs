@@ -6,6 +6,8 @@
 //! English; the reader's language is the `?lang=` they chose (remembered in a cookie), else
 //! their browser's `Accept-Language`, else Finnish.
 
+mod agenda;
+mod announcements;
 mod compose;
 mod forms;
 mod lang;
@@ -26,6 +28,14 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use agenda::{
+    agenda, propose as propose_agenda_item, set as set_meeting_agenda,
+    support as support_agenda_item,
+};
+pub use announcements::{
+    announcement, announcements, new_form as announce_form, publish as publish_announcement,
+    relayed as mark_relayed,
+};
 pub use compose::{
     answers_csv, create as create_inquiry, edit_form, new_form, print, update as update_inquiry,
 };
@@ -67,6 +77,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tip.html", include_str!("templates/tip.html")),
     ("contacts.html", include_str!("templates/contacts.html")),
     ("partners.html", include_str!("templates/partners.html")),
+    ("agenda.html", include_str!("templates/agenda.html")),
+    (
+        "announcements.html",
+        include_str!("templates/announcements.html"),
+    ),
+    (
+        "announcement.html",
+        include_str!("templates/announcement.html"),
+    ),
+    ("announce.html", include_str!("templates/announce.html")),
     ("community.html", include_str!("templates/community.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     (
