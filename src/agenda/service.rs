@@ -348,11 +348,17 @@ pub async fn list(
             (item, of.len() as u64, mine)
         })
         .collect();
-    counted.sort_by(|a, b| {
-        (a.0.status != AgendaStatus::Proposed)
-            .cmp(&(b.0.status != AgendaStatus::Proposed))
-            .then(b.1.cmp(&a.1))
-            .then(a.0.created_at.cmp(&b.0.created_at))
+    counted.sort_by(|(a, a_support, _), (b, b_support, _)| {
+        let proposal = |i: &agenda_item::Model| i.status == AgendaStatus::Proposed;
+        proposal(b).cmp(&proposal(a)).then_with(|| {
+            if proposal(a) {
+                b_support
+                    .cmp(a_support)
+                    .then(a.created_at.cmp(&b.created_at))
+            } else {
+                (a.meeting_id, a.position).cmp(&(b.meeting_id, b.position))
+            }
+        })
     });
     Ok(counted)
 }

@@ -244,13 +244,18 @@ pub async fn list(
         .all(db)
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-    let mut targets = targets_of(db, &ids).await?;
+    let mut targets: std::collections::HashMap<Uuid, Vec<announcement_target::Model>> =
+        std::collections::HashMap::new();
+    for target in targets_of(db, &ids).await? {
+        targets
+            .entry(target.announcement_id)
+            .or_default()
+            .push(target);
+    }
     Ok(rows
         .into_iter()
         .map(|a| {
-            let (own, rest): (Vec<_>, Vec<_>) =
-                targets.drain(..).partition(|t| t.announcement_id == a.id);
-            targets = rest;
+            let own = targets.remove(&a.id).unwrap_or_default();
             (a, own)
         })
         .collect())

@@ -213,6 +213,21 @@ async fn mentors_propose_and_support_items_the_chair_places_and_the_report_handl
             { "title": "Shared AI rules", "status": "ON_AGENDA" },
         ])
     );
+    let listed = app
+        .graphql(
+            "{ agendaItems { title status } }",
+            json!({}),
+            ch.token("lead"),
+        )
+        .await;
+    assert_eq!(
+        listed["data"]["agendaItems"],
+        json!([
+            { "title": "Exam room booking", "status": "ON_AGENDA" },
+            { "title": "Shared AI rules", "status": "ON_AGENDA" },
+        ]),
+        "placed items in their agenda's order"
+    );
     let elsewhere = app
         .graphql(SET, json!({ "m": later, "i": [ai] }), ch.token("admin"))
         .await;
