@@ -30,16 +30,38 @@ pub enum AgendaStatus {
 /// An item proposed for the network meeting's agenda.
 pub struct AgendaItem {
     pub item: agenda_item::Model,
-    /// How many support it, and whether the reader does, when known.
-    pub support: Option<(u64, bool)>,
+    /// How many support it, and whether the reader does: known for a list, read once when
+    /// asked otherwise.
+    support: tokio::sync::OnceCell<(u64, bool)>,
 }
 
 impl AgendaItem {
     pub fn new(item: agenda_item::Model) -> Self {
         Self {
             item,
-            support: None,
+            support: tokio::sync::OnceCell::new(),
         }
+    }
+
+    fn with_support(item: agenda_item::Model, count: u64, mine: bool) -> Self {
+        Self {
+            item,
+            support: tokio::sync::OnceCell::new_with(Some((count, mine))),
+        }
+    }
+
+    /// How many support it and whether the reader does, reading its supporters at most once.
+    async fn support(&self, ctx: &Context<'_>) -> async_graphql::Result<(u64, bool)> {
+        let support = self
+            .support
+            .get_or_try_init(|| async {
+                let state = ctx.data::<AppState>()?;
+                let supporters = service::supporters(&state.db, self.item.id).await?;
+                let mine = crate::auth::viewer(ctx).is_some_and(|v| supporters.contains(&v.id()));
+                Ok::<_, async_graphql::Error>((supporters.len() as u64, mine))
+            })
+            .await?;
+        Ok(*support)
     }
 }
 
@@ -71,24 +93,11 @@ impl AgendaItem {
     }
     /// How many digimentors support it.
     async fn support_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        if let Some((count, _)) = self.support {
-            return Ok(count);
-        }
-        let state = ctx.data::<AppState>()?;
-        Ok(service::supporters(&state.db, self.item.id).await?.len() as u64)
+        Ok(self.support(ctx).await?.0)
     }
     /// Whether the reader supports it.
     async fn supported_by_me(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        if let Some((_, mine)) = self.support {
-            return Ok(mine);
-        }
-        let Some(viewer) = crate::auth::viewer(ctx) else {
-            return Ok(false);
-        };
-        let state = ctx.data::<AppState>()?;
-        Ok(service::supporters(&state.db, self.item.id)
-            .await?
-            .contains(&viewer.id()))
+        Ok(self.support(ctx).await?.1)
     }
     /// The meeting whose agenda it is on.
     async fn meeting_id(&self) -> Option<ID> {
@@ -133,10 +142,7 @@ impl AgendaQuery {
             service::list(&state.db, viewer, status.map(Into::into), 100)
                 .await?
                 .into_iter()
-                .map(|(item, count, mine)| AgendaItem {
-                    item,
-                    support: Some((count, mine)),
-                })
+                .map(|(item, count, mine)| AgendaItem::with_support(item, count, mine))
                 .collect(),
         )
     }

@@ -374,12 +374,3 @@ pub async fn supporters(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uu
         .map(|s| s.user_id)
         .collect())
 }
-
-/// One item by id.
-#[tracing::instrument(skip_all)]
-pub async fn find_item(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> AppResult<Option<agenda_item::Model>> {
-    Ok(agenda_item::Entity::find_by_id(id).one(db).await?)
-}
