@@ -34,4 +34,5 @@ pub mod subscriptions;
 pub mod telemetry;
 pub mod tips;
 pub mod topics;
+pub mod trainings;
 pub mod values;

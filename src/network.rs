@@ -17,7 +17,7 @@ use entity::partner_network::PartnerScope;
 use entity::question::{Decision, QuestionKind};
 use entity::{
     agenda_item, announcement, community_plan, event, inquiry, inquiry_target, meeting, membership,
-    news_post, question, tip, topic, user,
+    news_post, question, tip, topic, training, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -51,6 +51,9 @@ use crate::questions::service::{
 };
 use crate::tips::service::{TipInput, create as create_tip};
 use crate::topics::service::create_topic;
+use crate::trainings::service::{
+    TrainingInput, register as register_for_training, schedule as schedule_training,
+};
 use crate::values::viewer::Viewer;
 use crate::values::{Email, NonEmptyText, Slug, TimeZone, TranslatedNames, parse_locale};
 
@@ -76,6 +79,8 @@ pub struct Network {
     pub announcements: Vec<AnnouncementEntry>,
     #[serde(default)]
     pub meetings: Vec<MeetingEntry>,
+    #[serde(default)]
+    pub trainings: Vec<TrainingEntry>,
     #[serde(default)]
     pub news: Vec<NewsEntry>,
     #[serde(default)]
@@ -376,6 +381,34 @@ fn one() -> u32 {
     1
 }
 
+/// A training or community event, and who registered for it (in order: those beyond its
+/// capacity wait in line).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingEntry {
+    pub title: String,
+    /// The mentor, contact, lead or admin who organises it.
+    pub by: String,
+    /// The organising organization's slug; none for the network itself.
+    pub organizer: Option<String>,
+    /// Days from the moment of loading.
+    pub days_from_now: i64,
+    /// `HH:MM`, local time in `time_zone`.
+    pub time: String,
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+    pub capacity: i32,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// The people who registered, by email, in the order they did.
+    #[serde(default)]
+    pub registered: Vec<String>,
+}
+
 /// A meeting's first start, relative to the moment of loading.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -499,6 +532,10 @@ pub async fn import(
     for (i, entry) in network.meetings.iter().enumerate() {
         let label = format!("meetings[{i}] ({:?})", entry.title);
         run.meeting(entry).await.map_err(at(&label))?;
+    }
+    for (i, entry) in network.trainings.iter().enumerate() {
+        let label = format!("trainings[{i}] ({:?})", entry.title);
+        run.training(entry).await.map_err(at(&label))?;
     }
     for (i, entry) in network.agenda.iter().enumerate() {
         let label = format!("agenda[{i}] ({:?})", entry.title);
@@ -882,6 +919,58 @@ impl<C: ConnectionTrait> Import<'_, C> {
                 .map_err(at(&label))?;
         }
         self.report.added("meetings");
+        Ok(())
+    }
+
+    async fn training(&mut self, entry: &TrainingEntry) -> AppResult<()> {
+        let exists = training::Entity::find()
+            .filter(training::Column::Title.eq(entry.title.trim()))
+            .one(self.db)
+            .await?
+            .is_some();
+        if exists {
+            self.report.kept("trainings");
+            return Ok(());
+        }
+        let by = self.person_as("by", &entry.by).await?;
+        let organizer = match &entry.organizer {
+            Some(slug) => Some(self.organization_id("organizer", slug).await?),
+            None => None,
+        };
+        let zone = TimeZone::parse(&entry.time_zone).map_err(AppError::invalid("time_zone"))?;
+        let time = NaiveTime::parse_from_str(&entry.time, "%H:%M")
+            .map_err(|_| AppError::bad_input("time", "is HH:MM, for example 13:00"))?;
+        let day =
+            self.now.with_timezone(&zone.tz()).date_naive() + Duration::days(entry.days_from_now);
+        let starts_at = zone
+            .tz()
+            .from_local_datetime(&day.and_time(time))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| AppError::bad_input("time", "does not exist on that day"))?;
+        let description = match entry.description.trim() {
+            "" => String::new(),
+            text => NonEmptyText::input("description", text, MAX_BODY)?,
+        };
+        let input = TrainingInput {
+            title: NonEmptyText::line("title", &entry.title, MAX_TITLE)?,
+            description,
+            starts_at,
+            ends_at: starts_at + Duration::minutes(entry.duration_minutes),
+            time_zone: zone,
+            place: entry.place.clone(),
+            online_url: entry.online_url.clone(),
+            capacity: entry.capacity,
+            topic_ids: self.topic_ids(&entry.topics).await?,
+        };
+        let (held, event) = schedule_training(self.db, &by, organizer, input).await?;
+        self.events.push(event);
+        for (i, email) in entry.registered.iter().enumerate() {
+            let person = self.person_as(&format!("registered[{i}]"), email).await?;
+            let (_, event) = register_for_training(self.db, &person, held.id).await?;
+            self.events.push(event);
+        }
+        self.report.added("trainings");
         Ok(())
     }
 

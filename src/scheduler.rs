@@ -63,7 +63,8 @@ pub async fn queue_reminders(
     let domain = changes.mail().domain().to_owned();
     changes
         .run(async |txn| {
-            let queued = reminders::queue_due(txn, now, lead, &domain).await?;
+            let queued = reminders::queue_due(txn, now, lead, &domain).await?
+                + reminders::queue_training_reminders(txn, changes.mail(), now).await?;
             Ok(Done {
                 value: queued,
                 events: Vec::new(),

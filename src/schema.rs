@@ -32,9 +32,10 @@ use crate::state::AppState;
 use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
 use crate::tips::schema::{TipMutation, TipQuery};
 use crate::topics::loaders::{
-    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByQuestion, TopicsByTip,
+    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByQuestion, TopicsByTip, TopicsByTraining,
 };
 use crate::topics::schema::{TopicMutation, TopicQuery};
+use crate::trainings::schema::{TrainingMutation, TrainingQuery};
 
 /// Every query, merged from the features.
 #[derive(MergedObject, Default)]
@@ -54,6 +55,7 @@ pub struct QueryRoot(
     PartnerQuery,
     AgendaQuery,
     AnnouncementQuery,
+    TrainingQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -74,6 +76,7 @@ pub struct MutationRoot(
     PartnerMutation,
     AgendaMutation,
     AnnouncementMutation,
+    TrainingMutation,
 );
 
 /// Every subscription, merged from the features.
@@ -162,6 +165,7 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         TopicsByNews,
         TopicsByTip,
         TopicsByMeeting,
+        TopicsByTraining,
     );
     data
 }

@@ -36,6 +36,9 @@ pub mod tip;
 pub mod tip_topic;
 pub mod topic;
 pub mod topic_subscription;
+pub mod training;
+pub mod training_registration;
+pub mod training_topic;
 pub mod user;
 
 pub mod prelude {

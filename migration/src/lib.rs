@@ -27,6 +27,7 @@ mod m20261201_000022_create_partner_network;
 mod m20261201_000023_add_question_kind_and_decision;
 mod m20261201_000024_create_agenda_item;
 mod m20261201_000025_create_announcement;
+mod m20261201_000026_create_training;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000023_add_question_kind_and_decision::Migration),
             Box::new(m20261201_000024_create_agenda_item::Migration),
             Box::new(m20261201_000025_create_announcement::Migration),
+            Box::new(m20261201_000026_create_training::Migration),
         ]
     }
 }

@@ -49,10 +49,19 @@ pub enum EventKind {
     AnnouncementPublished,
     /// A community's mentors relayed an announcement (`object_id` is the community).
     AnnouncementRelayed,
+    TrainingScheduled,
+    TrainingUpdated,
+    TrainingCancelled,
+    /// Someone registered for a training (`object_id` is the registration).
+    TrainingRegistered,
+    /// Someone cancelled their registration (`object_id` is the registration).
+    TrainingUnregistered,
+    /// A place freed up and the first in line got it (`object_id` is the registration).
+    TrainingPromoted,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 43] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -90,6 +99,12 @@ impl EventKind {
         Self::AgendaSet,
         Self::AnnouncementPublished,
         Self::AnnouncementRelayed,
+        Self::TrainingScheduled,
+        Self::TrainingUpdated,
+        Self::TrainingCancelled,
+        Self::TrainingRegistered,
+        Self::TrainingUnregistered,
+        Self::TrainingPromoted,
     ];
 
     /// The name stored in the log and shown in the API (`inquiry.published`).
@@ -132,6 +147,12 @@ impl EventKind {
             Self::AgendaSet => "agenda.set",
             Self::AnnouncementPublished => "announcement.published",
             Self::AnnouncementRelayed => "announcement.relayed",
+            Self::TrainingScheduled => "training.scheduled",
+            Self::TrainingUpdated => "training.updated",
+            Self::TrainingCancelled => "training.cancelled",
+            Self::TrainingRegistered => "training.registered",
+            Self::TrainingUnregistered => "training.unregistered",
+            Self::TrainingPromoted => "training.promoted",
         }
     }
 
@@ -149,7 +170,10 @@ impl EventKind {
             | Self::TipCreated
             | Self::MeetingScheduled
             | Self::MeetingUpdated
-            | Self::MeetingCancelled => true,
+            | Self::MeetingCancelled
+            | Self::TrainingScheduled
+            | Self::TrainingUpdated
+            | Self::TrainingCancelled => true,
             Self::OrganizationCreated
             | Self::UserCreated
             | Self::UserPasswordChanged
@@ -179,7 +203,10 @@ impl EventKind {
             | Self::AgendaItemPlaced
             | Self::AgendaSet
             | Self::AnnouncementPublished
-            | Self::AnnouncementRelayed => false,
+            | Self::AnnouncementRelayed
+            | Self::TrainingRegistered
+            | Self::TrainingUnregistered
+            | Self::TrainingPromoted => false,
         }
     }
 }
@@ -220,6 +247,12 @@ pub const MEETING_UPDATED: &str = EventKind::MeetingUpdated.as_str();
 pub const MEETING_CANCELLED: &str = EventKind::MeetingCancelled.as_str();
 pub const AGENDA_ITEM_PLACED: &str = EventKind::AgendaItemPlaced.as_str();
 pub const ANNOUNCEMENT_RELAYED: &str = EventKind::AnnouncementRelayed.as_str();
+pub const TRAINING_SCHEDULED: &str = EventKind::TrainingScheduled.as_str();
+pub const TRAINING_UPDATED: &str = EventKind::TrainingUpdated.as_str();
+pub const TRAINING_CANCELLED: &str = EventKind::TrainingCancelled.as_str();
+pub const TRAINING_REGISTERED: &str = EventKind::TrainingRegistered.as_str();
+pub const TRAINING_UNREGISTERED: &str = EventKind::TrainingUnregistered.as_str();
+pub const TRAINING_PROMOTED: &str = EventKind::TrainingPromoted.as_str();
 
 /// The names of the kinds that topic subscribers follow.
 pub fn followed_by_topic() -> Vec<&'static str> {

@@ -49,3 +49,60 @@ pub async fn meetings(State(state): State<HttpState>) -> Response {
         }
     }
 }
+
+/// Trainings as iCalendar, for calendar apps (without online links, which are for those with
+/// a place: their own invitation carries it).
+pub async fn trainings(State(state): State<HttpState>) -> Response {
+    use entity::training;
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let ctx = state.app.mail();
+    let found = training::Entity::find()
+        .order_by_desc(training::Column::StartsAt)
+        .limit(500)
+        .all(&state.app.db)
+        .await;
+    match found {
+        Ok(trainings) => calendar_response(crate::trainings::ical::calendar(
+            &trainings,
+            ctx.domain(),
+            |t| ctx.link(&format!("trainings/{}", t.id)),
+        )),
+        Err(err) => {
+            tracing::error!(error = %err, "trainings feed failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// One training as iCalendar (`/trainings/{id}/calendar.ics`), to add it to a calendar.
+pub async fn training(
+    State(state): State<HttpState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    use entity::training;
+    use sea_orm::EntityTrait;
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let ctx = state.app.mail();
+    match training::Entity::find_by_id(id).one(&state.app.db).await {
+        Ok(Some(t)) => calendar_response(crate::trainings::ical::calendar(
+            std::slice::from_ref(&t),
+            ctx.domain(),
+            |t| ctx.link(&format!("trainings/{}", t.id)),
+        )),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "training calendar failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+fn calendar_response(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}

@@ -114,6 +114,21 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
         )
         .route("/announcements/{id}", get(pages::announcement))
+        .route("/trainings", get(pages::trainings))
+        .route(
+            "/trainings/new",
+            get(pages::training_form)
+                .post(pages::schedule_training)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route("/trainings/{id}", get(pages::training))
+        .route(
+            "/trainings/{id}/edit",
+            get(pages::training_edit_form)
+                .post(pages::update_training)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route("/trainings/{id}/{action}", post(pages::act_on_training))
         .route("/announcements/{id}/relayed", post(pages::mark_relayed))
         .route(
             "/agenda",
@@ -193,6 +208,8 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/feeds/news.atom", get(feeds::news))
         .route("/feeds/meetings.ics", get(feeds::meetings))
+        .route("/feeds/trainings.ics", get(feeds::trainings))
+        .route("/trainings/{id}/calendar.ics", get(feeds::training))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::confirm)

@@ -165,7 +165,7 @@ impl MeetingInputObject {
 const MAX_REASON: usize = 2000;
 
 /// A cancellation's reason as given: trimmed, none when blank.
-fn cancel_reason(reason: Option<String>) -> AppResult<Option<String>> {
+pub(crate) fn cancel_reason(reason: Option<String>) -> AppResult<Option<String>> {
     match reason.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(reason) => Ok(Some(NonEmptyText::input("reason", reason, MAX_REASON)?)),

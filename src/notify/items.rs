@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
-use entity::{event, inquiry, inquiry_target, meeting, news_post, organization, tip};
+use entity::{event, inquiry, inquiry_target, meeting, news_post, organization, tip, training};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -107,9 +107,33 @@ pub async fn items_for(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
+    let trainings: HashMap<Uuid, training::Model> = training::Entity::find()
+        .filter(training::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if [
+                kinds::TRAINING_SCHEDULED,
+                kinds::TRAINING_UPDATED,
+                kinds::TRAINING_CANCELLED,
+            ]
+            .contains(&e.kind.as_str())
+            {
+                let training = trainings.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: training.title.clone(),
+                    organization: None,
+                    link: ctx.link(&format!("trainings/{}", training.id)),
+                    at: e.created_at,
+                });
+            }
             if [
                 kinds::MEETING_SCHEDULED,
                 kinds::MEETING_UPDATED,

@@ -102,10 +102,14 @@ pub enum Template {
     /// An announcement: to the addressed communities' mentors to relay it, to their staff when
     /// it is also emailed to them, and to its author when a community relayed it.
     Announcement,
+    /// A training: to a registrant (a place or the waiting list, a place that came free, a
+    /// cancelled registration, a reminder), and to everyone registered when it changes or is
+    /// cancelled; the calendar is attached for those with a place.
+    Training,
 }
 
 impl Template {
-    pub const ALL: [Template; 23] = [
+    pub const ALL: [Template; 24] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -129,6 +133,7 @@ impl Template {
         Self::ReplyRefused,
         Self::AgendaItem,
         Self::Announcement,
+        Self::Training,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -157,6 +162,7 @@ impl Template {
             Self::ReplyRefused => "reply_refused",
             Self::AgendaItem => "agenda_item",
             Self::Announcement => "announcement",
+            Self::Training => "training",
         }
     }
 
@@ -182,6 +188,7 @@ impl Template {
             | Self::QuestionDecided => Some(About::Question),
             Self::MeetingInvitation => Some(About::Meeting),
             Self::Announcement => Some(About::Announcement),
+            Self::Training => Some(About::Training),
             Self::TopicItem
             | Self::Digest
             | Self::SignInLink
@@ -219,7 +226,8 @@ impl Template {
             | Self::ReplyRecorded
             | Self::ReplyRefused
             | Self::AgendaItem
-            | Self::Announcement => None,
+            | Self::Announcement
+            | Self::Training => None,
         }
     }
 
@@ -251,6 +259,7 @@ impl Template {
             Self::PasswordChanged => "security",
             Self::ReplyRecorded | Self::ReplyRefused => "reply",
             Self::AgendaItem => "agenda",
+            Self::Training => "training",
             Self::InquiryPublished
             | Self::InquiryAnswered
             | Self::InquiryDeclined
@@ -276,6 +285,7 @@ impl Template {
             About::Question => "questions",
             About::Meeting => "meetings",
             About::Announcement => "announcements",
+            About::Training => "trainings",
         })
     }
 
@@ -288,6 +298,7 @@ impl Template {
             About::Question => "question",
             About::Meeting => "meeting",
             About::Announcement => "announcement",
+            About::Training => "training",
         })
     }
 }
@@ -298,4 +309,5 @@ enum About {
     Question,
     Meeting,
     Announcement,
+    Training,
 }

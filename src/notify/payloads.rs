@@ -78,6 +78,31 @@ pub struct AnnouncementMail {
     pub link: String,
 }
 
+/// A training, for one reader: `registered` (a place), `waiting` (in line, at `position`),
+/// `promoted` (a place came free), `unregistered`, `updated`, `cancelled` or `reminder`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainingMail {
+    pub stage: String,
+    pub title: String,
+    pub description: String,
+    /// The organiser (community, service unit or the network), in the reader's language.
+    pub organizer: String,
+    /// When it starts, in the reader's language and zone.
+    pub starts: String,
+    /// When it starts in the organiser's zone, when that differs from the reader's.
+    pub organizer_time: Option<String>,
+    pub place: Option<String>,
+    /// Only for those with a place.
+    pub online_url: Option<String>,
+    /// The place in line, for those waiting.
+    pub position: Option<u64>,
+    /// Why it was cancelled, if the organiser said.
+    pub reason: Option<String>,
+    pub link: String,
+    /// The invitation (`REQUEST`) or its cancellation (`CANCEL`), for those with a place.
+    pub calendars: Vec<String>,
+}
+
 /// An item of the network's agenda: `proposed` (to the chair) or `placed` on a meeting's
 /// agenda (to its proposer and supporters).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

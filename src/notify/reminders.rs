@@ -100,6 +100,73 @@ pub async fn queue_due(
     outbox::insert(db, planned, mail_domain).await
 }
 
+/// How long before a training its registrants are reminded.
+pub const TRAINING_REMINDER: chrono::Duration = chrono::Duration::hours(24);
+
+/// Queues the reminders of trainings starting within [`TRAINING_REMINDER`] to everyone with a
+/// place who registered more than an hour before (their confirmation is fresh enough), with
+/// the invitation again. One per registration and start time: a training moved to a later day
+/// reminds again. Returns how many new deliveries were queued.
+#[tracing::instrument(skip_all)]
+pub async fn queue_training_reminders(
+    db: &impl ConnectionTrait,
+    ctx: &super::MailContext,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    use entity::training_registration::{self as registration, RegistrationStatus};
+    use entity::{organization, training, user};
+    let soon = training::Entity::find()
+        .filter(training::Column::CancelledAt.is_null())
+        .filter(training::Column::StartsAt.gt(now))
+        .filter(training::Column::StartsAt.lte(now + TRAINING_REMINDER))
+        .all(db)
+        .await?;
+    let mut planned = Vec::new();
+    for t in soon {
+        let places = registration::Entity::find()
+            .filter(registration::Column::TrainingId.eq(t.id))
+            .filter(registration::Column::Status.eq(RegistrationStatus::Registered))
+            .filter(registration::Column::UpdatedAt.lte(now - QUIET_AFTER_PUBLISHING))
+            .all(db)
+            .await?;
+        if places.is_empty() {
+            continue;
+        }
+        let organizer = match t.organizer_id {
+            Some(id) => organization::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        let people = user::Entity::find()
+            .filter(user::Column::Id.is_in(places.iter().map(|r| r.user_id)))
+            .all(db)
+            .await?;
+        for r in &places {
+            let Some(person) = people.iter().find(|u| u.id == r.user_id) else {
+                continue;
+            };
+            let mail = super::rules::training_mail(
+                ctx,
+                &t,
+                organizer.as_ref(),
+                person,
+                "reminder",
+                r,
+                None,
+            );
+            planned.push(NewDelivery {
+                dedupe_key: format!("training-reminder:{}:{}", r.id, t.starts_at.timestamp()),
+                recipient: person.clone(),
+                template: Template::Training,
+                thread_id: Some(t.id),
+                payload: to_payload(&mail),
+                reply_to: None,
+                event_id: None,
+            });
+        }
+    }
+    outbox::insert(db, planned, ctx.domain()).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

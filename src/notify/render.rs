@@ -92,7 +92,8 @@ impl Renderer {
             "reply_recorded",
             "reply_refused",
             "agenda_item",
-            "announcement"
+            "announcement",
+            "training"
         );
         // Text inside a Markdown link's brackets: a title's own brackets cannot end the link.
         env.add_filter("linktext", |text: String| {
@@ -916,6 +917,20 @@ mod tests {
                 total: 2,
                 link: "https://digimentor.example.edu/announcements/1".into(),
             }),
+            Template::Training => to_payload(&TrainingMail {
+                stage: "registered".into(),
+                title: "Moodle exams".into(),
+                description: "Hands on".into(),
+                organizer: "Science".into(),
+                starts: "2027-01-31 12:00".into(),
+                organizer_time: Some("2027-01-31 11:00 (Europe/Stockholm)".into()),
+                place: Some("Hall 12".into()),
+                online_url: Some("https://meet.example.edu/q".into()),
+                position: None,
+                reason: None,
+                link: "https://digimentor.example.edu/trainings/1".into(),
+                calendars: vec!["BEGIN:VCALENDAR".into()],
+            }),
             Template::AgendaItem => to_payload(&AgendaItemMail {
                 stage: "placed".into(),
                 title: "Moodle exams".into(),
@@ -1077,6 +1092,7 @@ mod tests {
                     ("security", "en") => "because it concerns your Digimentor account",
                     ("welcome", "en") => "a Digimentor account was created for you",
                     ("agenda", "en") => "because you take part in an item of",
+                    ("training", "en") => "because you registered for this training",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

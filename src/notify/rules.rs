@@ -14,6 +14,8 @@
 //! | `question.forwarded`      | `question_forwarded`  | contacts of the service unit                 |
 //! | `question.answered`       | `question_answered`   | the asker and the mentor who forwarded it    |
 //! | `meeting.scheduled`/`updated`/`cancelled` | `meeting_invitation` (`.ics` attached: `REQUEST`, or `CANCEL`) | every mentor |
+//! | `training.registered`/`unregistered`/`promoted` | `training` (`.ics`: `REQUEST`, or `CANCEL` for a place given up) | the registrant (their own action too) |
+//! | `training.updated`/`cancelled` | `training` (`.ics` for those with a place) | everyone registered or waiting |
 //! | `user.password_changed`   | `password_changed`    | the account's owner (their own action too: a security notice) |
 //! | `user.created`            | `account_created`     | the new account's owner, when it has no password yet (a link to set one) |
 //!
@@ -27,7 +29,7 @@ use chrono::{DateTime, Utc};
 use entity::membership::Role;
 use entity::{
     agenda_item, agenda_support, announcement, announcement_target, event, inquiry,
-    inquiry_message, inquiry_target, meeting, membership, organization, question, user,
+    inquiry_message, inquiry_target, meeting, membership, organization, question, training, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -37,7 +39,7 @@ use super::items::items_for;
 use super::payloads::{
     AccountCreatedMail, AgendaItemMail, AnnouncementMail, InquiryMail, InquirySummaryMail,
     ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail, QuestionMail, SummaryAnswer,
-    TopicItemMail, to_payload,
+    TopicItemMail, TrainingMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
@@ -94,6 +96,13 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::AgendaSet => None,
         K::AgendaItemProposed | K::AgendaItemPlaced => Some(Template::AgendaItem),
         K::AnnouncementPublished | K::AnnouncementRelayed => Some(Template::Announcement),
+        // A new training reaches its topics' subscribers; the rest concern its registrants.
+        K::TrainingScheduled => None,
+        K::TrainingUpdated
+        | K::TrainingCancelled
+        | K::TrainingRegistered
+        | K::TrainingUnregistered
+        | K::TrainingPromoted => Some(Template::Training),
     }
 }
 
@@ -459,6 +468,7 @@ async fn by_rule(
         }
         Template::AgendaItem => return agenda_plan(db, ctx, event).await,
         Template::Announcement => return announcement_plan(db, ctx, event).await,
+        Template::Training => return training_plan(db, ctx, event).await,
         Template::AccountCreated => {
             let user = find_user(db, event.subject_id).await?;
             if user.password_hash.is_some() {
@@ -879,6 +889,148 @@ async fn announcement_plan(
             event_id: Some(event.id),
         })
         .collect())
+}
+
+/// A training's emails: a registrant hears of their own registration, its cancellation and a
+/// place that came free (their own action too: the calendar entry is the point); everyone
+/// registered or waiting hears of a change or the cancellation (but not whoever made it).
+async fn training_plan(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    use entity::training_registration::{self as registration, RegistrationStatus};
+    let Some(t) = training::Entity::find_by_id(event.subject_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let (stage, registrations, skip_actor) = match event.kind.as_str() {
+        kinds::TRAINING_UPDATED => (
+            "updated",
+            crate::trainings::service::registrants(db, t.id).await?,
+            true,
+        ),
+        kinds::TRAINING_CANCELLED => (
+            "cancelled",
+            crate::trainings::service::registrants(db, t.id).await?,
+            true,
+        ),
+        kind => {
+            let Some(r) = registration::Entity::find_by_id(event.object_id.unwrap_or_default())
+                .one(db)
+                .await?
+            else {
+                return Ok(Vec::new());
+            };
+            let stage = match (kind, r.status) {
+                (kinds::TRAINING_PROMOTED, _) => "promoted",
+                (kinds::TRAINING_UNREGISTERED, _) => "unregistered",
+                (_, RegistrationStatus::Waiting) => "waiting",
+                _ => "registered",
+            };
+            (stage, vec![r], false)
+        }
+    };
+    let people: BTreeMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(registrations.iter().map(|r| r.user_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let organizer = match t.organizer_id {
+        Some(id) => Some(find_org(db, id).await?),
+        None => None,
+    };
+    let reason = format!("event:{}", event.id);
+    let mut planned = Vec::new();
+    for r in &registrations {
+        let Some(recipient) = people.get(&r.user_id) else {
+            continue;
+        };
+        if skip_actor && Some(recipient.id) == event.actor_id {
+            continue;
+        }
+        let position = match r.status {
+            RegistrationStatus::Waiting if stage != "cancelled" => {
+                crate::trainings::service::place_in_line(db, r).await?
+            }
+            _ => None,
+        };
+        let mail = training_mail(ctx, &t, organizer.as_ref(), recipient, stage, r, position);
+        planned.push(NewDelivery {
+            dedupe_key: format!("{reason}:{}", recipient.id),
+            payload: to_payload(&mail),
+            recipient: recipient.clone(),
+            template: Template::Training,
+            thread_id: Some(t.id),
+            reply_to: None,
+            event_id: Some(event.id),
+        });
+    }
+    Ok(planned)
+}
+
+/// One reader's email about a training at `stage`: times in their zone (and the organiser's,
+/// when it differs), the online link and the calendar only for those with a place (and the
+/// calendar's cancellation when the place or the training is gone).
+pub fn training_mail(
+    ctx: &MailContext,
+    t: &training::Model,
+    organizer: Option<&organization::Model>,
+    recipient: &user::Model,
+    stage: &str,
+    r: &entity::training_registration::Model,
+    position: Option<u64>,
+) -> TrainingMail {
+    use entity::training_registration::RegistrationStatus;
+    let has_place = r.status == RegistrationStatus::Registered;
+    let gone = matches!(stage, "unregistered" | "cancelled");
+    let link = ctx.link(&format!("trainings/{}", t.id));
+    let calendar = (has_place || stage == "unregistered").then(|| {
+        crate::trainings::ical::invitation(
+            t,
+            ctx.domain(),
+            &link,
+            &ctx.organizer,
+            Attendee {
+                name: &recipient.display_name,
+                email: &recipient.email,
+            },
+            stage == "unregistered",
+        )
+    });
+    let zone = crate::values::time::zone_or_helsinki(&t.time_zone);
+    let own = crate::values::time::zone_or_helsinki(&recipient.time_zone);
+    TrainingMail {
+        stage: stage.to_owned(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        organizer: match organizer {
+            Some(org) => name_for(org, recipient.locale),
+            None => network_name(recipient.locale).to_owned(),
+        },
+        starts: local_time(t.starts_at, &recipient.time_zone, recipient.locale),
+        organizer_time: (zone != own)
+            .then(|| local_time(t.starts_at, &t.time_zone, recipient.locale)),
+        place: t.place.clone(),
+        online_url: t.online_url.clone().filter(|_| has_place && !gone),
+        position,
+        reason: t.cancel_reason.clone().filter(|_| stage == "cancelled"),
+        link,
+        calendars: calendar.into_iter().collect(),
+    }
+}
+
+/// The network itself as an organiser, in the reader's language.
+fn network_name(locale: user::Locale) -> &'static str {
+    match locale {
+        user::Locale::Fi => "Digimentor-verkosto",
+        user::Locale::Sv => "Digimentornätverket",
+        user::Locale::En => "The digimentor network",
+    }
 }
 
 /// A question's kind as its emails name it.

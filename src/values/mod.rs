@@ -1,6 +1,7 @@
 //! Validated newtypes for input that crosses the API edge. Each parses once and is valid after.
 
 mod email;
+pub mod ical;
 mod link;
 mod locale;
 mod slug;

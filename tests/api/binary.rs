@@ -479,6 +479,10 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
                 .count(&db)
                 .await
                 .unwrap(),
+            entity::training_registration::Entity::find()
+                .count(&db)
+                .await
+                .unwrap(),
         )
     };
     let before = counts(db.clone()).await;
@@ -513,6 +517,17 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
         .await
         .unwrap();
     assert!(joint >= 1 && from_partner >= 1, "{joint} {from_partner}");
+    // Trainings by a community, a service unit and the network, one full with people waiting.
+    use entity::training_registration::{Column as Reg, RegistrationStatus};
+    let trainings = entity::training::Entity::find().all(&db).await.unwrap();
+    assert_eq!(trainings.len(), 3);
+    assert!(trainings.iter().any(|t| t.organizer_id.is_none()));
+    let waiting = entity::training_registration::Entity::find()
+        .filter(Reg::Status.eq(RegistrationStatus::Waiting))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!((before.8, waiting), (10, 2), "registrations, waiting");
     assert_eq!(kind_count(OrganizationKind::Faculty).await, 8);
     assert_eq!(kind_count(OrganizationKind::EducationUnit).await, 3);
     assert_eq!(kind_count(OrganizationKind::ServiceUnit).await, 4);

@@ -1188,6 +1188,63 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     );
     check_page(&mentor, "an announcement, relayed").await;
 
+    // A training: the mentor organises one from the list, staff find it and register, the
+    // mentor sees the participant list.
+    mentor.goto(&app.url("/trainings")).await.unwrap();
+    check_page(&mentor, "trainings, none yet").await;
+    click_through(&mentor, Locator::Css("a[href='/trainings/new']")).await;
+    check_page(&mentor, "organise a training").await;
+    fill(&mentor, "title", "Moodlen tentit käytännössä").await;
+    fill(&mentor, "place", "Physicum A113").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    mentor
+        .execute(
+            &format!(
+                "document.getElementById('date').value = '{day}';\
+                 document.getElementById('start').value = '13:00';\
+                 document.getElementById('end').value = '14:30';\
+                 document.getElementById('capacity').value = '1';"
+            ),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    click_through(&mentor, Locator::Css("main form button")).await;
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("Koulutus on tallennettu")
+    );
+    check_page(&mentor, "a training, organised").await;
+    let training = mentor.current_url().await.unwrap().path().to_owned();
+    staff.goto(&app.url("/")).await.unwrap();
+    click_through(&staff, Locator::Css(&format!("a[href='{training}']"))).await;
+    check_page(&staff, "a training to register for").await;
+    click_through(&staff, Locator::Css("form[action$='/register'] button")).await;
+    assert!(
+        text_of(&staff, "section[aria-labelledby=registration]")
+            .await
+            .contains("Sinulla on paikka")
+    );
+    check_page(&staff, "a training, registered").await;
+    mentor.goto(&app.url(&training)).await.unwrap();
+    assert!(
+        text_of(&mentor, "section[aria-labelledby=participants]")
+            .await
+            .contains("science.staff@uni.test")
+    );
+    check_page(&mentor, "a training's participants").await;
+    contact.goto(&app.url(&training)).await.unwrap();
+    click_through(&contact, Locator::Css("form[action$='/register'] button")).await;
+    assert!(
+        text_of(&contact, "section[aria-labelledby=registration]")
+            .await
+            .contains("jonossa sijalla 1")
+    );
+    check_page(&contact, "a training, on the waiting list").await;
+
     for client in [staff, mentor, contact] {
         client.close().await.unwrap();
     }

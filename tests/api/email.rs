@@ -1035,7 +1035,8 @@ async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
             "announcement",
             "inquiry",
             "meeting",
-            "question"
+            "question",
+            "training"
         ])
     );
     // Who acted is named in From, at the service's own address.

@@ -35,5 +35,6 @@ mod schema;
 mod server;
 mod subscriptions;
 mod tips;
+mod trainings;
 mod visitors;
 mod websocket;

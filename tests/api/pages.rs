@@ -158,7 +158,7 @@ impl Got {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -1499,6 +1499,7 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
             "set-password",
             "sign-in",
             "tips",
+            "trainings",
             "unsubscribe",
         ]),
         "{distinct:?}"

@@ -44,6 +44,14 @@ const PUBLIC: &[(&str, &str)] = &[
         "communityPlan",
         "{ communityPlan(community: \"science\", year: 2027) { goals } }",
     ),
+    (
+        "trainings",
+        "{ trainings(when: UPCOMING) { title placesLeft onlineUrl myRegistration { status } participants { status } } }",
+    ),
+    (
+        "training",
+        "{ training(id: \"00000000-0000-0000-0000-000000000000\") { title } }",
+    ),
 ];
 
 /// Every query that needs a login.

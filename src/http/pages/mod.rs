@@ -16,6 +16,7 @@ mod questions;
 pub mod reader;
 mod session;
 mod settings;
+mod trainings;
 mod work;
 
 use std::collections::BTreeMap;
@@ -49,6 +50,10 @@ pub use session::{
     sign_in_with_link, sign_out,
 };
 pub use settings::{notifications, save_notifications};
+pub use trainings::{
+    act as act_on_training, edit_form as training_edit_form, new_form as training_form,
+    schedule as schedule_training, training, trainings, update as update_training,
+};
 pub use work::{act_on_inquiry, inquiry, my_work};
 
 use super::HttpState;
@@ -87,6 +92,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/announcement.html"),
     ),
     ("announce.html", include_str!("templates/announce.html")),
+    ("trainings.html", include_str!("templates/trainings.html")),
+    ("training.html", include_str!("templates/training.html")),
+    (
+        "training_form.html",
+        include_str!("templates/training_form.html"),
+    ),
     ("community.html", include_str!("templates/community.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     (
@@ -138,6 +149,14 @@ impl Pages {
         env.add_filter("when", |at: String, state: &minijinja::State| {
             format_time(&at, lang_of(state), zone_of(state), true)
         });
+        // A time in a zone of its own (a training's organiser's), in the reader's language.
+        env.add_filter(
+            "when_in",
+            |at: String, zone: String, state: &minijinja::State| {
+                let zone = crate::values::time::zone_or_helsinki(&zone);
+                format_time(&at, lang_of(state), zone, true)
+            },
+        );
         env.add_filter("day", |at: String, state: &minijinja::State| {
             format_time(&at, lang_of(state), zone_of(state), false)
         });
