@@ -26,6 +26,7 @@ pub mod news;
 pub mod notify;
 pub mod partners;
 pub mod plans;
+pub mod projects;
 pub mod questions;
 pub mod scheduler;
 pub mod schema;

@@ -14,10 +14,11 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, TimeZone as _, Utc
 use entity::membership::Role;
 use entity::organization::OrganizationKind;
 use entity::partner_network::PartnerScope;
+use entity::project::ProjectStatus;
 use entity::question::{Decision, QuestionKind};
 use entity::{
     agenda_item, announcement, community_plan, event, inquiry, inquiry_target, meeting, membership,
-    news_post, question, tip, topic, training, user,
+    news_post, project, question, tip, topic, training, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -46,6 +47,10 @@ use crate::partners::service::{
     PartnerInput, create as create_partner, find_by_slug as find_partner, parse_contacts,
 };
 use crate::plans::service::set_plan;
+use crate::projects::service::{
+    ProjectInput, create as create_project, join as join_project,
+    post_update as post_project_update, promote as promote_outcome,
+};
 use crate::questions::service::{
     NewQuestion, answer_question, ask_question, close_question, decide_question, forward_question,
 };
@@ -87,6 +92,8 @@ pub struct Network {
     pub tips: Vec<TipEntry>,
     #[serde(default)]
     pub plans: Vec<PlanEntry>,
+    #[serde(default)]
+    pub projects: Vec<ProjectEntry>,
 }
 
 /// A name in Finnish, Swedish and English.
@@ -454,6 +461,45 @@ pub struct PlanEntry {
     pub activities: String,
 }
 
+/// A development project of a community, its people and its progress.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectEntry {
+    pub name: String,
+    /// The community's digimentor who starts it (its first coordinator).
+    pub by: String,
+    pub community: String,
+    pub goal: String,
+    /// A goal of the community's plan (one of its list items), of `plan_year` (by default the
+    /// current year).
+    pub plan_goal: Option<String>,
+    pub plan_year: Option<i32>,
+    /// `planned`, `active` or `finished`.
+    pub status: String,
+    /// Days before loading it started (negative: days ahead).
+    pub started_days_ago: Option<i64>,
+    /// Days after loading it ends (negative: days ago).
+    pub ends_in_days: Option<i64>,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// People who joined, by email, in order.
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub updates: Vec<ProjectUpdateEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectUpdateEntry {
+    pub by: String,
+    pub body: String,
+    /// The title of the tip its outcome became (promoted by the project's starter).
+    pub tip: Option<String>,
+}
+
 /// Reads a network file; a syntax error or an unknown key names its line and column.
 pub fn parse(text: &str) -> AppResult<Network> {
     toml::from_str(text).map_err(|e| AppError::bad_input("network file", e.to_string()))
@@ -556,6 +602,10 @@ pub async fn import(
     for (i, entry) in network.plans.iter().enumerate() {
         let label = format!("plans[{i}] ({})", entry.community);
         run.plan(entry).await.map_err(at(&label))?;
+    }
+    for (i, entry) in network.projects.iter().enumerate() {
+        let label = format!("projects[{i}] ({:?})", entry.name);
+        run.project(entry).await.map_err(at(&label))?;
     }
     Ok((run.report, run.events))
 }
@@ -1042,6 +1092,69 @@ impl<C: ConnectionTrait> Import<'_, C> {
         let (_, event) = set_plan(self.db, &by, community, year, goals, activities).await?;
         self.events.push(event);
         self.report.added("plans");
+        Ok(())
+    }
+
+    async fn project(&mut self, entry: &ProjectEntry) -> AppResult<()> {
+        let exists = project::Entity::find()
+            .filter(project::Column::Name.eq(entry.name.trim()))
+            .one(self.db)
+            .await?
+            .is_some();
+        if exists {
+            self.report.kept("projects");
+            return Ok(());
+        }
+        let by = self.person_as("by", &entry.by).await?;
+        let community = self.organization_id("community", &entry.community).await?;
+        let status = match entry.status.as_str() {
+            "planned" => ProjectStatus::Planned,
+            "active" => ProjectStatus::Active,
+            "finished" => ProjectStatus::Finished,
+            _ => {
+                return Err(AppError::bad_input(
+                    "status",
+                    "is planned, active or finished",
+                ));
+            }
+        };
+        let today = self.now.date_naive();
+        let input = ProjectInput {
+            name: NonEmptyText::line("name", &entry.name, MAX_TITLE)?,
+            goal: NonEmptyText::input("goal", &entry.goal, MAX_BODY)?,
+            plan_goal: entry.plan_goal.as_ref().map(|goal| {
+                (
+                    entry.plan_year.unwrap_or_else(|| self.now.year()),
+                    goal.trim().to_owned(),
+                )
+            }),
+            status,
+            starts_on: entry.started_days_ago.map(|d| today - Duration::days(d)),
+            ends_on: entry.ends_in_days.map(|d| today + Duration::days(d)),
+            internal: entry.internal,
+            topic_ids: self.topic_ids(&entry.topics).await?,
+            coordinator_ids: Vec::new(),
+        };
+        let (started, event) = create_project(self.db, &by, community, input).await?;
+        self.events.push(event);
+        for (i, email) in entry.members.iter().enumerate() {
+            let person = self.person_as(&format!("members[{i}]"), email).await?;
+            let (_, event) = join_project(self.db, &person, started.id, None).await?;
+            self.events.push(event);
+        }
+        for (i, update) in entry.updates.iter().enumerate() {
+            let field = format!("updates[{i}]");
+            let author = self.person_as(&format!("{field}.by"), &update.by).await?;
+            let body = NonEmptyText::input(&format!("{field}.body"), &update.body, MAX_BODY)?;
+            let (posted, event) = post_project_update(self.db, &author, started.id, body).await?;
+            self.events.push(event);
+            if let Some(title) = &update.tip {
+                let title = NonEmptyText::line(&format!("{field}.tip"), title, MAX_TITLE)?;
+                let (_, events) = promote_outcome(self.db, &by, posted.id, title).await?;
+                self.events.extend(events);
+            }
+        }
+        self.report.added("projects");
         Ok(())
     }
 

@@ -27,12 +27,14 @@ use crate::notify::schema::{DeliveryMutation, DeliveryQuery};
 use crate::partners::loaders::PartnerById;
 use crate::partners::schema::{PartnerMutation, PartnerQuery};
 use crate::plans::schema::{PlanMutation, PlanQuery};
+use crate::projects::schema::{ProjectMutation, ProjectQuery};
 use crate::questions::schema::{QuestionMutation, QuestionQuery};
 use crate::state::AppState;
 use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
 use crate::tips::schema::{TipMutation, TipQuery};
 use crate::topics::loaders::{
-    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByQuestion, TopicsByTip, TopicsByTraining,
+    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByProject, TopicsByQuestion, TopicsByTip,
+    TopicsByTraining,
 };
 use crate::topics::schema::{TopicMutation, TopicQuery};
 use crate::trainings::schema::{TrainingMutation, TrainingQuery};
@@ -56,6 +58,7 @@ pub struct QueryRoot(
     AgendaQuery,
     AnnouncementQuery,
     TrainingQuery,
+    ProjectQuery,
 );
 
 /// Every mutation, merged from the features.
@@ -77,6 +80,7 @@ pub struct MutationRoot(
     AgendaMutation,
     AnnouncementMutation,
     TrainingMutation,
+    ProjectMutation,
 );
 
 /// Every subscription, merged from the features.
@@ -166,6 +170,7 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         TopicsByTip,
         TopicsByMeeting,
         TopicsByTraining,
+        TopicsByProject,
     );
     data
 }

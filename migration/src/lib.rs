@@ -28,6 +28,7 @@ mod m20261201_000023_add_question_kind_and_decision;
 mod m20261201_000024_create_agenda_item;
 mod m20261201_000025_create_announcement;
 mod m20261201_000026_create_training;
+mod m20261201_000027_create_project;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_create_agenda_item::Migration),
             Box::new(m20261201_000025_create_announcement::Migration),
             Box::new(m20261201_000026_create_training::Migration),
+            Box::new(m20261201_000027_create_project::Migration),
         ]
     }
 }

@@ -58,10 +58,20 @@ pub enum EventKind {
     TrainingUnregistered,
     /// A place freed up and the first in line got it (`object_id` is the registration).
     TrainingPromoted,
+    ProjectCreated,
+    ProjectUpdated,
+    /// Someone joined or was added to a project (`object_id` is the person).
+    ProjectMemberJoined,
+    /// Someone left or was taken off a project (`object_id` is the person).
+    ProjectMemberLeft,
+    /// A progress update was posted (`object_id` is the update).
+    ProjectProgressPosted,
+    /// An update's outcome became a tip (`object_id` is the update).
+    ProjectOutcomePromoted,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 43] = [
+    pub const ALL: [Self; 49] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
@@ -105,6 +115,12 @@ impl EventKind {
         Self::TrainingRegistered,
         Self::TrainingUnregistered,
         Self::TrainingPromoted,
+        Self::ProjectCreated,
+        Self::ProjectUpdated,
+        Self::ProjectMemberJoined,
+        Self::ProjectMemberLeft,
+        Self::ProjectProgressPosted,
+        Self::ProjectOutcomePromoted,
     ];
 
     /// The name stored in the log and shown in the API (`inquiry.published`).
@@ -153,6 +169,12 @@ impl EventKind {
             Self::TrainingRegistered => "training.registered",
             Self::TrainingUnregistered => "training.unregistered",
             Self::TrainingPromoted => "training.promoted",
+            Self::ProjectCreated => "project.created",
+            Self::ProjectUpdated => "project.updated",
+            Self::ProjectMemberJoined => "project.member_joined",
+            Self::ProjectMemberLeft => "project.member_left",
+            Self::ProjectProgressPosted => "project.progress_posted",
+            Self::ProjectOutcomePromoted => "project.outcome_promoted",
         }
     }
 
@@ -173,7 +195,9 @@ impl EventKind {
             | Self::MeetingCancelled
             | Self::TrainingScheduled
             | Self::TrainingUpdated
-            | Self::TrainingCancelled => true,
+            | Self::TrainingCancelled
+            | Self::ProjectCreated
+            | Self::ProjectProgressPosted => true,
             Self::OrganizationCreated
             | Self::UserCreated
             | Self::UserPasswordChanged
@@ -206,7 +230,11 @@ impl EventKind {
             | Self::AnnouncementRelayed
             | Self::TrainingRegistered
             | Self::TrainingUnregistered
-            | Self::TrainingPromoted => false,
+            | Self::TrainingPromoted
+            | Self::ProjectUpdated
+            | Self::ProjectMemberJoined
+            | Self::ProjectMemberLeft
+            | Self::ProjectOutcomePromoted => false,
         }
     }
 }
@@ -253,6 +281,10 @@ pub const TRAINING_CANCELLED: &str = EventKind::TrainingCancelled.as_str();
 pub const TRAINING_REGISTERED: &str = EventKind::TrainingRegistered.as_str();
 pub const TRAINING_UNREGISTERED: &str = EventKind::TrainingUnregistered.as_str();
 pub const TRAINING_PROMOTED: &str = EventKind::TrainingPromoted.as_str();
+pub const PROJECT_CREATED: &str = EventKind::ProjectCreated.as_str();
+pub const PROJECT_MEMBER_JOINED: &str = EventKind::ProjectMemberJoined.as_str();
+pub const PROJECT_PROGRESS_POSTED: &str = EventKind::ProjectProgressPosted.as_str();
+pub const PROJECT_OUTCOME_PROMOTED: &str = EventKind::ProjectOutcomePromoted.as_str();
 
 /// The names of the kinds that topic subscribers follow.
 pub fn followed_by_topic() -> Vec<&'static str> {

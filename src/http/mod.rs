@@ -114,6 +114,24 @@ pub fn router(state: HttpState) -> Router {
                 .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
         )
         .route("/announcements/{id}", get(pages::announcement))
+        .route("/projects", get(pages::projects))
+        .route(
+            "/projects/new",
+            get(pages::project_form)
+                .post(pages::create_project)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route("/projects/{id}", get(pages::project))
+        .route(
+            "/projects/{id}/edit",
+            get(pages::project_edit_form)
+                .post(pages::update_project)
+                .layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
+        .route(
+            "/projects/{id}/{action}",
+            post(pages::act_on_project).layer(DefaultBodyLimit::max(WRITING_BODY_LIMIT)),
+        )
         .route("/trainings", get(pages::trainings))
         .route(
             "/trainings/new",

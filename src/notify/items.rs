@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
-use entity::{event, inquiry, inquiry_target, meeting, news_post, organization, tip, training};
+use entity::{
+    event, inquiry, inquiry_target, meeting, news_post, organization, project, tip, training,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -114,9 +116,34 @@ pub async fn items_for(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
+    let projects: HashMap<Uuid, project::Model> = project::Entity::find()
+        .filter(project::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let project_orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(projects.values().map(|p| p.community_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if [kinds::PROJECT_CREATED, kinds::PROJECT_PROGRESS_POSTED].contains(&e.kind.as_str()) {
+                let project = projects.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: project.name.clone(),
+                    organization: project_orgs.get(&project.community_id).cloned(),
+                    link: ctx.link(&format!("projects/{}", project.id)),
+                    at: e.created_at,
+                });
+            }
             if [
                 kinds::TRAINING_SCHEDULED,
                 kinds::TRAINING_UPDATED,

@@ -106,10 +106,14 @@ pub enum Template {
     /// cancelled registration, a reminder), and to everyone registered when it changes or is
     /// cancelled; the calendar is attached for those with a place.
     Training,
+    /// A development project: to mentors named its coordinators, to its coordinators when
+    /// someone joins, to someone added to it, to its people on a progress update, and to an
+    /// update's author when its outcome became a tip.
+    Project,
 }
 
 impl Template {
-    pub const ALL: [Template; 24] = [
+    pub const ALL: [Template; 25] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -134,6 +138,7 @@ impl Template {
         Self::AgendaItem,
         Self::Announcement,
         Self::Training,
+        Self::Project,
     ];
 
     /// The folder name, also stored in `delivery.kind`.
@@ -163,6 +168,7 @@ impl Template {
             Self::AgendaItem => "agenda_item",
             Self::Announcement => "announcement",
             Self::Training => "training",
+            Self::Project => "project",
         }
     }
 
@@ -189,6 +195,7 @@ impl Template {
             Self::MeetingInvitation => Some(About::Meeting),
             Self::Announcement => Some(About::Announcement),
             Self::Training => Some(About::Training),
+            Self::Project => Some(About::Project),
             Self::TopicItem
             | Self::Digest
             | Self::SignInLink
@@ -227,7 +234,8 @@ impl Template {
             | Self::ReplyRefused
             | Self::AgendaItem
             | Self::Announcement
-            | Self::Training => None,
+            | Self::Training
+            | Self::Project => None,
         }
     }
 
@@ -260,6 +268,7 @@ impl Template {
             Self::ReplyRecorded | Self::ReplyRefused => "reply",
             Self::AgendaItem => "agenda",
             Self::Training => "training",
+            Self::Project => "project",
             Self::InquiryPublished
             | Self::InquiryAnswered
             | Self::InquiryDeclined
@@ -286,6 +295,7 @@ impl Template {
             About::Meeting => "meetings",
             About::Announcement => "announcements",
             About::Training => "trainings",
+            About::Project => "projects",
         })
     }
 
@@ -299,6 +309,7 @@ impl Template {
             About::Meeting => "meeting",
             About::Announcement => "announcement",
             About::Training => "training",
+            About::Project => "project",
         })
     }
 }
@@ -310,4 +321,5 @@ enum About {
     Meeting,
     Announcement,
     Training,
+    Project,
 }

@@ -103,6 +103,27 @@ pub struct TrainingMail {
     pub calendars: Vec<String>,
 }
 
+/// A development project, for one reader: `coordinator` (they were named one), `joined`
+/// (someone joined: to the coordinators), `added` (they were added), `progress` (an update, to
+/// its people) or `promoted` (their update became a tip).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProjectMail {
+    pub stage: String,
+    /// The project's name.
+    pub title: String,
+    /// The community, in the reader's language.
+    pub community: String,
+    /// Whose action it is (who named, joined, added, posted or promoted).
+    pub actor: String,
+    /// The person who joined.
+    pub person: Option<String>,
+    /// The progress update (Markdown).
+    pub update: Option<String>,
+    /// The tip an outcome became.
+    pub tip_link: Option<String>,
+    pub link: String,
+}
+
 /// An item of the network's agenda: `proposed` (to the chair) or `placed` on a meeting's
 /// agenda (to its proposer and supporters).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

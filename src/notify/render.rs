@@ -93,7 +93,8 @@ impl Renderer {
             "reply_refused",
             "agenda_item",
             "announcement",
-            "training"
+            "training",
+            "project"
         );
         // Text inside a Markdown link's brackets: a title's own brackets cannot end the link.
         env.add_filter("linktext", |text: String| {
@@ -931,6 +932,16 @@ mod tests {
                 link: "https://digimentor.example.edu/trainings/1".into(),
                 calendars: vec!["BEGIN:VCALENDAR".into()],
             }),
+            Template::Project => to_payload(&ProjectMail {
+                stage: "progress".into(),
+                title: "Moodle exams".into(),
+                community: "Science".into(),
+                actor: "M".into(),
+                person: None,
+                update: Some("We piloted *two* courses.".into()),
+                tip_link: None,
+                link: "https://digimentor.example.edu/projects/1".into(),
+            }),
             Template::AgendaItem => to_payload(&AgendaItemMail {
                 stage: "placed".into(),
                 title: "Moodle exams".into(),
@@ -1093,6 +1104,7 @@ mod tests {
                     ("welcome", "en") => "a Digimentor account was created for you",
                     ("agenda", "en") => "because you take part in an item of",
                     ("training", "en") => "because you registered for this training",
+                    ("project", "en") => "because you take part in this project",
                     (_, "fi") => "Saat tämän",
                     _ => "Du får det här",
                 };

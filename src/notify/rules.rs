@@ -16,6 +16,10 @@
 //! | `meeting.scheduled`/`updated`/`cancelled` | `meeting_invitation` (`.ics` attached: `REQUEST`, or `CANCEL`) | every mentor |
 //! | `training.registered`/`unregistered`/`promoted` | `training` (`.ics`: `REQUEST`, or `CANCEL` for a place given up) | the registrant (their own action too) |
 //! | `training.updated`/`cancelled` | `training` (`.ics` for those with a place) | everyone registered or waiting |
+//! | `project.created`         | `project`             | the coordinators named (not the creator)     |
+//! | `project.member_joined`   | `project`             | the coordinators (someone joined), or the person added |
+//! | `project.progress_posted` | `project`             | the project's people (not the author)        |
+//! | `project.outcome_promoted`| `project`             | the update's author (a link to the tip)      |
 //! | `user.password_changed`   | `password_changed`    | the account's owner (their own action too: a security notice) |
 //! | `user.created`            | `account_created`     | the new account's owner, when it has no password yet (a link to set one) |
 //!
@@ -29,7 +33,8 @@ use chrono::{DateTime, Utc};
 use entity::membership::Role;
 use entity::{
     agenda_item, agenda_support, announcement, announcement_target, event, inquiry,
-    inquiry_message, inquiry_target, meeting, membership, organization, question, training, user,
+    inquiry_message, inquiry_target, meeting, membership, organization, project, question,
+    training, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -38,8 +43,8 @@ use uuid::Uuid;
 use super::items::items_for;
 use super::payloads::{
     AccountCreatedMail, AgendaItemMail, AnnouncementMail, InquiryMail, InquirySummaryMail,
-    ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail, QuestionMail, SummaryAnswer,
-    TopicItemMail, TrainingMail, to_payload,
+    ListHeaders, MeetingChange, MeetingMail, PasswordChangedMail, ProjectMail, QuestionMail,
+    SummaryAnswer, TopicItemMail, TrainingMail, to_payload,
 };
 use super::{MailContext, Template};
 use crate::auth::Viewer;
@@ -103,6 +108,11 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::TrainingRegistered
         | K::TrainingUnregistered
         | K::TrainingPromoted => Some(Template::Training),
+        K::ProjectCreated
+        | K::ProjectMemberJoined
+        | K::ProjectProgressPosted
+        | K::ProjectOutcomePromoted => Some(Template::Project),
+        K::ProjectUpdated | K::ProjectMemberLeft => None,
     }
 }
 
@@ -469,6 +479,7 @@ async fn by_rule(
         Template::AgendaItem => return agenda_plan(db, ctx, event).await,
         Template::Announcement => return announcement_plan(db, ctx, event).await,
         Template::Training => return training_plan(db, ctx, event).await,
+        Template::Project => return project_plan(db, ctx, event).await,
         Template::AccountCreated => {
             let user = find_user(db, event.subject_id).await?;
             if user.password_hash.is_some() {
@@ -1022,6 +1033,94 @@ pub fn training_mail(
         link,
         calendars: calendar.into_iter().collect(),
     }
+}
+
+/// A project's emails: mentors named coordinators when it starts; its coordinators when
+/// someone joins; someone added by another; its people on a progress update (not the author);
+/// an update's author when its outcome became a tip. Every email threads under the project.
+async fn project_plan(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext,
+    event: &event::Model,
+) -> AppResult<Vec<NewDelivery>> {
+    use entity::project_member::ProjectRole;
+    let Some(p) = project::Entity::find_by_id(event.subject_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let people = crate::projects::service::members(db, &[p.id]).await?;
+    let coordinators: Vec<Uuid> = people
+        .iter()
+        .filter(|m| m.role == ProjectRole::Coordinator)
+        .map(|m| m.user_id)
+        .collect();
+    let mut person = None;
+    let mut update = None;
+    let mut tip_link = None;
+    let (stage, recipients): (&str, Vec<Uuid>) = match event.kind.as_str() {
+        kinds::PROJECT_CREATED => ("coordinator", coordinators),
+        kinds::PROJECT_MEMBER_JOINED => {
+            let who = event.object_id.unwrap_or_default();
+            if Some(who) == event.actor_id {
+                person = Some(find_user(db, who).await?.display_name);
+                ("joined", coordinators)
+            } else {
+                ("added", vec![who])
+            }
+        }
+        kinds::PROJECT_PROGRESS_POSTED | kinds::PROJECT_OUTCOME_PROMOTED => {
+            let Some(u) =
+                entity::project_update::Entity::find_by_id(event.object_id.unwrap_or_default())
+                    .one(db)
+                    .await?
+            else {
+                return Ok(Vec::new());
+            };
+            update = Some(u.body.clone());
+            if event.kind == kinds::PROJECT_PROGRESS_POSTED {
+                ("progress", people.iter().map(|m| m.user_id).collect())
+            } else {
+                tip_link = u.tip_id.map(|t| ctx.link(&format!("tips/{t}")));
+                ("promoted", vec![u.author_id])
+            }
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let actor = match event.actor_id {
+        Some(id) => find_user(db, id).await?.display_name,
+        None => String::new(),
+    };
+    let community = find_org(db, p.community_id).await?;
+    let link = ctx.link(&format!("projects/{}", p.id));
+    let reason = format!("event:{}", event.id);
+    let readers = user::Entity::find()
+        .filter(user::Column::Id.is_in(recipients))
+        .all(db)
+        .await?;
+    Ok(readers
+        .into_iter()
+        .filter(|u| Some(u.id) != event.actor_id)
+        .map(|recipient| NewDelivery {
+            dedupe_key: format!("{reason}:{}", recipient.id),
+            payload: to_payload(&ProjectMail {
+                stage: stage.to_owned(),
+                title: p.name.clone(),
+                community: name_for(&community, recipient.locale),
+                actor: actor.clone(),
+                person: person.clone(),
+                update: update.clone(),
+                tip_link: tip_link.clone(),
+                link: link.clone(),
+            }),
+            recipient,
+            template: Template::Project,
+            thread_id: Some(p.id),
+            reply_to: None,
+            event_id: Some(event.id),
+        })
+        .collect())
 }
 
 /// The network itself as an organiser, in the reader's language.

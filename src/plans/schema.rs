@@ -34,6 +34,11 @@ impl CommunityPlan {
     async fn goals(&self) -> &str {
         &self.0.goals
     }
+    /// The goals one by one: the list items of `goals`, which a development project can be
+    /// linked to.
+    async fn goal_items(&self) -> Vec<String> {
+        crate::projects::service::plan_goals(&self.0.goals)
+    }
     /// Markdown.
     async fn activities(&self) -> &str {
         &self.0.activities

@@ -5,7 +5,7 @@
 //! 1. db, metrics, events — storage, counters, the event log and bus
 //! 2. domain features (auth, directory, topics, inquiries, questions, news, tips, meetings, plans,
 //!    subscriptions, partners, agenda, announcements,
-//!    trainings): their services, loaders and access rules
+//!    trainings, projects): their services, loaders and access rules
 //! 3. notify — who gets which email, the outbox, the worker
 //! 4. changes — the unit of work every caller changes data through
 //! 5. GraphQL: `graphql/`, the shared `state`, and every feature's `schema.rs`
@@ -27,7 +27,7 @@ fn layer_of_module(top: &str) -> Option<usize> {
         "db" | "metrics" | "events" => 1,
         "auth" | "directory" | "topics" | "inquiries" | "questions" | "news" | "tips"
         | "meetings" | "plans" | "subscriptions" | "partners" | "agenda" | "announcements"
-        | "trainings" => 2,
+        | "trainings" | "projects" => 2,
         "notify" => 3,
         "changes" => 4,
         "graphql" | "state" => SCHEMA,

@@ -612,7 +612,39 @@ async fn demo_data_is_a_realistic_network_and_loading_it_twice_changes_nothing()
         .unwrap();
     assert!(reports >= 7, "{reports} reports");
     assert!(entity::news_post::Entity::find().count(&db).await.unwrap() >= 12);
-    assert_eq!(entity::tip::Entity::find().count(&db).await.unwrap(), 20);
+    // Twenty tips, and a project's outcome promoted to the bank.
+    assert_eq!(entity::tip::Entity::find().count(&db).await.unwrap(), 21);
+    // Development projects in every state, one internal, one linked to its plan's goal.
+    use entity::project::{Column as P, ProjectStatus};
+    for status in [
+        ProjectStatus::Planned,
+        ProjectStatus::Active,
+        ProjectStatus::Finished,
+    ] {
+        let n = entity::project::Entity::find()
+            .filter(P::Status.eq(status))
+            .count(&db)
+            .await
+            .unwrap();
+        assert!(n >= 1, "no {status:?} project");
+    }
+    let internal = entity::project::Entity::find()
+        .filter(P::Internal.eq(true))
+        .count(&db)
+        .await
+        .unwrap();
+    let linked = entity::project::Entity::find()
+        .filter(P::PlanGoal.is_not_null())
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!((internal, linked), (1, 1));
+    let promoted = entity::project_update::Entity::find()
+        .filter(entity::project_update::Column::TipId.is_not_null())
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(promoted, 1);
     assert!(
         entity::community_plan::Entity::find()
             .count(&db)

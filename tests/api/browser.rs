@@ -1245,6 +1245,45 @@ async fn a_question_travels_from_staff_to_a_service_unit_and_back_in_three_brows
     );
     check_page(&contact, "a training, on the waiting list").await;
 
+    // A development project: the mentor starts one, staff find it in the list and join, post
+    // progress, and the mentor promotes the outcome to the tips bank.
+    mentor.goto(&app.url("/projects/new")).await.unwrap();
+    check_page(&mentor, "start a project").await;
+    fill(&mentor, "name", "Moodlen tentit").await;
+    fill(&mentor, "goal", "Ensimmäisen vuoden tentit Moodleen.").await;
+    click_through(&mentor, Locator::Css("main form button")).await;
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("Hanke on tallennettu")
+    );
+    check_page(&mentor, "a project, started").await;
+    let project = mentor.current_url().await.unwrap().path().to_owned();
+    staff.goto(&app.url("/projects")).await.unwrap();
+    check_page(&staff, "projects").await;
+    click_through(&staff, Locator::Css(&format!("a[href='{project}']"))).await;
+    click_through(&staff, Locator::Css("form[action$='/join'] button")).await;
+    check_page(&staff, "a project, joined").await;
+    fill(&staff, "body", "Kysymyspankissa on 240 kysymystä.").await;
+    click_through(&staff, Locator::Css("form[action$='/update'] button")).await;
+    assert!(
+        text_of(&staff, "section[aria-labelledby=progress]")
+            .await
+            .contains("240 kysymystä")
+    );
+    check_page(&staff, "a project, progress posted").await;
+    mentor.goto(&app.url(&project)).await.unwrap();
+    check_page(&mentor, "a project to promote from").await;
+    click_through(&mentor, Locator::Css("form[action$='/promote'] button")).await;
+    assert!(
+        text_of(&mentor, "p.notice")
+            .await
+            .contains("vinkkipankkiin")
+    );
+    check_page(&mentor, "a project, outcome promoted").await;
+    mentor.goto(&app.url("/communities/science")).await.unwrap();
+    check_page(&mentor, "a community with its projects").await;
+
     for client in [staff, mentor, contact] {
         client.close().await.unwrap();
     }

@@ -1035,6 +1035,7 @@ async fn the_demo_networks_emails_link_and_thread_by_their_own_kind() {
             "announcement",
             "inquiry",
             "meeting",
+            "project",
             "question",
             "training"
         ])

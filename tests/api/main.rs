@@ -28,6 +28,7 @@ mod news;
 mod pages;
 mod partners;
 mod plans;
+mod projects;
 mod questions;
 mod replies;
 mod scale_out;

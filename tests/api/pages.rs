@@ -1495,6 +1495,7 @@ async fn every_link_in_every_email_kind_answers_with_a_page() {
             "me",
             "meetings",
             "news",
+            "projects",
             "questions",
             "set-password",
             "sign-in",
@@ -2562,4 +2563,100 @@ async fn a_wish_is_passed_on_from_the_ask_page_and_the_units_decision_shows_on_i
         "{}",
         work.body
     );
+}
+
+/// The demo network, as a newcomer meets it: from the home page, by following links only, they
+/// reach its trainings (one full, with people waiting), development projects (one linked to
+/// its plan, one outcome in the tips bank) and partner networks; signed in as a digimentor, from
+/// the same home page through My work, the network's agenda, an announcement relayed by some
+/// communities, and a wish with the service unit's decision.
+#[tokio::test]
+async fn a_newcomer_finds_every_part_of_the_networks_life_from_the_home_page() {
+    let app = spawn_app().await;
+    digimentor::demo::load(&app.state.changes).await.unwrap();
+    /// Follows the first link starting with `prefix` on `from`, and returns the page.
+    async fn follow(browser: &mut Browser<'_>, from: &Got, prefix: &str) -> Got {
+        let link = first_link(&from.body, prefix);
+        let page = browser.get(&link).await;
+        assert_eq!(page.status, 200, "{link}: {}", page.body);
+        page
+    }
+    let mut visitor = Browser::new(&app);
+    let home = visitor.get("/?lang=en").await;
+    let trainings = follow(&mut visitor, &home, "/trainings").await;
+    assert!(
+        trainings.body.contains("Full, 2 waiting"),
+        "{}",
+        trainings.body
+    );
+    let training = follow(&mut visitor, &home, "/trainings/").await;
+    assert!(training.body.contains("Sign in to register"));
+    let projects = follow(&mut visitor, &home, "/projects").await;
+    assert!(!projects.body.contains("Teaching-lab booking"), "internal");
+    let project = follow(&mut visitor, &projects, "/projects/").await;
+    assert!(project.body.contains("Plan for"), "{}", project.body);
+    assert!(project.body.contains("The outcome is in the tips bank"));
+    follow(&mut visitor, &project, "/tips/").await;
+    let partners = follow(&mut visitor, &home, "/partners").await;
+    assert!(partners.body.contains("Campus EdTech"), "{}", partners.body);
+
+    let mut mentor = Browser::new(&app);
+    let signed = mentor
+        .sign_in(
+            "elina.makinen@demo.digimentor.fi",
+            DEMO_PASSWORD,
+            "/?lang=en",
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    let home = mentor.get("/?lang=en").await;
+    assert!(
+        links(&home.body).iter().any(|l| l == "/me"),
+        "My work is linked"
+    );
+    let work = mentor.get("/me").await;
+    let agenda = follow(&mut mentor, &work, "/agenda").await;
+    assert!(
+        agenda
+            .body
+            .contains("Shared guidelines for AI in course assignments"),
+        "{}",
+        agenda.body
+    );
+    let announcements = follow(&mut mentor, &work, "/announcements").await;
+    let announcement = follow(&mut mentor, &announcements, "/announcements/").await;
+    assert!(
+        announcement.body.contains("2 of 4"),
+        "{}",
+        announcement.body
+    );
+    // The staff member who wished finds the service unit's decision from their own work.
+    let mut staff = Browser::new(&app);
+    let signed = staff
+        .sign_in(
+            "kaisa.rantanen@demo.digimentor.fi",
+            DEMO_PASSWORD,
+            "/?lang=en",
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    let home = staff.get("/?lang=en").await;
+    assert!(
+        links(&home.body).iter().any(|l| l == "/me"),
+        "My work is linked"
+    );
+    let work = staff.get("/me").await;
+    let wish: Vec<String> = links(&work.body)
+        .into_iter()
+        .filter(|l| l.starts_with("/questions/") && !l.ends_with("/new"))
+        .collect();
+    let mut found = false;
+    for link in wish {
+        let page = staff.get(&link).await;
+        if page.body.contains("A shared exam room booking calendar") {
+            assert!(page.body.contains("spring update"), "{}", page.body);
+            found = true;
+        }
+    }
+    assert!(found, "the decided wish is in My work: {}", work.body);
 }

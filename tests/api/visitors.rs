@@ -52,6 +52,14 @@ const PUBLIC: &[(&str, &str)] = &[
         "training",
         "{ training(id: \"00000000-0000-0000-0000-000000000000\") { title } }",
     ),
+    (
+        "projects",
+        "{ projects { name people { person { displayName } } updates { body } myRole canManage } }",
+    ),
+    (
+        "project",
+        "{ project(id: \"00000000-0000-0000-0000-000000000000\") { name } }",
+    ),
 ];
 
 /// Every query that needs a login.

@@ -11,6 +11,7 @@ mod announcements;
 mod compose;
 mod forms;
 mod lang;
+mod projects;
 mod public;
 mod questions;
 pub mod reader;
@@ -42,6 +43,10 @@ pub use compose::{
 };
 pub use forms::csrf_refusal;
 pub use lang::Lang;
+pub use projects::{
+    act as act_on_project, create as create_project, edit_form as project_edit_form,
+    new_form as project_form, project, projects, update as update_project,
+};
 pub use public::{community, contacts, meeting, meetings, news, news_post, partners, tip, tips};
 pub use questions::{act_on_question, ask, ask_form, question};
 pub use reader::Reader;
@@ -93,6 +98,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("announce.html", include_str!("templates/announce.html")),
     ("trainings.html", include_str!("templates/trainings.html")),
+    ("projects.html", include_str!("templates/projects.html")),
+    ("project.html", include_str!("templates/project.html")),
+    (
+        "project_form.html",
+        include_str!("templates/project_form.html"),
+    ),
     ("training.html", include_str!("templates/training.html")),
     (
         "training_form.html",

@@ -15,7 +15,7 @@ use crate::http::HttpState;
 const MAX_SEARCH: usize = 200;
 
 /// The query parameter `name`, when the reader's URL has one that is not empty.
-fn param(reader: &Reader, name: &str) -> Option<String> {
+pub(super) fn param(reader: &Reader, name: &str) -> Option<String> {
     query_param(reader.here.split_once('?').map(|(_, q)| q), name)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
@@ -288,6 +288,17 @@ pub async fn community(
         years.insert(0, i64::from(this_year));
     }
     years.retain(|y| *y != i64::from(year));
+    let projects = match query(
+        &state,
+        &reader,
+        include_str!("ops/community_projects.graphql"),
+        json!({ "community": community["id"] }),
+    )
+    .await
+    {
+        Ok(found) => found["projects"].clone(),
+        Err(response) => return response,
+    };
     page(
         &state,
         &reader,
@@ -297,6 +308,7 @@ pub async fn community(
             "plan": data.get("plan"),
             "year": year,
             "years": years,
+            "projects": projects,
         }),
     )
 }

@@ -13,18 +13,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::forms::{Form, checked};
-use super::reader::query_param;
+use super::public::param;
 use super::session::{see_other, to_sign_in_from};
 use super::work::{list, posted_to_item};
 use super::{Reader, message, not_available, page_with, query, run_as};
 use crate::graphql::{code_of, field_of};
 use crate::http::HttpState;
-
-fn param(reader: &Reader, name: &str) -> Option<String> {
-    query_param(reader.here.split_once('?').map(|(_, q)| q), name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
 
 /// `GET /trainings`: upcoming and past trainings, filtered by organiser (`?organizer=` an
 /// organization's id, or `network`) and topic (`?topic=`).
