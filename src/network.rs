@@ -296,6 +296,8 @@ pub struct AnnouncementEntry {
     pub email_staff: bool,
     #[serde(default)]
     pub relayed: Vec<RelayedEntry>,
+    #[serde(default)]
+    pub topics: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,6 +321,8 @@ pub struct AgendaEntry {
     #[serde(default)]
     pub supporters: Vec<String>,
     pub placed: Option<PlacedEntry>,
+    #[serde(default)]
+    pub topics: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1230,6 +1234,7 @@ impl<C: ConnectionTrait> Import<'_, C> {
             body: NonEmptyText::input("body", &entry.body, MAX_BODY)?,
             addressees,
             email_staff: entry.email_staff,
+            topic_ids: self.topic_ids(&entry.topics).await?,
         };
         let (sent, event) = publish_announcement(self.db, &by, new).await?;
         self.events.push(event);
@@ -1263,7 +1268,14 @@ impl<C: ConnectionTrait> Import<'_, C> {
             body => NonEmptyText::input("body", body, MAX_BODY)?,
         };
         let title = NonEmptyText::line("title", &entry.title, MAX_TITLE)?;
-        let (item, event) = propose_agenda_item(self.db, &by, title, body).await?;
+        let (item, event) = propose_agenda_item(
+            self.db,
+            &by,
+            title,
+            body,
+            self.topic_ids(&entry.topics).await?,
+        )
+        .await?;
         self.events.push(event);
         for (i, supporter) in entry.supporters.iter().enumerate() {
             let who = self

@@ -33,8 +33,8 @@ use crate::state::AppState;
 use crate::subscriptions::schema::{SubscriptionMutation, SubscriptionQuery};
 use crate::tips::schema::{TipMutation, TipQuery};
 use crate::topics::loaders::{
-    TopicsByInquiry, TopicsByMeeting, TopicsByNews, TopicsByProject, TopicsByQuestion, TopicsByTip,
-    TopicsByTraining,
+    TopicsByAgendaItem, TopicsByAnnouncement, TopicsByInquiry, TopicsByMeeting, TopicsByNews,
+    TopicsByProject, TopicsByQuestion, TopicsByTip, TopicsByTraining,
 };
 use crate::topics::schema::{TopicMutation, TopicQuery};
 use crate::trainings::schema::{TrainingMutation, TrainingQuery};
@@ -171,6 +171,8 @@ pub fn request_loaders(state: &AppState) -> async_graphql::Data {
         TopicsByMeeting,
         TopicsByTraining,
         TopicsByProject,
+        TopicsByAnnouncement,
+        TopicsByAgendaItem,
     );
     data
 }

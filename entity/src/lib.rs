@@ -5,9 +5,11 @@
 
 pub mod access_token;
 pub mod agenda_item;
+pub mod agenda_item_topic;
 pub mod agenda_support;
 pub mod announcement;
 pub mod announcement_target;
+pub mod announcement_topic;
 pub mod app_secret;
 pub mod community_plan;
 pub mod community_plan_revision;

@@ -29,6 +29,7 @@ mod m20261201_000024_create_agenda_item;
 mod m20261201_000025_create_announcement;
 mod m20261201_000026_create_training;
 mod m20261201_000027_create_project;
+mod m20261201_000028_add_announcement_and_agenda_topics;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000025_create_announcement::Migration),
             Box::new(m20261201_000026_create_training::Migration),
             Box::new(m20261201_000027_create_project::Migration),
+            Box::new(m20261201_000028_add_announcement_and_agenda_topics::Migration),
         ]
     }
 }

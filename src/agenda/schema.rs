@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{MAX_BODY, MAX_TITLE};
 use crate::state::AppState;
+use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 
 /// Where an item of the network's agenda stands.
@@ -111,6 +112,18 @@ impl AgendaItem {
     async fn proposed_at(&self) -> DateTime<Utc> {
         self.item.created_at
     }
+    /// Topics it is about; digimentors who follow them hear of the proposal.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(
+            load_one::<crate::topics::loaders::TopicsByAgendaItem>(ctx, self.item.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Topic)
+                .collect(),
+        )
+    }
 }
 
 /// An item to propose.
@@ -121,6 +134,9 @@ pub struct ProposeAgendaItemInput {
     /// Why it matters (Markdown).
     #[graphql(default)]
     pub body: String,
+    /// Topics it is about; digimentors who follow them hear of it.
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
 }
 
 #[derive(Default)]
@@ -166,10 +182,15 @@ impl AgendaMutation {
             "" => String::new(),
             body => NonEmptyText::input("body", body, MAX_BODY)?,
         };
+        let topics = input
+            .topic_ids
+            .iter()
+            .map(|id| parse_id("topicIds", id))
+            .collect::<crate::error::AppResult<Vec<_>>>()?;
         let state = ctx.data::<AppState>()?;
         let item = state
             .changes
-            .run(async |txn| service::propose(txn, viewer, title, body).await)
+            .run(async |txn| service::propose(txn, viewer, title, body, topics).await)
             .await?;
         Ok(AgendaItem::new(item))
     }

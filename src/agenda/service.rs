@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use entity::agenda_item::{self, AgendaStatus};
 use entity::membership::Role;
-use entity::{agenda_support, event, meeting};
+use entity::{agenda_item_topic, agenda_support, event, meeting};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::audience::Reader;
 use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
+use crate::topics::service::existing_topics;
 
 /// Most items one meeting's agenda holds.
 pub const MAX_ITEMS: usize = 30;
@@ -40,6 +41,7 @@ async fn record(
     subject: Uuid,
     object: Option<Uuid>,
     audience: Vec<Reader>,
+    topic_ids: Vec<Uuid>,
 ) -> AppResult<event::Model> {
     append_event(
         db,
@@ -49,7 +51,7 @@ async fn record(
             subject_id: subject,
             object_id: object,
             organization_ids: vec![],
-            topic_ids: vec![],
+            topic_ids,
             audience,
         },
     )
@@ -70,8 +72,10 @@ pub async fn propose(
     viewer: &Viewer,
     title: String,
     body: String,
+    topic_ids: Vec<Uuid>,
 ) -> AppResult<(agenda_item::Model, event::Model)> {
     require_mentor(viewer)?;
+    let topics = existing_topics(db, &topic_ids).await?;
     let now = Utc::now();
     let item = agenda_item::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -87,6 +91,16 @@ pub async fn propose(
     }
     .insert(db)
     .await?;
+    if !topics.is_empty() {
+        agenda_item_topic::Entity::insert_many(topics.iter().map(|t| {
+            agenda_item_topic::ActiveModel {
+                item_id: Set(item.id),
+                topic_id: Set(*t),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
     let event = record(
         db,
         EventKind::AgendaItemProposed,
@@ -94,6 +108,7 @@ pub async fn propose(
         item.id,
         None,
         vec![Reader::Mentors],
+        topics,
     )
     .await?;
     Ok((item, event))
@@ -146,7 +161,16 @@ pub async fn support(
     } else {
         EventKind::AgendaItemUnsupported
     };
-    let event = record(db, kind, viewer.id(), id, None, vec![Reader::Mentors]).await?;
+    let event = record(
+        db,
+        kind,
+        viewer.id(),
+        id,
+        None,
+        vec![Reader::Mentors],
+        vec![],
+    )
+    .await?;
     Ok((item, Some(event)))
 }
 
@@ -249,6 +273,7 @@ pub async fn set_agenda(
                     item.id,
                     Some(meeting_id),
                     vec![Reader::Public],
+                    vec![],
                 )
                 .await?,
             );
@@ -264,6 +289,7 @@ pub async fn set_agenda(
             meeting_id,
             None,
             vec![Reader::Public],
+            vec![],
         )
         .await?,
     );

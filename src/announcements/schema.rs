@@ -14,6 +14,8 @@ use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::inquiries::service::{Addressees, MAX_BODY, MAX_TITLE};
 use crate::state::AppState;
+use crate::topics::loaders::TopicsByAnnouncement;
+use crate::topics::schema::Topic;
 use crate::values::NonEmptyText;
 
 /// How far an announcement has been relayed.
@@ -105,6 +107,16 @@ impl Announcement {
     async fn targets(&self) -> Vec<RelayTarget> {
         self.targets.iter().cloned().map(RelayTarget).collect()
     }
+    /// Topics it is about.
+    #[graphql(complexity = "crate::graphql::list_cost(child_complexity)")]
+    async fn topics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Topic>> {
+        Ok(load_one::<TopicsByAnnouncement>(ctx, self.announcement.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Topic)
+            .collect())
+    }
     /// "Relayed by 9 of 12".
     async fn coverage(&self) -> RelayCoverage {
         let relayed = self
@@ -137,6 +149,9 @@ pub struct PublishAnnouncementInput {
     /// Also email it straight to the staff of those communities.
     #[graphql(default)]
     pub email_staff: bool,
+    /// Topics it is about; those who follow them among its readers hear of it.
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
 }
 
 #[derive(Default)]
@@ -221,6 +236,11 @@ impl AnnouncementMutation {
             body: NonEmptyText::input("body", &input.body, MAX_BODY)?,
             addressees,
             email_staff: input.email_staff,
+            topic_ids: input
+                .topic_ids
+                .iter()
+                .map(|id| parse_id("topicIds", id))
+                .collect::<AppResult<_>>()?,
         };
         let state = ctx.data::<AppState>()?;
         let announcement = state

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::membership::Role;
-use entity::{announcement, announcement_target, event};
+use entity::{announcement, announcement_target, announcement_topic, event};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -16,6 +16,7 @@ use crate::events::audience::Reader;
 use crate::events::kinds::EventKind;
 use crate::events::service::{NewEvent, append_event};
 use crate::inquiries::service::{Addressees, addressed_communities, sending_organization};
+use crate::topics::service::existing_topics;
 
 /// A validated new announcement.
 pub struct NewAnnouncement {
@@ -25,6 +26,8 @@ pub struct NewAnnouncement {
     pub addressees: Addressees,
     /// Also email it straight to the staff of the addressed communities.
     pub email_staff: bool,
+    /// Topics it is about: their followers among its readers hear of it.
+    pub topic_ids: Vec<Uuid>,
 }
 
 /// Who reads an announcement and its events: the sending organization, the leads, and
@@ -62,6 +65,7 @@ async fn record(
     kind: EventKind,
     actor: Uuid,
     object: Option<Uuid>,
+    topic_ids: Vec<Uuid>,
 ) -> AppResult<event::Model> {
     let mut organization_ids = vec![a.organization_id];
     organization_ids.extend(communities.iter().copied());
@@ -73,7 +77,7 @@ async fn record(
             subject_id: a.id,
             object_id: object,
             organization_ids,
-            topic_ids: vec![],
+            topic_ids,
             audience: readers(a, communities),
         },
     )
@@ -95,7 +99,7 @@ pub async fn publish(
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
         author_id: Set(viewer.id()),
-        title: Set(new.title),
+        title: Set(new.title.clone()),
         body: Set(new.body),
         email_staff: Set(new.email_staff),
         created_at: Set(Utc::now()),
@@ -113,6 +117,17 @@ pub async fn publish(
     }))
     .exec_without_returning(db)
     .await?;
+    let topics = existing_topics(db, &new.topic_ids).await?;
+    if !topics.is_empty() {
+        announcement_topic::Entity::insert_many(topics.iter().map(|t| {
+            announcement_topic::ActiveModel {
+                announcement_id: Set(a.id),
+                topic_id: Set(*t),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
     let event = record(
         db,
         &a,
@@ -120,6 +135,7 @@ pub async fn publish(
         EventKind::AnnouncementPublished,
         viewer.id(),
         None,
+        topics,
     )
     .await?;
     Ok((a, event))
@@ -176,6 +192,7 @@ pub async fn mark_relayed(
         EventKind::AnnouncementRelayed,
         viewer.id(),
         Some(community),
+        vec![],
     )
     .await?;
     Ok((target, event))

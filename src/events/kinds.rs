@@ -197,7 +197,9 @@ impl EventKind {
             | Self::TrainingUpdated
             | Self::TrainingCancelled
             | Self::ProjectCreated
-            | Self::ProjectProgressPosted => true,
+            | Self::ProjectProgressPosted
+            | Self::AnnouncementPublished
+            | Self::AgendaItemProposed => true,
             Self::OrganizationCreated
             | Self::UserCreated
             | Self::UserPasswordChanged
@@ -221,12 +223,10 @@ impl EventKind {
             | Self::CommunityPlanSet
             | Self::PartnerCreated
             | Self::PartnerUpdated
-            | Self::AgendaItemProposed
             | Self::AgendaItemSupported
             | Self::AgendaItemUnsupported
             | Self::AgendaItemPlaced
             | Self::AgendaSet
-            | Self::AnnouncementPublished
             | Self::AnnouncementRelayed
             | Self::TrainingRegistered
             | Self::TrainingUnregistered
@@ -274,6 +274,8 @@ pub const MEETING_SCHEDULED: &str = EventKind::MeetingScheduled.as_str();
 pub const MEETING_UPDATED: &str = EventKind::MeetingUpdated.as_str();
 pub const MEETING_CANCELLED: &str = EventKind::MeetingCancelled.as_str();
 pub const AGENDA_ITEM_PLACED: &str = EventKind::AgendaItemPlaced.as_str();
+pub const ANNOUNCEMENT_PUBLISHED: &str = EventKind::AnnouncementPublished.as_str();
+pub const AGENDA_ITEM_PROPOSED: &str = EventKind::AgendaItemProposed.as_str();
 pub const ANNOUNCEMENT_RELAYED: &str = EventKind::AnnouncementRelayed.as_str();
 pub const TRAINING_SCHEDULED: &str = EventKind::TrainingScheduled.as_str();
 pub const TRAINING_UPDATED: &str = EventKind::TrainingUpdated.as_str();

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::user::Locale;
 use entity::{
-    event, inquiry, inquiry_target, meeting, news_post, organization, project, tip, training,
+    agenda_item, announcement, event, inquiry, inquiry_target, meeting, news_post, organization,
+    project, tip, training,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -130,9 +131,52 @@ pub async fn items_for(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let announcements: HashMap<Uuid, announcement::Model> = announcement::Entity::find()
+        .filter(announcement::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let senders: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(announcements.values().map(|a| a.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let agenda: HashMap<Uuid, agenda_item::Model> = agenda_item::Entity::find()
+        .filter(agenda_item::Column::Id.is_in(followed.iter().map(|e| e.subject_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
     Ok(followed
         .into_iter()
         .filter_map(|e| {
+            if e.kind == kinds::ANNOUNCEMENT_PUBLISHED {
+                let a = announcements.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: a.title.clone(),
+                    organization: senders.get(&a.organization_id).cloned(),
+                    link: ctx.link(&format!("announcements/{}", a.id)),
+                    at: e.created_at,
+                });
+            }
+            if e.kind == kinds::AGENDA_ITEM_PROPOSED {
+                let item = agenda.get(&e.subject_id)?;
+                return Some(Item {
+                    event_id: e.id,
+                    kind: e.kind.clone(),
+                    title: item.title.clone(),
+                    organization: None,
+                    link: ctx.link("agenda"),
+                    at: e.created_at,
+                });
+            }
             if [kinds::PROJECT_CREATED, kinds::PROJECT_PROGRESS_POSTED].contains(&e.kind.as_str()) {
                 let project = projects.get(&e.subject_id)?;
                 return Some(Item {

@@ -1,6 +1,6 @@
 //! One batch loader for the topics of anything that carries topics through a link table
 //! (`inquiry_topic`, `question_topic`, `news_topic`, `tip_topic`, `meeting_topic`,
-//! `training_topic`, `project_topic`).
+//! `training_topic`, `project_topic`, `announcement_topic`, `agenda_item_topic`).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    inquiry_topic, meeting_topic, news_topic, project_topic, question_topic, tip_topic, topic,
-    training_topic,
+    agenda_item_topic, announcement_topic, inquiry_topic, meeting_topic, news_topic, project_topic,
+    question_topic, tip_topic, topic, training_topic,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -43,6 +43,8 @@ topic_link!(tip_topic, TipId, tip_id);
 topic_link!(meeting_topic, MeetingId, meeting_id);
 topic_link!(training_topic, TrainingId, training_id);
 topic_link!(project_topic, ProjectId, project_id);
+topic_link!(announcement_topic, AnnouncementId, announcement_id);
+topic_link!(agenda_item_topic, ItemId, item_id);
 
 /// Topics of owners through link table `L`, keyed by owner id, by slug: two queries per batch.
 pub struct TopicsOf<L>(DatabaseConnection, PhantomData<fn() -> L>);
@@ -94,3 +96,5 @@ pub type TopicsByTip = TopicsOf<tip_topic::Entity>;
 pub type TopicsByMeeting = TopicsOf<meeting_topic::Entity>;
 pub type TopicsByTraining = TopicsOf<training_topic::Entity>;
 pub type TopicsByProject = TopicsOf<project_topic::Entity>;
+pub type TopicsByAnnouncement = TopicsOf<announcement_topic::Entity>;
+pub type TopicsByAgendaItem = TopicsOf<agenda_item_topic::Entity>;

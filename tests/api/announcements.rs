@@ -344,3 +344,112 @@ async fn a_contact_sends_an_announcement_from_the_page() {
         page.body
     );
 }
+
+/// Announcements and agenda proposals carry topics: their followers hear of them, but only
+/// those who may read them (an announcement's addressed communities, its sender and the leads;
+/// a proposal the digimentors), at once or in their digest.
+#[tokio::test]
+async fn topic_followers_who_may_read_them_hear_of_announcements_and_agenda_proposals() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| c.mail = crate::helpers::smtp(&url)).await;
+    let ch = app.seed_channel().await;
+    let topic = app
+        .graphql("mutation { createTopic(input: { slug: \"moodle\", nameFi: \"Moodle\", nameSv: \"Moodle\", nameEn: \"Moodle\" }) { id } }", json!({}), ch.token("admin"))
+        .await["data"]["createTopic"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (who, frequency) in [
+        ("arts.staff", "IMMEDIATE"),
+        ("medicine.mentor", "IMMEDIATE"),
+        ("science.staff", "IMMEDIATE"),
+        ("lead", "DAILY"),
+    ] {
+        assert_ok(
+            &app.graphql(
+                "mutation($t: ID!, $f: Frequency!) { subscribeTopic(topicId: $t, frequency: $f) { frequency } }",
+                json!({ "t": topic, "f": frequency }),
+                ch.token(who),
+            )
+            .await,
+        );
+    }
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    let sent = app
+        .graphql(
+            "mutation($o: ID!, $c: [ID!]!, $t: [ID!]!) { publishAnnouncement(input: { organizationId: $o, title: \"Moodle upgrade\", body: \"Saturday\", communityIds: $c, topicIds: $t }) { id topics { slug } } }",
+            json!({ "o": ch.org("it-services"), "c": [ch.org("arts")], "t": [topic] }),
+            ch.token("unit.contact"),
+        )
+        .await;
+    assert_ok(&sent);
+    assert_eq!(
+        sent["data"]["publishAnnouncement"]["topics"],
+        json!([{ "slug": "moodle" }])
+    );
+    let id = sent["data"]["publishAnnouncement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.drain_mail().await;
+    let told: Vec<_> = sink.messages()[before..].to_vec();
+    let mut to: Vec<&str> = told
+        .iter()
+        .map(|m| m.to[0].trim_matches(['<', '>']))
+        .collect();
+    to.sort();
+    // The mentor to relay it (by rule), the addressed community's follower (by topic); not the
+    // follower in a community it was not sent to.
+    assert_eq!(to, ["arts.mentor@uni.test", "arts.staff@uni.test"]);
+    let follower = told
+        .iter()
+        .find(|m| m.to[0].contains("arts.staff"))
+        .unwrap()
+        .parsed()
+        .body_text(0)
+        .unwrap()
+        .to_string();
+    assert!(follower.contains("Tiedote"), "{follower}");
+    assert!(
+        follower.contains(&format!("/announcements/{id}")),
+        "{follower}"
+    );
+
+    // A proposal for the agenda: followers among the digimentors hear of it.
+    let before = sink.messages().len();
+    let proposed = app
+        .graphql(
+            "mutation($t: [ID!]!) { proposeAgendaItem(input: { title: \"Moodle exams\", topicIds: $t }) { topics { slug } } }",
+            json!({ "t": [topic] }),
+            ch.token("science.mentor"),
+        )
+        .await;
+    assert_ok(&proposed);
+    app.drain_mail().await;
+    let mut to: Vec<String> = sink.messages()[before..]
+        .iter()
+        .map(|m| m.to[0].trim_matches(['<', '>']).to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["admin@uni.test", "medicine.mentor@uni.test"]);
+
+    // The lead's daily digest has the announcement (leads read every announcement), not the
+    // proposal (for digimentors).
+    let before = sink.messages().len();
+    app.run_digests(chrono::Utc::now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    app.drain_mail().await;
+    let digest = sink.messages()[before..]
+        .iter()
+        .find(|m| m.to[0].contains("lead@"))
+        .expect("the lead's digest")
+        .parsed()
+        .body_text(0)
+        .unwrap()
+        .to_string();
+    assert!(digest.contains("Moodle upgrade"), "{digest}");
+    assert!(!digest.contains("Moodle exams"), "{digest}");
+}

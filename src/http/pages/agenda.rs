@@ -45,7 +45,14 @@ async fn show(
     notice: Option<&str>,
     draft: Option<Draft>,
 ) -> Response {
-    let data = match query(state, reader, include_str!("ops/agenda.graphql"), json!({})).await {
+    let data = match query(
+        state,
+        reader,
+        include_str!("ops/agenda.graphql"),
+        json!({ "locale": reader.lang.graphql_locale() }),
+    )
+    .await
+    {
         Ok(data) => data,
         Err(response) => return response,
     };
@@ -71,6 +78,7 @@ async fn show(
         json!({
             "proposed": proposed,
             "meetings": data["meetings"],
+            "topics": data["topics"],
             "may_propose": chair || mentor,
             "chair": chair,
             "notice": notice.map(|key| state.pages.text(reader.lang, key)),
@@ -173,7 +181,11 @@ async fn act(
     let (operation, variables, done): (&'static str, Value, &str) = match action {
         Action::Propose => (
             include_str!("ops/propose_agenda_item.graphql"),
-            json!({ "title": form.text("title"), "body": form.text("body") }),
+            json!({
+                "title": form.text("title"),
+                "body": form.text("body"),
+                "topics": form.all("topic").collect::<Vec<_>>(),
+            }),
             "propose",
         ),
         Action::Support(id) => (

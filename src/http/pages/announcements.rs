@@ -118,7 +118,7 @@ async fn show_form(
         reader,
         status,
         "announce.html",
-        json!({ "senders": senders, "communities": communities, "draft": draft }),
+        json!({ "senders": senders, "communities": communities, "topics": data["topics"], "draft": draft }),
         &[],
     )
 }
@@ -145,6 +145,7 @@ pub async fn publish(
         "communities": communities,
         "all": form.get("all").is_some(),
         "staff": form.get("staff").is_some(),
+        "topics": form.all("topic").collect::<Vec<_>>(),
     });
     match run_as(
         &state,

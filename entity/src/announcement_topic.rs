@@ -1,0 +1,15 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "announcement_topic")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub announcement_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub topic_id: Uuid,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
