@@ -1,6 +1,6 @@
 //! Command-line interface: every setting is a flag with an environment-variable fallback.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Digimentor: the GraphQL service of a university's digimentor network.
 #[derive(Debug, Parser)]
@@ -79,3 +79,56 @@ pub enum UserCommand {
 }
 
 pub use crate::config::Settings;
+
+/// What a command other than `serve` says of the server settings it no longer lists.
+const SETTINGS_NOTE: &str = "Server settings (DATABASE_URL, PUBLIC_URL, SMTP_URL, MAIL_FROM, …) \
+are read from the environment, or given as flags; `digimentor serve --help` lists them all.";
+
+/// The command line, with each command other than `serve` listing only its own options: the
+/// server settings stay accepted everywhere (as flags or from the environment) but are shown
+/// only by `digimentor --help` and `digimentor serve --help`.
+pub fn command() -> clap::Command {
+    let mut root = Cli::command();
+    root.build();
+    let names: Vec<String> = root
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .filter(|name| name != "serve" && name != "help")
+        .collect();
+    for name in names {
+        root = root.mut_subcommand(name, hide_settings);
+    }
+    root
+}
+
+fn hide_settings(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .filter(|name| name != "help")
+        .collect();
+    let mut command = command
+        .mut_args(|arg| {
+            if arg.is_global_set() {
+                arg.hide(true)
+            } else {
+                arg
+            }
+        })
+        .after_help(SETTINGS_NOTE);
+    for name in names {
+        command = command.mut_subcommand(name, hide_settings);
+    }
+    command
+}
+
+impl Cli {
+    /// Parses the process's arguments (see [`command`]); `--help` and mistakes exit here.
+    pub fn parse_args() -> Self {
+        let matches = command().get_matches();
+        match Self::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(err) => err.exit(),
+        }
+    }
+}

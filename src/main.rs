@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use digimentor::cli::{Cli, Command};
 use digimentor::config::Config;
 use digimentor::{commands, telemetry};
@@ -10,7 +9,7 @@ use digimentor::{commands, telemetry};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let config = match Config::from_settings(&cli.settings) {
         Ok(config) => config,
         Err(err) => {

@@ -790,3 +790,81 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         );
     }
 }
+
+/// `user add --help` (and every command but `serve`) lists only its own options and says where
+/// the server settings are; they are still accepted there, as flags too.
+#[test]
+fn a_commands_help_lists_its_own_options_and_settings_still_apply() {
+    let help = |args: &[&str]| {
+        let output = digimentor().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let add = help(&["user", "add", "--help"]);
+    for own in [
+        "--email",
+        "--name",
+        "--locale",
+        "--time-zone",
+        "--admin",
+        "--password-stdin",
+    ] {
+        assert!(add.contains(own), "{own}: {add}");
+    }
+    for setting in [
+        "--database-url",
+        "--bind",
+        "--smtp-url",
+        "DATABASE_MAX_CONNECTIONS",
+    ] {
+        assert!(!add.contains(setting), "{setting}: {add}");
+    }
+    assert!(add.contains("digimentor serve --help"), "{add}");
+    assert!(add.lines().count() < 20, "{add}");
+    for args in [
+        &["import", "network", "--help"][..],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+    ] {
+        assert!(!help(args).contains("--database-url"), "{args:?}");
+    }
+    let serve = help(&["serve", "--help"]);
+    assert!(serve.contains("--database-url") && serve.contains("DATABASE_URL"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("dm.db").display());
+    let mut child = digimentor()
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
+        .args([
+            "user",
+            "add",
+            "--email",
+            "flag@uni.test",
+            "--name",
+            "Flag",
+            "--password-stdin",
+        ])
+        .args(["--database-url", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-enough-password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        dir.path().join("dm.db").exists(),
+        "the flag chose the database"
+    );
+}
