@@ -35,10 +35,34 @@ pub enum Command {
     /// Load the demo network (organizations, people, topics) idempotently and print the demo
     /// admin's credentials.
     Demo,
+    /// Digests: build and queue those due now (or at --at), as the servers' scheduler does.
+    Digests {
+        #[command(subcommand)]
+        command: RunCommand,
+    },
+    /// Deadline and training reminders: queue those due now (or at --at), as the servers'
+    /// scheduler does.
+    Reminders {
+        #[command(subcommand)]
+        command: RunCommand,
+    },
     /// Load data from a file.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+}
+
+/// Runs time-driven work once. Idempotent and safe beside running servers: every digest and
+/// reminder has a dedupe key, so one queued already is not queued again. A running server's
+/// delivery worker sends what was queued.
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Run it once.
+    Run {
+        /// The moment to run it as (RFC 3339, e.g. 2027-03-01T07:00:00+02:00); by default now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
 }
 

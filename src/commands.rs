@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use crate::app::{Application, shutdown_signal};
 use crate::changes::Changes;
-use crate::cli::{Command, ImportCommand, UserCommand};
+use crate::cli::{Command, ImportCommand, RunCommand, UserCommand};
 use crate::config::Config;
 use crate::directory::service::{NewUser, create_user};
 use crate::network::{self, ImportOptions, ImportReport};
@@ -35,6 +35,31 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let changes = changes_for(&config).await?;
             let credentials = demo::load(&changes).await?;
             print_demo_credentials(&credentials, &config);
+            Ok(())
+        }
+        Command::Digests {
+            command: RunCommand::Run { at },
+        } => {
+            let at = at.map_or_else(chrono::Utc::now, |at| at.with_timezone(&chrono::Utc));
+            let changes = changes_for(&config).await?;
+            let report = crate::scheduler::run_digests(&changes, at).await?;
+            println!(
+                "digests as of {}: {} queued, {} with nothing new (not sent)",
+                at.to_rfc3339(),
+                report.queued,
+                report.empty
+            );
+            Ok(())
+        }
+        Command::Reminders {
+            command: RunCommand::Run { at },
+        } => {
+            let at = at.map_or_else(chrono::Utc::now, |at| at.with_timezone(&chrono::Utc));
+            let lead = chrono::Duration::from_std(config.reminder_lead)
+                .context("REMINDER_LEAD_DAYS is out of range")?;
+            let changes = changes_for(&config).await?;
+            let queued = crate::scheduler::queue_reminders(&changes, at, lead).await?;
+            println!("reminders as of {}: {queued} queued", at.to_rfc3339());
             Ok(())
         }
         Command::Import {

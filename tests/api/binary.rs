@@ -868,3 +868,96 @@ fn a_commands_help_lists_its_own_options_and_settings_still_apply() {
         "the flag chose the database"
     );
 }
+
+/// `reminders run --at` and `digests run --at` queue what is due at that moment, once: a second
+/// run (or a server's scheduler) queues nothing more. What they print is what they queued.
+#[tokio::test]
+async fn reminders_and_digests_run_on_demand_once() {
+    use sea_orm::{ActiveModelTrait, QueryOrder, Set};
+    let (_database, url) = TestDatabase::create().await;
+    assert!(
+        run_with_database(&url, &["demo"], None)
+            .await
+            .status
+            .success()
+    );
+    let db = Database::connect(&url).await.unwrap();
+    let deliveries = |db: sea_orm::DatabaseConnection| async move {
+        entity::delivery::Entity::find().count(&db).await.unwrap()
+    };
+    let printed = |output: &std::process::Output| -> u64 {
+        let text = String::from_utf8_lossy(&output.stdout).to_string();
+        assert!(
+            output.status.success(),
+            "{text} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        text.lines()
+            .rfind(|l| l.contains(" as of "))
+            .and_then(|line| line.split(": ").nth(1))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {text:?}"))
+    };
+
+    // Half a day before an open inquiry's deadline, its pending communities' mentors are due.
+    let inquiry = entity::inquiry::Entity::find()
+        .filter(entity::inquiry::Column::Status.eq(entity::inquiry::InquiryStatus::Open))
+        .filter(entity::inquiry::Column::Deadline.is_not_null())
+        .order_by_asc(entity::inquiry::Column::Deadline)
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.deadline.unwrap() > chrono::Utc::now() + chrono::Duration::days(1))
+        .expect("an open inquiry with a deadline");
+    let at = (inquiry.deadline.unwrap() - chrono::Duration::hours(12)).to_rfc3339();
+    let before = deliveries(db.clone()).await;
+    let first = run_with_database(&url, &["reminders", "run", "--at", &at], None).await;
+    let queued = printed(&first);
+    assert!(queued > 0, "{}", String::from_utf8_lossy(&first.stdout));
+    assert_eq!(deliveries(db.clone()).await - before, queued);
+    let again = run_with_database(&url, &["reminders", "run", "--at", &at], None).await;
+    assert_eq!(printed(&again), 0);
+
+    // A daily follower of a topic the demo wrote about gets tomorrow's digest, once.
+    let juha = user::Entity::find()
+        .filter(user::Column::Email.eq("juha.kinnunen@demo.digimentor.fi"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let moodle = topic::Entity::find()
+        .filter(topic::Column::Slug.eq("moodle"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(2);
+    entity::topic_subscription::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        user_id: Set(juha.id),
+        topic_id: Set(moodle.id),
+        frequency: Set(entity::topic_subscription::Frequency::Daily),
+        created_at: Set(long_ago),
+        updated_at: Set(long_ago),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let before = deliveries(db.clone()).await;
+    let first = run_with_database(&url, &["digests", "run", "--at", &at], None).await;
+    assert_eq!(
+        printed(&first),
+        1,
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
+    assert_eq!(deliveries(db.clone()).await - before, 1);
+    let again = run_with_database(&url, &["digests", "run", "--at", &at], None).await;
+    assert_eq!(printed(&again), 0);
+    let bad = run_with_database(&url, &["digests", "run", "--at", "tomorrow"], None).await;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--at"));
+}
