@@ -46,6 +46,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RunCommand,
     },
+    /// Back up the SQLite database into FILE while servers keep running (`VACUUM INTO`), then
+    /// check the copy. On PostgreSQL it says how to use `pg_dump` instead.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
+    },
     /// Load data from a file.
     Import {
         #[command(subcommand)]

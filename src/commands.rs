@@ -62,6 +62,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("reminders as of {}: {queued} queued", at.to_rfc3339());
             Ok(())
         }
+        Command::Backup { file } => backup(&config, &file).await,
         Command::Import {
             command: ImportCommand::Network { file },
         } => {
@@ -122,6 +123,69 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// How to back up and check a PostgreSQL database: `pg_dump`'s job, not ours.
+const PG_DUMP_HOWTO: &str = "PostgreSQL is backed up with its own tools:\n  \
+pg_dump --format=custom --file FILE \"$DATABASE_URL\"\n\
+and checked by restoring it into an empty database:\n  \
+createdb digimentor_restore_check && pg_restore --exit-on-error --dbname digimentor_restore_check FILE";
+
+/// `backup FILE`: an online copy of the SQLite database (`VACUUM INTO`, consistent while the
+/// server writes), then `PRAGMA integrity_check` and the migrations table read from the copy.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = db::connect(&config.database_url, &config.database)
+        .await
+        .context("connecting to the database (DATABASE_URL)")?;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        anyhow::bail!("{PG_DUMP_HOWTO}");
+    }
+    if file.exists() {
+        anyhow::bail!("{} exists already; choose a new file", file.display());
+    }
+    let path = file
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("{}: the path is not UTF-8", file.display()))?;
+    db.execute_raw(Statement::from_string(
+        DbBackend::Sqlite,
+        format!("VACUUM INTO '{}'", path.replace('\'', "''")),
+    ))
+    .await
+    .with_context(|| format!("writing {}", file.display()))?;
+    let url = format!("sqlite://{path}?mode=ro");
+    let copy = sea_orm::Database::connect(&url)
+        .await
+        .with_context(|| format!("opening the copy {}", file.display()))?;
+    let check = copy
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await?
+        .and_then(|row| row.try_get_by_index::<String>(0).ok())
+        .unwrap_or_default();
+    if check != "ok" {
+        anyhow::bail!(
+            "the copy {} failed its integrity check: {check}",
+            file.display()
+        );
+    }
+    let migrations = copy
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) FROM seaql_migrations",
+        ))
+        .await?
+        .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+        .unwrap_or_default();
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
+    println!(
+        "backed up to {} ({bytes} bytes, {migrations} migrations applied); integrity check: ok",
+        file.display()
+    );
+    println!("restore by stopping the server and putting the file in the database's place");
+    Ok(())
 }
 
 /// Connects and migrates, for a command that changes data: its changes go through the same unit

@@ -961,3 +961,44 @@ async fn reminders_and_digests_run_on_demand_once() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--at"));
 }
+
+/// `backup FILE` copies the SQLite database online into a checked file that opens as the same
+/// network; it never overwrites a file. On PostgreSQL it says how to use `pg_dump`.
+#[tokio::test]
+async fn backup_copies_the_sqlite_database_or_says_how_on_postgresql() {
+    let (_database, url) = TestDatabase::create().await;
+    assert!(
+        run_with_database(&url, &["demo"], None)
+            .await
+            .status
+            .success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.db");
+    let file = file.to_str().unwrap();
+    let output = run_with_database(&url, &["backup", file], None).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    if on_postgres() {
+        assert!(!output.status.success());
+        assert!(stderr.contains("pg_dump --format=custom"), "{stderr}");
+        assert!(stderr.contains("pg_restore"), "{stderr}");
+        return;
+    }
+    assert!(output.status.success(), "{stdout} {stderr}");
+    assert!(stdout.contains("integrity check: ok"), "{stdout}");
+    let original = Database::connect(&url).await.unwrap();
+    let copy = Database::connect(format!("sqlite://{file}?mode=ro"))
+        .await
+        .unwrap();
+    for db in [&original, &copy] {
+        assert!(user::Entity::find().count(db).await.unwrap() > 30);
+    }
+    assert_eq!(
+        user::Entity::find().count(&copy).await.unwrap(),
+        user::Entity::find().count(&original).await.unwrap()
+    );
+    let again = run_with_database(&url, &["backup", file], None).await;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
