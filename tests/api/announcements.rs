@@ -295,6 +295,12 @@ async fn mentors_relay_an_announcement_to_staff_and_the_sender_sees_the_coverage
 async fn a_contact_sends_an_announcement_from_the_page() {
     let app = crate::helpers::spawn_app().await;
     let ch = app.seed_channel().await;
+    let topic = app
+        .graphql("mutation { createTopic(input: { slug: \"print\", nameFi: \"Tulostus\", nameSv: \"Utskrift\", nameEn: \"Printing\" }) { id } }", json!({}), ch.token("admin"))
+        .await["data"]["createTopic"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut staff = crate::pages::signed_in(&app, "science.staff").await;
     assert_eq!(staff.get("/announcements/new").await.status, 403);
     let mut contact = crate::pages::signed_in(&app, "unit.contact").await;
@@ -314,10 +320,18 @@ async fn a_contact_sends_an_announcement_from_the_page() {
                 ("organization", &ch.org("it-services")),
                 ("title", "Printing"),
                 ("body", "The printers move."),
+                ("topic", &topic),
             ],
         )
         .await;
     assert_eq!(refused.status, 422, "no community chosen: {}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains(&format!("name=\"topic\" value=\"{topic}\" checked")),
+        "the topic stays ticked: {}",
+        refused.body
+    );
     assert!(refused.body.contains("Valitse vähintään yksi yksikkö"));
     assert!(
         refused.body.contains("The printers move.</textarea>"),
@@ -332,12 +346,24 @@ async fn a_contact_sends_an_announcement_from_the_page() {
                 ("title", "Printing"),
                 ("body", "The printers move."),
                 ("all", "1"),
+                ("topic", &topic),
             ],
         )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let page = contact.follow(sent).await;
     assert!(page.body.contains("Tiedote on lähetetty"), "{}", page.body);
+    let topics = app
+        .graphql(
+            "{ announcements { nodes { title topics { slug } } } }",
+            json!({}),
+            ch.token("unit.contact"),
+        )
+        .await;
+    assert_eq!(
+        topics["data"]["announcements"]["nodes"][0]["topics"],
+        json!([{ "slug": "print" }])
+    );
     assert!(
         page.body.contains("Välitetty 0/3 yksikössä"),
         "{}",

@@ -77,6 +77,7 @@ fn senders(data: &Value) -> impl Iterator<Item = &Value> {
 struct Draft {
     fields: serde_json::Map<String, Value>,
     communities: Vec<String>,
+    topics: Vec<String>,
     error: Option<&'static str>,
 }
 
@@ -176,6 +177,7 @@ pub async fn publish(
             let draft = Draft {
                 fields,
                 communities,
+                topics: form.all("topic").map(str::to_owned).collect(),
                 error: Some(match crate::graphql::field_of(&errors).as_deref() {
                     Some("title") => "error_title_text",
                     Some("communityIds") => "error_announcement_communities",
