@@ -31,6 +31,8 @@ pub struct Application {
     listener: TcpListener,
     /// The inbound SMTP/LMTP listener for replies and bounces (`INBOUND_SMTP_BIND`).
     inbound_listener: Option<TcpListener>,
+    /// The internal address serving `/metrics` (`METRICS_BIND`).
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     worker: Worker,
     /// Stops the event relay when the application ends (or is dropped unstarted).
@@ -60,6 +62,14 @@ impl Application {
                 TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding {addr} (INBOUND_SMTP_BIND)"))?,
+            ),
+            None => None,
+        };
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (METRICS_BIND)"))?,
             ),
             None => None,
         };
@@ -107,6 +117,7 @@ impl Application {
         Ok(Self {
             listener,
             inbound_listener,
+            metrics_listener,
             state,
             worker,
             relay_guard: relay_stop.drop_guard(),
@@ -127,6 +138,13 @@ impl Application {
     /// The address the inbound mail listener actually bound, when there is one.
     pub fn inbound_addr(&self) -> Option<SocketAddr> {
         self.inbound_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// The address the internal metrics listener actually bound, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
     }
@@ -154,12 +172,26 @@ impl Application {
                 crate::http::pages::Pages::new().context("loading the page templates")?,
             ),
         });
-        let app = router(http_state);
+        let app = router(http_state.clone());
         let mut background = vec![tokio::spawn(crate::http::end_sessions_on_rights_change(
             self.state.events().clone(),
             websocket_slots,
             cancel.clone(),
         ))];
+        if let Some(listener) = self.metrics_listener {
+            tracing::info!("serving /metrics on http://{}", listener.local_addr()?);
+            let stop = cancel.clone();
+            background.push(tokio::spawn(async move {
+                crate::http::serve(
+                    listener,
+                    crate::http::metrics_router(http_state),
+                    Duration::from_secs(10),
+                    async move { stop.cancelled().await },
+                    Duration::from_secs(1),
+                )
+                .await;
+            }));
+        }
         if let Some(listener) = self.inbound_listener {
             match crate::inbound::Inbound::new(self.state.clone(), schema.clone()) {
                 Some(inbound) => {

@@ -52,6 +52,10 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         file: std::path::PathBuf,
     },
+    /// Check the configuration and what it points at (database, migrations, outbox, SMTP,
+    /// inbound mail, the public URL), changing nothing; one line for each, and exit status 1
+    /// when something is wrong.
+    Doctor,
     /// Load data from a file.
     Import {
         #[command(subcommand)]

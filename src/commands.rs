@@ -63,6 +63,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { file } => backup(&config, &file).await,
+        Command::Doctor => {
+            let findings = crate::doctor::check(&config).await;
+            let failed = findings
+                .iter()
+                .filter(|f| f.status == crate::doctor::Status::Fail)
+                .count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} checks failed", findings.len());
+            }
+            Ok(())
+        }
         Command::Import {
             command: ImportCommand::Network { file },
         } => {

@@ -209,6 +209,12 @@ pub struct Settings {
     #[arg(long, env = "INBOUND_SMTP_BIND", global = true)]
     pub inbound_smtp_bind: Option<String>,
 
+    /// Serve `/metrics` only on this internal address (e.g. `10.0.0.5:9090`), for a Prometheus
+    /// that scrapes each instance directly; the public address then answers 404 there. Unset:
+    /// `/metrics` is on BIND.
+    #[arg(long, env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+
     /// An IMAP mailbox to poll for replies and bounces, for a mail server that delivers the
     /// REPLY_DOMAIN to a mailbox instead of forwarding it to INBOUND_SMTP_BIND:
     /// `imaps://user:password@imap.example.edu/INBOX` (TLS; `imap://` only on a trusted
@@ -481,6 +487,8 @@ pub struct Config {
     pub inbound_smtp_bind: Option<SocketAddr>,
     /// The IMAP mailbox polled for replies and bounces (`INBOUND_IMAP_URL`).
     pub inbound_imap: Option<ImapMailbox>,
+    /// Where `/metrics` is served instead of on `bind` (`METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// How the connection to the SMTP server is protected.
@@ -836,6 +844,12 @@ impl Config {
             })?),
             _ => None,
         };
+        let metrics_bind = match s.metrics_bind.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => Some(SocketAddr::from_str(raw).map_err(|_| {
+                ConfigError::new("METRICS_BIND", format!("{raw:?} is not host:port"))
+            })?),
+            _ => None,
+        };
         let inbound_imap = match s.inbound_imap_url.as_deref().map(str::trim) {
             Some(raw) if !raw.is_empty() => {
                 let every = positive("INBOUND_IMAP_POLL_SECONDS", &s.inbound_imap_poll_seconds)?;
@@ -863,6 +877,7 @@ impl Config {
             reply_domain,
             inbound_smtp_bind,
             inbound_imap,
+            metrics_bind,
             run_workers: boolean("RUN_WORKERS", &s.run_workers)?,
             worker,
             reminder_lead,

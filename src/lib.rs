@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod graphql;

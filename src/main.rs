@@ -12,6 +12,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse_args();
     let config = match Config::from_settings(&cli.settings) {
         Ok(config) => config,
+        Err(err) if matches!(cli.command, Some(Command::Doctor)) => {
+            // The doctor's first finding; nothing else can be checked without a configuration.
+            println!("FAIL configuration: {err}");
+            return ExitCode::FAILURE;
+        }
         Err(err) => {
             eprintln!("digimentor: {err}");
             return ExitCode::from(2);

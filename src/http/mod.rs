@@ -15,9 +15,11 @@ mod unsubscribe;
 mod websocket;
 
 pub use serve::serve;
+
 pub use websocket::{WebSocketSlots, end_sessions_on_rights_change};
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -83,6 +85,19 @@ fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
         Some(prefix) => format!("{prefix}{{token}}").into(),
         None => path.into(),
     }
+}
+
+/// The router of the internal metrics address (`METRICS_BIND`): `/metrics` and `/healthz`
+/// only, everything else 404.
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .route("/healthz", get(health::healthz))
+        .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(10),
+        ))
 }
 
 /// Builds the router with every route and middleware.
@@ -223,7 +238,6 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route("/feeds/news.atom", get(feeds::news))
         .route("/feeds/meetings.ics", get(feeds::meetings))
         .route("/feeds/trainings.ics", get(feeds::trainings))
@@ -234,11 +248,17 @@ pub fn router(state: HttpState) -> Router {
                 .post(unsubscribe::unsubscribe)
                 .layer(DefaultBodyLimit::max(UNSUBSCRIBE_BODY_LIMIT)),
         )
-        .fallback(pages::not_found)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            state.app.config.request_timeout,
-        ));
+        .fallback(pages::not_found);
+    // With METRICS_BIND, `/metrics` is served only there (see `metrics_router`).
+    let timed_routes = if state.app.config.metrics_bind.is_none() {
+        timed_routes.route("/metrics", get(health::metrics))
+    } else {
+        timed_routes
+    }
+    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        state.app.config.request_timeout,
+    ));
     Router::new()
         .merge(timed_routes)
         .route("/graphql/ws", get(websocket::upgrade))

@@ -68,31 +68,28 @@ pub async fn run(inbound: Inbound, mailbox: ImapMailbox, shutdown: CancellationT
     }
 }
 
-/// One poll: connect, log in, handle a batch, log out.
-pub async fn poll(inbound: &Inbound, mailbox: &ImapMailbox) -> Result<Poll, String> {
+/// A connection to the mailbox, TLS or not.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
+
+/// Connects, logs in and selects the mailbox.
+async fn open(mailbox: &ImapMailbox) -> Result<async_imap::Session<Box<dyn Stream>>, String> {
     let tcp = within(
         "connecting",
         TcpStream::connect((mailbox.host.as_str(), mailbox.port)),
     )
     .await?;
     let _ = tcp.set_nodelay(true);
-    if mailbox.tls {
+    let stream: Box<dyn Stream> = if mailbox.tls {
         let connector = TlsConnector::from(Arc::new(crate::values::tls::client_config(
             mailbox.ca_file.as_deref(),
         )?));
         let name = ServerName::try_from(mailbox.host.clone())
             .map_err(|e| format!("{}: {e}", mailbox.host))?;
-        let tls = within("the TLS handshake", connector.connect(name, tcp)).await?;
-        session(inbound, mailbox, tls).await
+        Box::new(within("the TLS handshake", connector.connect(name, tcp)).await?)
     } else {
-        session(inbound, mailbox, tcp).await
-    }
-}
-
-async fn session<S>(inbound: &Inbound, mailbox: &ImapMailbox, stream: S) -> Result<Poll, String>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
-{
+        Box::new(tcp)
+    };
     let mut client = Client::new(stream);
     within("the greeting", client.read_response())
         .await?
@@ -109,6 +106,23 @@ where
     within("selecting the mailbox", session.select(&mailbox.mailbox))
         .await
         .map_err(|e| format!("{}: {e}", mailbox.mailbox))?;
+    Ok(session)
+}
+
+/// Checks that the mailbox can be reached, logged in to and selected, touching no message;
+/// says how many unread messages wait there.
+pub async fn check(mailbox: &ImapMailbox) -> Result<usize, String> {
+    let mut session = open(mailbox).await?;
+    let unseen = within("searching", session.uid_search("UNSEEN UNDELETED"))
+        .await?
+        .len();
+    let _ = within("logging out", session.logout()).await;
+    Ok(unseen)
+}
+
+/// One poll: connect, log in, handle a batch, log out.
+pub async fn poll(inbound: &Inbound, mailbox: &ImapMailbox) -> Result<Poll, String> {
+    let mut session = open(mailbox).await?;
     let mut uids: Vec<u32> = within("searching", session.uid_search("UNSEEN UNDELETED"))
         .await?
         .into_iter()

@@ -302,6 +302,45 @@ impl Mailer {
         })
     }
 
+    /// Checks that mail can go out, without sending any: an SMTP conversation up to EHLO,
+    /// STARTTLS and AUTH as configured, then QUIT; in folder mode, that the folder can be
+    /// written. Says what was reached.
+    pub async fn check(&self) -> Result<String, String> {
+        match self {
+            Self::Smtp(smtp) => {
+                let mut connection = smtp.connect().await.map_err(|e| match e {
+                    Failure::Smtp(err) => crate::error::error_chain(&err),
+                    Failure::Network(why) => why,
+                })?;
+                let _ = connection.quit().await;
+                Ok(format!(
+                    "{}:{} accepts a conversation{}",
+                    smtp.server.host,
+                    smtp.server.port,
+                    if smtp.credentials.is_some() {
+                        " and the login"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            Self::Files(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                let probe = dir.join(".digimentor-doctor");
+                tokio::fs::write(&probe, b"")
+                    .await
+                    .map_err(|e| format!("writing in {}: {e}", dir.display()))?;
+                let _ = tokio::fs::remove_file(&probe).await;
+                Ok(format!(
+                    "SMTP_URL is unset: emails are written to {} as files, not sent",
+                    dir.display()
+                ))
+            }
+        }
+    }
+
     /// Sends one message; `file_stem` names the `.eml` file in folder mode.
     #[tracing::instrument(skip(self, message))]
     pub async fn send(&self, message: &Message, file_stem: &str) -> Result<(), SendError> {

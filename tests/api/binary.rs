@@ -1002,3 +1002,187 @@ async fn backup_copies_the_sqlite_database_or_says_how_on_postgresql() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
 }
+
+/// The container: a data volume, a stripped binary, and a health check that really asks
+/// `/readyz` (run here against a live server, and against a port nobody serves); the compose
+/// file pins its images, builds the service's image once for both instances and restarts
+/// every service.
+#[tokio::test]
+async fn the_container_declares_its_volume_health_and_stripped_binary_and_compose_pins_images() {
+    let dockerfile = include_str!("../../Dockerfile");
+    assert!(dockerfile.contains("VOLUME [\"/data\"]"));
+    assert!(dockerfile.contains("CARGO_PROFILE_RELEASE_STRIP=symbols"));
+    let check = dockerfile
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("CMD [\"bash\""))
+        .map(|rest| format!("[\"bash\"{rest}"))
+        .expect("a HEALTHCHECK command");
+    let check: Vec<String> = serde_json::from_str(&check).unwrap();
+    let app = crate::helpers::spawn_app().await;
+    // The check blocks; the server answers on this test's runtime meanwhile.
+    let run = |port: u16| {
+        let check = check.clone();
+        tokio::task::spawn_blocking(move || {
+            let script = check[2].replace("127.0.0.1/8080", &format!("127.0.0.1/{port}"));
+            std::process::Command::new(&check[0])
+                .args([&check[1], &script])
+                .status()
+                .unwrap()
+                .success()
+        })
+    };
+    assert!(
+        run(app.address.port()).await.unwrap(),
+        "healthy when /readyz answers 200"
+    );
+    assert!(
+        !run(crate::helpers::free_port()).await.unwrap(),
+        "unhealthy when nothing answers"
+    );
+
+    let compose = include_str!("../../docker-compose.yml");
+    let images: Vec<&str> = compose
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .collect();
+    assert!(images.len() >= 5, "{images:?}");
+    for image in &images {
+        let (_, tag) = image.split_once(':').unwrap_or((image, ""));
+        assert!(
+            *image == "digimentor:local"
+                || tag.starts_with(|c: char| c.is_ascii_digit() || c == 'v'),
+            "{image} is not pinned"
+        );
+        assert!(!tag.contains("latest"), "{image}");
+    }
+    assert_eq!(compose.matches("build: .").count(), 1, "built once");
+    let services = compose
+        .split("\n\n")
+        .filter(|block| block.contains("    image: "))
+        .count();
+    assert_eq!(compose.matches("restart: unless-stopped").count(), services);
+}
+
+/// `doctor` changes nothing and says in one line each what works and what does not: here once
+/// with everything in place (a migrated database, a real SMTP server, a real IMAP mailbox when
+/// Dovecot is installed, a live public URL), and once with every part broken, each naming its
+/// setting; and with an invalid setting, which is the one thing it can say then.
+#[tokio::test]
+async fn doctor_says_what_works_and_what_is_wrong_one_line_each() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let dovecot = crate::dovecot::Dovecot::start().await;
+    let live = crate::helpers::spawn_app().await;
+    let (_database, url) = TestDatabase::create().await;
+    assert!(
+        run_with_database(&url, &["migrate"], None)
+            .await
+            .status
+            .success()
+    );
+    let public = format!("http://127.0.0.1:{}", live.address.port());
+    let doctor = |url: &str, env: Vec<(&str, String)>| {
+        let mut command = digimentor();
+        command.env("DATABASE_URL", url).arg("doctor");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stdout).to_string(),
+        )
+    };
+    let mut good = vec![
+        ("SMTP_URL", sink.url()),
+        ("PUBLIC_URL", public.clone()),
+        ("REPLY_DOMAIN", "reply.uni.test".to_owned()),
+    ];
+    if let Some(dovecot) = &dovecot {
+        good.push((
+            "INBOUND_IMAP_URL",
+            format!(
+                "imap://{}:{}@127.0.0.1:{}/INBOX",
+                dovecot.user,
+                dovecot.password.replace(' ', "%20"),
+                dovecot.port
+            ),
+        ));
+    }
+    let (status, out) = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || doctor(&url, good)
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{out}");
+    for line in [
+        "ok   configuration: every setting is valid",
+        "ok   database: reachable (",
+        "ok   migrations: all ",
+        "ok   outbox: 0 waiting",
+        &format!("ok   smtp: {} accepts a conversation", sink.address),
+        &format!("ok   public url: {public}/readyz answers 200"),
+    ] {
+        assert!(out.contains(line), "{line:?} missing in\n{out}");
+    }
+    if dovecot.is_some() {
+        assert!(
+            out.contains("ok   inbound imap: replies@127.0.0.1/INBOX: logged in, 0 unread"),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("FAIL"), "{out}");
+    assert!(sink.messages().is_empty(), "the doctor sent nothing");
+
+    // Everything broken: a database nobody migrated, no SMTP server, no server at the public
+    // URL, a reply domain that nothing takes in (and a wrong IMAP password).
+    let (_empty, empty_url) = TestDatabase::create().await;
+    let nobody = crate::helpers::free_port();
+    let mut bad = vec![
+        ("SMTP_URL", format!("smtp://127.0.0.1:{nobody}")),
+        ("PUBLIC_URL", format!("http://127.0.0.1:{nobody}")),
+        ("REPLY_DOMAIN", "reply.uni.test".to_owned()),
+    ];
+    if let Some(dovecot) = &dovecot {
+        bad.push((
+            "INBOUND_IMAP_URL",
+            format!(
+                "imap://{}:wrong@127.0.0.1:{}/INBOX",
+                dovecot.user, dovecot.port
+            ),
+        ));
+    }
+    let (status, out) = tokio::task::spawn_blocking(move || doctor(&empty_url, bad))
+        .await
+        .unwrap();
+    assert!(!status.success(), "{out}");
+    for line in [
+        "ok   database: reachable",
+        "FAIL migrations: ",
+        "pending, first m20",
+        &format!("FAIL smtp: connecting to 127.0.0.1:{nobody}"),
+        &format!("FAIL public url: http://127.0.0.1:{nobody}/readyz"),
+    ] {
+        assert!(out.contains(line), "{line:?} missing in\n{out}");
+    }
+    if dovecot.is_some() {
+        assert!(
+            out.contains("FAIL inbound imap: replies@127.0.0.1/INBOX: "),
+            "{out}"
+        );
+    } else {
+        assert!(
+            out.contains("FAIL inbound mail: REPLY_DOMAIN is reply.uni.test, but neither"),
+            "{out}"
+        );
+    }
+    assert!(out.lines().all(|l| l.len() < 400), "one line each:\n{out}");
+    // With an invalid setting, that is the one thing it can say.
+    let (_, again) = tokio::task::spawn_blocking(move || doctor(&url, vec![("BIND", "x".into())]))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.trim(),
+        "FAIL configuration: invalid BIND: \"x\" is not host:port"
+    );
+}

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     /// The inbound mail listener, when the test configured `inbound_smtp_bind`.
     pub inbound: Option<SocketAddr>,
+    /// The internal metrics address, when the test configured `metrics_bind`.
+    pub metrics: Option<SocketAddr>,
     pub state: AppState,
     /// The delivery worker; with `run_workers` off (the test default) tests step it by hand.
     pub worker: Worker,
@@ -163,6 +165,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         reply_domain: None,
         inbound_smtp_bind: None,
         inbound_imap: None,
+        metrics_bind: None,
     }
 }
 
@@ -205,6 +208,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     let app = Application::build(config).await.expect("build application");
     let address = app.local_addr().unwrap();
     let inbound = app.inbound_addr();
+    let metrics = app.metrics_addr();
     let state = app.state().clone();
     let worker = app.worker();
     let (tx, rx) = oneshot::channel::<()>();
@@ -214,6 +218,7 @@ async fn spawn(database: TestDatabase, url: String, adjust: impl FnOnce(&mut Con
     TestApp {
         address,
         inbound,
+        metrics,
         state,
         worker,
         client: reqwest::Client::new(),

@@ -867,6 +867,38 @@ async fn metrics_expose_requests_errors_connections_outbox_and_deliveries() {
     );
 }
 
+/// With METRICS_BIND, `/metrics` answers on the internal address only: the public one says 404,
+/// and the internal one serves nothing else (no pages, no API).
+#[tokio::test]
+async fn metrics_can_be_served_only_on_an_internal_address() {
+    let app = spawn_app_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let internal = app.metrics.expect("a metrics listener");
+    assert_ne!(internal.port(), app.address.port());
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    let text = app
+        .client
+        .get(format!("http://{internal}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 200);
+    let text = text.text().await.unwrap();
+    assert!(text.contains("digimentor_database_up 1"), "{text}");
+    for path in ["/", "/graphql", "/news", "/readyz"] {
+        let response = app
+            .client
+            .get(format!("http://{internal}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path} on the metrics address");
+    }
+    // Without the setting, the public address serves it (the default).
+    let default = spawn_app().await;
+    assert!(scrape(&default).await.contains("digimentor_database_up 1"));
+}
+
 async fn scrape(app: &TestApp) -> String {
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
