@@ -148,6 +148,7 @@ pub async fn seed(db: &DatabaseConnection, scale: Scale) -> anyhow::Result<Datas
             created_at: Set(now),
             updated_at: Set(now),
             email_suspended_at: Set(None),
+            deactivated_at: Set(None),
         })
         .collect();
     let user_ids: Vec<Uuid> = users.iter().map(|u| *u.id.as_ref()).collect();

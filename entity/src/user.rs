@@ -35,6 +35,9 @@ pub struct Model {
     /// Set when the address bounced hard repeatedly: nothing is emailed to it until an admin
     /// resumes it.
     pub email_suspended_at: Option<DateTimeUtc>,
+    /// Set when an admin (or the staff import) deactivated the account: the person cannot sign
+    /// in, is emailed nothing, and what they wrote stays under their name, marked as former.
+    pub deactivated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,7 @@ mod m20261201_000025_create_announcement;
 mod m20261201_000026_create_training;
 mod m20261201_000027_create_project;
 mod m20261201_000028_add_announcement_and_agenda_topics;
+mod m20261202_000029_add_user_deactivated;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000026_create_training::Migration),
             Box::new(m20261201_000027_create_project::Migration),
             Box::new(m20261201_000028_add_announcement_and_agenda_topics::Migration),
+            Box::new(m20261202_000029_add_user_deactivated::Migration),
         ]
     }
 }

@@ -87,8 +87,10 @@ pub async fn link_recipient(
     let _counted = throttle
         .begin_attempt(db, email.as_str(), client_ip, Utc::now())
         .await?;
+    // A deactivated person is answered like an unknown address.
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
+        .filter(user::Column::DeactivatedAt.is_null())
         .one(db)
         .await?)
 }
@@ -152,6 +154,7 @@ pub async fn use_link(
     let user = user::Entity::find_by_id(link.user_id)
         .one(db)
         .await?
+        .filter(|u| u.deactivated_at.is_none())
         .ok_or(AppError::Unauthenticated)?;
     Ok((user, link.next_path))
 }

@@ -57,7 +57,8 @@ pub async fn verify_login(
     let stored_hash = found.as_ref().and_then(|u| u.password_hash.clone());
     let verified = verify_off_runtime(password, stored_hash).await?;
 
-    let Some(user) = found.filter(|_| verified) else {
+    // A deactivated account fails like a wrong password (after the same hashing work).
+    let Some(user) = found.filter(|u| verified && u.deactivated_at.is_none()) else {
         // The reserved attempt stays counted as a failure.
         return Err(AppError::InvalidCredentials);
     };
@@ -340,7 +341,10 @@ pub async fn authenticate_until(
     let Some(first) = rows.next() else {
         return Err(AppError::Unauthenticated);
     };
-    if first.revoked_at.is_some() || first.expires_at <= Utc::now() {
+    if first.revoked_at.is_some()
+        || first.expires_at <= Utc::now()
+        || first.user.deactivated_at.is_some()
+    {
         return Err(AppError::Unauthenticated);
     }
     let (token_id, expires_at, user) = (first.token_id, first.expires_at, first.user);

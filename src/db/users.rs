@@ -25,7 +25,7 @@ pub fn with_user_columns<E: EntityTrait>(mut select: Select<E>, prefix: &str) ->
 }
 
 /// Every column of a user but the password hash.
-const VISIBLE: [user::Column; 11] = [
+const VISIBLE: [user::Column; 12] = [
     user::Column::Id,
     user::Column::Email,
     user::Column::DisplayName,
@@ -37,6 +37,7 @@ const VISIBLE: [user::Column; 11] = [
     user::Column::CreatedAt,
     user::Column::UpdatedAt,
     user::Column::EmailSuspendedAt,
+    user::Column::DeactivatedAt,
 ];
 
 #[cfg(test)]

@@ -198,6 +198,11 @@ impl Person {
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
+    /// True for someone who has left (their account is deactivated): what they wrote stays
+    /// under their name, marked as theirs when they were here.
+    async fn former(&self) -> bool {
+        self.0.deactivated_at.is_some()
+    }
     /// Work email. Authors of open content (news, tips, plans) show it only if they are on
     /// the contacts page (mentors, contacts, leads); otherwise only to themselves and
     /// administrators (`null` for anyone else). Participants of an inquiry or question show it
@@ -280,6 +285,15 @@ impl User {
     /// When the account was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// When the account was deactivated (`null` while active): the person cannot sign in and
+    /// is emailed nothing.
+    async fn deactivated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deactivated_at
+    }
+    /// True for a deactivated account (as on `Person`).
+    async fn former(&self) -> bool {
+        self.0.deactivated_at.is_some()
     }
 }
 
@@ -503,6 +517,41 @@ impl DirectoryMutation {
             })
             .await?;
         Ok(Membership(membership))
+    }
+
+    /// Admin: deactivate someone who left. Their sessions end at once (WebSocket connections
+    /// on every instance too), their roles are taken away, emails waiting for them are not
+    /// sent and none are planned any more; what they wrote stays, marked as by a former
+    /// member. `CONFLICT` for an inactive user or the last active administrator.
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to deactivate.")] user_id: ID,
+    ) -> async_graphql::Result<User> {
+        let actor = require_admin(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let state = ctx.data::<AppState>()?;
+        let user = state
+            .changes
+            .run(async |txn| service::deactivate_user(txn, Some(actor.id()), user_id).await)
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Admin: let a deactivated user sign in again. Their former roles are not restored.
+    async fn reactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to reactivate.")] user_id: ID,
+    ) -> async_graphql::Result<User> {
+        let actor = require_admin(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let state = ctx.data::<AppState>()?;
+        let user = state
+            .changes
+            .run(async |txn| service::reactivate_user(txn, Some(actor.id()), user_id).await)
+            .await?;
+        Ok(User(user))
     }
 
     /// Admin: take a role away. Returns the removed membership.

@@ -207,6 +207,7 @@ pub async fn create_user(
         created_at: Set(now),
         updated_at: Set(now),
         email_suspended_at: Set(None),
+        deactivated_at: Set(None),
     }
     .insert(db)
     .await
@@ -355,4 +356,145 @@ fn role_label(role: Role) -> &'static str {
         Role::Contact => "contact",
         Role::Lead => "lead",
     }
+}
+
+/// Deactivates a person who left: they cannot sign in (every session and sign-in link ends,
+/// on every instance: the event closes their sockets), their roles are taken away, emails
+/// waiting for them are not sent and no new ones are planned; what they wrote stays under
+/// their name, marked as former. The last active administrator cannot be deactivated, nor can
+/// an administrator deactivate themselves.
+#[tracing::instrument(skip_all)]
+pub async fn deactivate_user(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    user_id: Uuid,
+) -> AppResult<(user::Model, event::Model)> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Expr;
+    let user = user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    if user.deactivated_at.is_some() {
+        return Err(AppError::conflict(None, "The user is deactivated already."));
+    }
+    if actor == Some(user.id) {
+        return Err(AppError::bad_input(
+            "userId",
+            "you cannot deactivate yourself; ask another administrator",
+        ));
+    }
+    if user.is_admin {
+        let admins = user::Entity::find()
+            .filter(user::Column::IsAdmin.eq(true))
+            .filter(user::Column::DeactivatedAt.is_null())
+            .count(db)
+            .await?;
+        if admins <= 1 {
+            return Err(AppError::conflict(
+                Some("userId"),
+                "The last active administrator cannot be deactivated.",
+            ));
+        }
+    }
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.into();
+    active.deactivated_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let user = active.update(db).await?;
+    entity::access_token::Entity::update_many()
+        .col_expr(
+            entity::access_token::Column::RevokedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(entity::access_token::Column::UserId.eq(user.id))
+        .filter(entity::access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    entity::sign_in_link::Entity::update_many()
+        .col_expr(entity::sign_in_link::Column::UsedAt, Expr::value(Some(now)))
+        .filter(entity::sign_in_link::Column::UserId.eq(user.id))
+        .filter(entity::sign_in_link::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    entity::delivery::Entity::update_many()
+        .col_expr(
+            entity::delivery::Column::Status,
+            Expr::value(entity::delivery::DeliveryStatus::Dead),
+        )
+        .col_expr(
+            entity::delivery::Column::LastError,
+            Expr::value(Some("not sent: the recipient was deactivated".to_owned())),
+        )
+        .col_expr(entity::delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(entity::delivery::Column::RecipientId.eq(user.id))
+        .filter(entity::delivery::Column::Status.eq(entity::delivery::DeliveryStatus::Pending))
+        .exec(db)
+        .await?;
+    let organizations: Vec<Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::OrganizationId)
+        .filter(membership::Column::UserId.eq(user.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::UserId.eq(user.id))
+        .exec(db)
+        .await?;
+    let mut audience = vec![Reader::User { id: user.id }];
+    audience.extend(organizations.iter().map(|id| Reader::organization(*id)));
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: EventKind::UserDeactivated,
+            actor_id: actor,
+            subject_id: user.id,
+            object_id: None,
+            organization_ids: organizations,
+            topic_ids: vec![],
+            audience,
+        },
+    )
+    .await?;
+    Ok((user, event))
+}
+
+/// Lets a deactivated person sign in again (an admin's mistake, someone back). Their former
+/// roles are not given back: an admin or the staff import gives the current ones.
+#[tracing::instrument(skip_all)]
+pub async fn reactivate_user(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    user_id: Uuid,
+) -> AppResult<(user::Model, event::Model)> {
+    use sea_orm::QuerySelect;
+    let user = user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    if user.deactivated_at.is_none() {
+        return Err(AppError::conflict(None, "The user is active."));
+    }
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.into();
+    active.deactivated_at = Set(None);
+    active.updated_at = Set(now);
+    let user = active.update(db).await?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: EventKind::UserReactivated,
+            actor_id: actor,
+            subject_id: user.id,
+            object_id: None,
+            organization_ids: vec![],
+            topic_ids: vec![],
+            audience: vec![Reader::User { id: user.id }],
+        },
+    )
+    .await?;
+    Ok((user, event))
 }

@@ -90,6 +90,7 @@ mod tests {
                 created_at: now,
                 updated_at: now,
                 email_suspended_at: None,
+                deactivated_at: None,
             },
             token_id: Uuid::now_v7(),
             grants,

@@ -11,6 +11,9 @@ pub enum EventKind {
     UserPasswordChanged,
     /// A token was revoked by logging out (`object_id` is the token).
     UserLoggedOut,
+    /// An admin (or the staff import) deactivated the account: sessions end, emails stop.
+    UserDeactivated,
+    UserReactivated,
     MembershipAdded,
     MembershipRemoved,
     TopicCreated,
@@ -71,11 +74,13 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 49] = [
+    pub const ALL: [Self; 51] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
         Self::UserLoggedOut,
+        Self::UserDeactivated,
+        Self::UserReactivated,
         Self::MembershipAdded,
         Self::MembershipRemoved,
         Self::TopicCreated,
@@ -128,6 +133,8 @@ impl EventKind {
         match self {
             Self::OrganizationCreated => "organization.created",
             Self::UserCreated => "user.created",
+            Self::UserDeactivated => "user.deactivated",
+            Self::UserReactivated => "user.reactivated",
             Self::UserPasswordChanged => "user.password_changed",
             Self::UserLoggedOut => "user.logged_out",
             Self::MembershipAdded => "membership.added",
@@ -204,6 +211,8 @@ impl EventKind {
             | Self::UserCreated
             | Self::UserPasswordChanged
             | Self::UserLoggedOut
+            | Self::UserDeactivated
+            | Self::UserReactivated
             | Self::MembershipAdded
             | Self::MembershipRemoved
             | Self::TopicCreated
@@ -250,6 +259,7 @@ pub const ORGANIZATION_CREATED: &str = EventKind::OrganizationCreated.as_str();
 pub const USER_CREATED: &str = EventKind::UserCreated.as_str();
 pub const USER_PASSWORD_CHANGED: &str = EventKind::UserPasswordChanged.as_str();
 pub const USER_LOGGED_OUT: &str = EventKind::UserLoggedOut.as_str();
+pub const USER_DEACTIVATED: &str = EventKind::UserDeactivated.as_str();
 pub const MEMBERSHIP_ADDED: &str = EventKind::MembershipAdded.as_str();
 pub const MEMBERSHIP_REMOVED: &str = EventKind::MembershipRemoved.as_str();
 pub const TOPIC_CREATED: &str = EventKind::TopicCreated.as_str();

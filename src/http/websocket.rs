@@ -311,6 +311,7 @@ pub async fn end_sessions_on_rights_change(
                     let model = &event.model;
                     match model.kind.as_str() {
                         kinds::USER_PASSWORD_CHANGED
+                        | kinds::USER_DEACTIVATED
                         | kinds::MEMBERSHIP_ADDED
                         | kinds::MEMBERSHIP_REMOVED => {
                             slots.end_sessions(model.subject_id, None, model.seq);

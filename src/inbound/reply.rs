@@ -103,7 +103,10 @@ pub async fn apply(
     let recipient = user::Entity::find_by_id(original.recipient_id)
         .one(db)
         .await?;
-    let Some(recipient) = recipient.filter(|u| u.email.eq_ignore_ascii_case(sender)) else {
+    // A deactivated person's replies act on nothing.
+    let Some(recipient) =
+        recipient.filter(|u| u.email.eq_ignore_ascii_case(sender) && u.deactivated_at.is_none())
+    else {
         let detail = format!("sent to {}, reply from {sender}", original.recipient_email);
         return refuse(
             inbound,
@@ -329,6 +332,7 @@ async fn refuse(
         created_at: now,
         updated_at: now,
         email_suspended_at: None,
+        deactivated_at: None,
     });
     let explanation = (!sender.is_empty()).then(|| NewDelivery {
         dedupe_key: format!("reply_refused:{sender}:{}", now.format("%Y-%m-%dT%H")),

@@ -44,11 +44,12 @@ pub async fn insert(
     mail_domain: &str,
 ) -> AppResult<u64> {
     // The first planned delivery of a key wins (rule recipients before topic subscribers). An
-    // address suspended for bouncing gets nothing.
+    // address suspended for bouncing, or a deactivated person, gets nothing.
     let mut keys = std::collections::HashSet::new();
     let planned: Vec<NewDelivery> = planned
         .into_iter()
         .filter(|d| d.recipient.email_suspended_at.is_none())
+        .filter(|d| d.recipient.deactivated_at.is_none())
         .filter(|d| keys.insert(d.dedupe_key.clone()))
         .collect();
     if planned.is_empty() {

@@ -83,6 +83,9 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::UserCreated => Some(Template::AccountCreated),
         K::OrganizationCreated
         | K::UserLoggedOut
+        // A deactivated person is emailed nothing, this included.
+        | K::UserDeactivated
+        | K::UserReactivated
         | K::MembershipAdded
         | K::MembershipRemoved
         | K::TopicCreated

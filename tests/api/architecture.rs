@@ -11,7 +11,7 @@
 //! 5. GraphQL: `graphql/`, the shared `state`, and every feature's `schema.rs`
 //! 6. http, inbound, and `schema` (the assembly of every feature's GraphQL) — the API, WebSockets,
 //!    feeds, pages, and mail that arrives
-//! 7. app, cli, commands, demo, network, scheduler — what runs it all
+//! 7. app, cli, commands, demo, doctor, network, scheduler — what runs it all
 //!
 //! The test reads the source as text, so it also sees imports inside functions.
 
@@ -32,7 +32,8 @@ fn layer_of_module(top: &str) -> Option<usize> {
         "changes" => 4,
         "graphql" | "state" => SCHEMA,
         "http" | "inbound" | "schema" => 6,
-        "app" | "cli" | "commands" | "demo" | "network" | "scheduler" | "lib" | "main" => 7,
+        "app" | "cli" | "commands" | "demo" | "doctor" | "network" | "scheduler" | "lib"
+        | "main" => 7,
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ mod helpers;
 mod proxy;
 mod smtp;
 
+mod accounts;
 mod agenda;
 mod announcements;
 mod architecture;

@@ -832,7 +832,7 @@ fn email_links(message: &Received) -> Vec<String> {
 }
 
 /// Asks for a sign-in link from the sign-in page and returns where the browser was sent.
-async fn ask_for_link(browser: &mut Browser<'_>, email: &str, next: &str) -> Got {
+pub(crate) async fn ask_for_link(browser: &mut Browser<'_>, email: &str, next: &str) -> Got {
     let form = browser
         .get(&format!("/sign-in?next={}", urlencode(next)))
         .await;

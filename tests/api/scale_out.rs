@@ -1017,3 +1017,39 @@ async fn a_logout_or_a_removed_membership_on_one_instance_closes_websockets_on_a
     assert!(removed["errors"].is_null(), "{removed}");
     assert_eq!(ws.closed().await.code, 4403);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): several instances share one database"]
+async fn a_user_deactivated_on_one_instance_loses_their_websockets_on_another() {
+    require_postgres("cross-instance session ends");
+    let a = spawn_app().await;
+    let b = spawn_instance(&a, |_| {}).await;
+    let ch = a.seed_channel().await;
+    let mut ws = WsClient::connect(&b, json!({ "token": ch.token("arts.staff") }))
+        .await
+        .unwrap();
+    let mut colleague = WsClient::connect(&b, json!({ "token": ch.token("science.staff") }))
+        .await
+        .unwrap();
+    let done = a
+        .graphql(
+            "mutation($u: ID!) { deactivateUser(userId: $u) { id } }",
+            json!({ "u": ch.user_id("arts.staff").to_string() }),
+            ch.token("admin"),
+        )
+        .await;
+    assert!(done["errors"].is_null(), "{done}");
+    assert_eq!(ws.closed().await.code, 4403);
+    // Nobody else's connection ends.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), colleague.closed())
+            .await
+            .is_err()
+    );
+    // A new connection with the old token is refused.
+    assert!(
+        WsClient::connect(&b, json!({ "token": ch.token("arts.staff") }))
+            .await
+            .is_err()
+    );
+}

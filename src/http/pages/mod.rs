@@ -171,6 +171,25 @@ impl Pages {
         env.add_filter("day", |at: String, state: &minijinja::State| {
             format_time(&at, lang_of(state), zone_of(state), false)
         });
+        // A person's name, marked when they have left (a deactivated account).
+        env.add_filter(
+            "person",
+            |person: minijinja::Value, state: &minijinja::State| -> String {
+                let name = person
+                    .get_attr("displayName")
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let former = person.get_attr("former").is_ok_and(|v| v.is_true());
+                match state
+                    .lookup("t")
+                    .and_then(|t| t.get_attr("former_member").ok())
+                {
+                    Some(mark) if former => format!("{name} ({mark})"),
+                    _ => name,
+                }
+            },
+        );
         env.add_filter("urlencode", |text: String| {
             url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
         });
