@@ -85,6 +85,23 @@ pub enum ImportCommand {
         /// The network file.
         file: std::path::PathBuf,
     },
+    /// Load the staff directory from a CSV file with the columns email, name, community (a
+    /// faculty's or education unit's slug), role (staff or mentor) and optionally locale (fi,
+    /// sv, en); one line per community role. Adds new people (emailed a link to choose their
+    /// password), updates names, languages and roles, and prints what was added, changed and
+    /// left. Idempotent; nothing is applied when any line is wrong, and each error names its
+    /// line and column.
+    Staff {
+        /// The CSV file (comma- or semicolon-separated, with a header line).
+        file: std::path::PathBuf,
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Deactivate people with a staff or mentor role who are not in the file (leavers);
+        /// administrators are never deactivated this way.
+        #[arg(long)]
+        deactivate_missing: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ use crate::changes::Changes;
 use crate::cli::{Command, ImportCommand, RunCommand, UserCommand};
 use crate::config::Config;
 use crate::directory::service::{NewUser, create_user};
+use crate::directory::staff::StaffOptions;
 use crate::network::{self, ImportOptions, ImportReport};
 use crate::notify::MailContext;
 use crate::subscriptions::token::Signer;
@@ -90,6 +91,24 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print_import_report(&report);
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Staff {
+                    file,
+                    dry_run,
+                    deactivate_missing,
+                },
+        } => {
+            import_staff(
+                &config,
+                &file,
+                StaffOptions {
+                    dry_run,
+                    deactivate_missing,
+                },
+            )
+            .await
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -133,6 +152,107 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// `import staff FILE`: every line checked, then the plan checked against the database, printed,
+/// and (unless a dry run) applied in one unit of work.
+async fn import_staff(
+    config: &Config,
+    file: &std::path::Path,
+    options: StaffOptions,
+) -> anyhow::Result<()> {
+    use crate::directory::staff::{self, StaffError};
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let failed = |mut lines: Vec<staff::LineError>| {
+        lines.sort_by_key(|l| l.line);
+        for line in &lines {
+            eprintln!("{}: {line}", file.display());
+        }
+        anyhow::anyhow!(
+            "{}: {} error(s); nothing was applied",
+            file.display(),
+            lines.len()
+        )
+    };
+    let (people, mut errors) = staff::parse(&text);
+    let changes = changes_for(config).await?;
+    // The plan, checked against the database (also for the good lines of a bad file, so that
+    // every error is reported at once).
+    let planned = staff::import(
+        changes.db(),
+        &people,
+        StaffOptions {
+            dry_run: true,
+            ..options
+        },
+    )
+    .await;
+    let planned = match planned {
+        Ok((planned, _)) if errors.is_empty() => planned,
+        Ok(_) => return Err(failed(errors)),
+        Err(StaffError::Lines(lines)) => {
+            errors.extend(lines);
+            return Err(failed(errors));
+        }
+        Err(StaffError::Failed(err)) => anyhow::bail!("{}", err.client_message()),
+    };
+    let report = if options.dry_run {
+        planned
+    } else {
+        changes
+            .run_exclusive(async |txn| {
+                staff::import(txn, &people, options)
+                    .await
+                    .map_err(crate::error::AppError::from)
+            })
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {}; nothing was applied",
+                    file.display(),
+                    e.client_message()
+                )
+            })?
+    };
+    print_staff_report(&report, people.len(), options.dry_run);
+    Ok(())
+}
+
+fn print_staff_report(report: &crate::directory::staff::StaffReport, people: usize, dry_run: bool) {
+    let verb = |done: &'static str, would: &'static str| if dry_run { would } else { done };
+    println!("{people} people in the file");
+    println!("{} ({}):", verb("added", "would add"), report.added.len());
+    for email in &report.added {
+        println!("  + {email}");
+    }
+    println!(
+        "{} ({}):",
+        verb("changed", "would change"),
+        report.changed.len()
+    );
+    for (email, what) in &report.changed {
+        println!("  ~ {email}: {}", what.join("; "));
+    }
+    if !report.deactivated.is_empty() {
+        println!(
+            "{} ({}):",
+            verb("deactivated", "would deactivate"),
+            report.deactivated.len()
+        );
+        for email in &report.deactivated {
+            println!("  - {email}");
+        }
+    }
+    for email in &report.admins_kept {
+        println!("  administrator not in the file, left active: {email}");
+    }
+    println!("left as they were: {}", report.unchanged);
+    if dry_run {
+        println!("dry run: nothing was changed");
+    } else if !report.added.is_empty() {
+        println!("new people are emailed a link to choose their password");
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod loaders;
 pub mod schema;
 pub mod service;
+pub mod staff;

@@ -14,6 +14,8 @@ pub enum EventKind {
     /// An admin (or the staff import) deactivated the account: sessions end, emails stop.
     UserDeactivated,
     UserReactivated,
+    /// A name, language or time zone changed (by the person, or the staff import).
+    UserUpdated,
     MembershipAdded,
     MembershipRemoved,
     TopicCreated,
@@ -74,13 +76,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 51] = [
+    pub const ALL: [Self; 52] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::UserPasswordChanged,
         Self::UserLoggedOut,
         Self::UserDeactivated,
         Self::UserReactivated,
+        Self::UserUpdated,
         Self::MembershipAdded,
         Self::MembershipRemoved,
         Self::TopicCreated,
@@ -135,6 +138,7 @@ impl EventKind {
             Self::UserCreated => "user.created",
             Self::UserDeactivated => "user.deactivated",
             Self::UserReactivated => "user.reactivated",
+            Self::UserUpdated => "user.updated",
             Self::UserPasswordChanged => "user.password_changed",
             Self::UserLoggedOut => "user.logged_out",
             Self::MembershipAdded => "membership.added",
@@ -213,6 +217,7 @@ impl EventKind {
             | Self::UserLoggedOut
             | Self::UserDeactivated
             | Self::UserReactivated
+            | Self::UserUpdated
             | Self::MembershipAdded
             | Self::MembershipRemoved
             | Self::TopicCreated

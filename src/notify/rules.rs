@@ -86,6 +86,7 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         // A deactivated person is emailed nothing, this included.
         | K::UserDeactivated
         | K::UserReactivated
+        | K::UserUpdated
         | K::MembershipAdded
         | K::MembershipRemoved
         | K::TopicCreated

@@ -225,7 +225,11 @@ fn help_explains_every_setting() {
     }
 }
 
-async fn run_with_database(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+pub(crate) async fn run_with_database(
+    url: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     let mut child = digimentor()
         .env("DATABASE_URL", url)
         .args(args)

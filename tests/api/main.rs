@@ -35,6 +35,7 @@ mod replies;
 mod scale_out;
 mod schema;
 mod server;
+mod staff_import;
 mod subscriptions;
 mod tips;
 mod trainings;
