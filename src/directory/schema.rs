@@ -1,5 +1,6 @@
 //! GraphQL types and thin resolvers of the directory.
 
+use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{membership, organization, user};
@@ -8,6 +9,7 @@ use super::loaders::{MembersByOrganization, MembershipsByUser, OrganizationById,
 use super::service::{self, NewOrganization, NewUser};
 use crate::auth::{Viewer, require_admin, viewer};
 use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::Page;
 use crate::graphql::{load_one, parse_id};
 use crate::state::AppState;
 use crate::values::{Email, NonEmptyText, Slug, TimeZone, TranslatedNames};
@@ -366,6 +368,43 @@ impl DirectoryQuery {
             .collect())
     }
 
+    /// Admin: people of the network, newest first; filtered by a part of the name or email
+    /// (any case), an organization, a role and whether the account is active.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Part of the name or email.")] search: Option<String>,
+        #[graphql(desc = "Only members of this organization.")] organization_id: Option<ID>,
+        #[graphql(desc = "Only people with this role (in the organization, if given).")]
+        role: Option<Role>,
+        #[graphql(desc = "Only active (true) or only deactivated (false) accounts.")]
+        active: Option<bool>,
+        #[graphql(desc = "How many to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The cursor after which to continue.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, User>> {
+        require_admin(ctx)?;
+        if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            return Err(AppError::bad_input("search", "at most 200 characters").into());
+        }
+        let filter = service::UserFilter {
+            search,
+            organization_id: organization_id
+                .map(|id| parse_id("organizationId", &id))
+                .transpose()?,
+            role: role.map(Into::into),
+            active,
+        };
+        let page = Page::new(first, after)?;
+        let state = ctx.data::<AppState>()?;
+        let rows = service::list_users(&state.db, &filter, &page).await?;
+        Ok(crate::graphql::pagination::connection(
+            &page,
+            rows.into_iter().map(|u| (u.id, User(u))).collect(),
+        ))
+    }
+
     /// One organization by its slug, or null.
     async fn organization(
         &self,
@@ -449,6 +488,17 @@ pub struct AddMembershipInput {
     pub role: Role,
 }
 
+/// A person's own name, language and time zone; what is left out stays.
+#[derive(InputObject)]
+pub struct ProfileInput {
+    /// The name others see (one line, at most 200 characters).
+    pub display_name: Option<String>,
+    /// Language of emails and pages.
+    pub locale: Option<Locale>,
+    /// IANA time zone, e.g. `Europe/Helsinki`.
+    pub time_zone: Option<String>,
+}
+
 #[derive(Default)]
 pub struct DirectoryMutation;
 
@@ -517,6 +567,34 @@ impl DirectoryMutation {
             })
             .await?;
         Ok(Membership(membership))
+    }
+
+    /// Change your own name, language or time zone.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: ProfileInput,
+    ) -> async_graphql::Result<User> {
+        let viewer = crate::auth::require_viewer(ctx)?;
+        let name = input
+            .display_name
+            .as_deref()
+            .map(|n| NonEmptyText::line("displayName", n, 200))
+            .transpose()?;
+        let zone = input
+            .time_zone
+            .as_deref()
+            .map(|z| TimeZone::parse(z).map_err(AppError::invalid("timeZone")))
+            .transpose()?;
+        let state = ctx.data::<AppState>()?;
+        let user = state
+            .changes
+            .run(async |txn| {
+                service::update_profile(txn, viewer.id(), name, input.locale.map(Into::into), zone)
+                    .await
+            })
+            .await?;
+        Ok(User(user))
     }
 
     /// Admin: deactivate someone who left. Their sessions end at once (WebSocket connections

@@ -498,3 +498,129 @@ pub async fn reactivate_user(
     .await?;
     Ok((user, event))
 }
+
+/// Which users an admin looks for.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    /// Part of the name or email, any case.
+    pub search: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub role: Option<Role>,
+    /// Only active (`true`) or only deactivated (`false`) accounts.
+    pub active: Option<bool>,
+}
+
+/// Users matching `filter`, newest first, one page (without password hashes).
+#[tracing::instrument(skip_all)]
+pub async fn list_users(
+    db: &impl ConnectionTrait,
+    filter: &UserFilter,
+    page: &crate::db::pagination::Page,
+) -> AppResult<Vec<user::Model>> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+    let mut select = crate::db::users::without_password();
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let like = |column: user::Column| {
+            Expr::expr(Func::lower(Expr::col((user::Entity, column))))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(like(user::Column::DisplayName))
+                .add(like(user::Column::Email)),
+        );
+    }
+    if filter.organization_id.is_some() || filter.role.is_some() {
+        let mut members = Query::select();
+        members
+            .column(membership::Column::UserId)
+            .from(membership::Entity);
+        if let Some(org) = filter.organization_id {
+            members.and_where(membership::Column::OrganizationId.eq(org));
+        }
+        if let Some(role) = filter.role {
+            members.and_where(membership::Column::Role.eq(role));
+        }
+        select = select.filter(user::Column::Id.in_subquery(members.to_owned()));
+    }
+    match filter.active {
+        Some(true) => select = select.filter(user::Column::DeactivatedAt.is_null()),
+        Some(false) => select = select.filter(user::Column::DeactivatedAt.is_not_null()),
+        None => {}
+    }
+    if let Some(after) = page.after {
+        select = select.filter(user::Column::Id.lt(after));
+    }
+    Ok(select
+        .order_by_desc(user::Column::Id)
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?)
+}
+
+/// A person changes their own name, language or time zone (`None` leaves one as it is).
+#[tracing::instrument(skip_all)]
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    display_name: Option<String>,
+    locale: Option<entity::user::Locale>,
+    time_zone: Option<TimeZone>,
+) -> AppResult<(user::Model, event::Model)> {
+    let user = crate::db::users::without_password()
+        .filter(user::Column::Id.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let mut active = user::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(user.id),
+        ..Default::default()
+    };
+    if let Some(name) = display_name {
+        active.display_name = Set(name);
+    }
+    if let Some(locale) = locale {
+        active.locale = Set(locale);
+    }
+    if let Some(zone) = time_zone {
+        active.time_zone = Set(zone.name().to_owned());
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    let user = crate::db::users::without_password()
+        .filter(user::Column::Id.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let event = user_updated(db, user.id).await?;
+    Ok((user, event))
+}
+
+/// The `user.updated` event of a changed name or language, for the person themselves.
+pub async fn user_updated(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<event::Model> {
+    append_event(
+        db,
+        NewEvent {
+            kind: EventKind::UserUpdated,
+            actor_id: None,
+            subject_id: user_id,
+            object_id: None,
+            organization_ids: vec![],
+            topic_ids: vec![],
+            audience: vec![Reader::User { id: user_id }],
+        },
+    )
+    .await
+}

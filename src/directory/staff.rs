@@ -14,12 +14,9 @@ use uuid::Uuid;
 
 use super::service::{
     MAX_MENTORS_PER_COMMUNITY, NewUser, add_membership, create_user, deactivate_user, is_community,
-    reactivate_user, remove_membership,
+    reactivate_user, remove_membership, user_updated,
 };
-use crate::error::{AppError, AppResult};
-use crate::events::audience::Reader;
-use crate::events::kinds::EventKind;
-use crate::events::service::{NewEvent, append_event};
+use crate::error::AppError;
 use crate::values::{Email, NonEmptyText, TimeZone, parse_locale};
 
 /// The columns a staff file has, in any order (`locale` may be left out: Finnish).
@@ -583,23 +580,6 @@ fn locale_code(locale: Locale) -> &'static str {
         Locale::Sv => "sv",
         Locale::En => "en",
     }
-}
-
-/// The `user.updated` event of a changed name or language, for the person themselves.
-pub async fn user_updated(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<event::Model> {
-    append_event(
-        db,
-        NewEvent {
-            kind: EventKind::UserUpdated,
-            actor_id: None,
-            subject_id: user_id,
-            object_id: None,
-            organization_ids: vec![],
-            topic_ids: vec![],
-            audience: vec![Reader::User { id: user_id }],
-        },
-    )
-    .await
 }
 
 /// Why an import stopped: lines of the file, or the database.

@@ -70,6 +70,8 @@ impl SubscriptionQuery {
 /// When and how digests reach you; fields left out keep their value.
 #[derive(InputObject, Default)]
 pub struct NotificationSettingsInput {
+    /// Your name as others see it (one line, at most 200 characters).
+    pub display_name: Option<String>,
     /// Local hour of digests, 0–23 (default 7).
     pub digest_hour: Option<i32>,
     /// Weekday of weekly digests, 0 = Monday … 6 = Sunday (default Monday).
@@ -157,6 +159,11 @@ impl SubscriptionMutation {
             .as_deref()
             .map(|tz| TimeZone::parse(tz).map_err(AppError::invalid("timeZone")))
             .transpose()?;
+        let display_name = input
+            .display_name
+            .as_deref()
+            .map(|n| crate::values::NonEmptyText::line("displayName", n, 200))
+            .transpose()?;
         let topics = input.topics.unwrap_or_default();
         if topics.len() > MAX_TOPIC_SETTINGS {
             return Err(AppError::bad_input(
@@ -179,6 +186,19 @@ impl SubscriptionMutation {
         let user = state
             .changes
             .run(async |txn| {
+                // A new name is a change others see: its event is logged.
+                let mut events = Vec::new();
+                if let Some(name) = display_name {
+                    let (_, event) = crate::directory::service::update_profile(
+                        txn,
+                        viewer.id(),
+                        Some(name),
+                        None,
+                        None,
+                    )
+                    .await?;
+                    events.push(event);
+                }
                 let user = service::update_settings(txn, viewer.id(), settings).await?;
                 for (topic, frequency) in &topics {
                     match frequency {
@@ -190,7 +210,7 @@ impl SubscriptionMutation {
                         }
                     }
                 }
-                Ok(Done::quiet(user))
+                Ok((user, events))
             })
             .await?;
         Ok(User(user))

@@ -231,3 +231,132 @@ async fn deactivating_someone_ends_their_sessions_and_emails_and_keeps_their_wor
     let again = app.graphql(REACTIVATE, who, ch.token("admin")).await;
     assert_eq!(error_code(&again).as_deref(), Some("CONFLICT"), "{again}");
 }
+
+const USERS: &str = "query($s: String, $o: ID, $r: Role, $a: Boolean, $f: Int) { users(search: $s, organizationId: $o, role: $r, active: $a, first: $f) { edges { node { email } } pageInfo { hasNextPage } } }";
+
+fn emails(body: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = body["data"]["users"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["email"].as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn admins_find_people_by_name_email_organization_role_and_state() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let admin = ch.token("admin");
+    let found = app
+        .graphql(USERS, json!({ "s": "SCIENCE.st" }), admin)
+        .await;
+    assert_ok(&found);
+    assert_eq!(
+        emails(&found),
+        ["science.staff2@uni.test", "science.staff@uni.test"]
+    );
+    // A search is text, not a pattern.
+    let pattern = app.graphql(USERS, json!({ "s": "%" }), admin).await;
+    assert_eq!(emails(&pattern), Vec::<String>::new());
+    let pattern = app.graphql(USERS, json!({ "s": "_" }), admin).await;
+    assert_eq!(emails(&pattern), Vec::<String>::new());
+    let mentors = app
+        .graphql(
+            USERS,
+            json!({ "o": ch.org("science"), "r": "MENTOR" }),
+            admin,
+        )
+        .await;
+    assert_eq!(
+        emails(&mentors),
+        ["science.comentor@uni.test", "science.mentor@uni.test"]
+    );
+    let everyone = app.graphql(USERS, json!({}), admin).await;
+    let all = emails(&everyone).len();
+    assert!(all >= 11, "{everyone}");
+    let paged = app.graphql(USERS, json!({ "f": 2 }), admin).await;
+    assert_eq!(emails(&paged).len(), 2);
+    assert_eq!(paged["data"]["users"]["pageInfo"]["hasNextPage"], true);
+    assert_ok(
+        &app.graphql(
+            DEACTIVATE,
+            json!({ "u": ch.user_id("arts.staff").to_string() }),
+            admin,
+        )
+        .await,
+    );
+    let gone = app.graphql(USERS, json!({ "a": false }), admin).await;
+    assert_eq!(emails(&gone), ["arts.staff@uni.test"]);
+    let active = app.graphql(USERS, json!({ "a": true }), admin).await;
+    assert_eq!(emails(&active).len(), all - 1);
+    for role in ["lead", "science.mentor", "science.staff", "unit.contact"] {
+        let body = app.graphql(USERS, json!({}), ch.token(role)).await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{role}");
+    }
+    let body = app.graphql(USERS, json!({}), None).await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    let long = app
+        .graphql(USERS, json!({ "s": "x".repeat(201) }), admin)
+        .await;
+    assert_eq!(error_code(&long).as_deref(), Some("BAD_USER_INPUT"));
+}
+
+const PROFILE: &str = "mutation($n: String, $l: Locale, $z: String) { updateProfile(input: { displayName: $n, locale: $l, timeZone: $z }) { displayName locale timeZone } }";
+
+#[tokio::test]
+async fn people_change_their_own_name_language_and_time_zone() {
+    let app = spawn_app().await;
+    let ch = app.seed_channel().await;
+    let me = ch.token("science.staff");
+    let changed = app
+        .graphql(
+            PROFILE,
+            json!({ "n": "  Saara Tiede ", "l": "SV", "z": "Europe/Stockholm" }),
+            me,
+        )
+        .await;
+    assert_ok(&changed);
+    assert_eq!(
+        changed["data"]["updateProfile"],
+        json!({ "displayName": "Saara Tiede", "locale": "SV", "timeZone": "Europe/Stockholm" })
+    );
+    // Only what is given changes.
+    let name_only = app.graphql(PROFILE, json!({ "n": "Saara T." }), me).await;
+    assert_eq!(
+        name_only["data"]["updateProfile"],
+        json!({ "displayName": "Saara T.", "locale": "SV", "timeZone": "Europe/Stockholm" })
+    );
+    for (variables, field) in [
+        (json!({ "n": "" }), "displayName"),
+        (json!({ "n": "two\nlines" }), "displayName"),
+        (json!({ "n": "x".repeat(201) }), "displayName"),
+        (json!({ "z": "Mars/Olympus" }), "timeZone"),
+    ] {
+        let bad = app.graphql(PROFILE, variables.clone(), me).await;
+        assert_eq!(
+            error_code(&bad).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{variables}"
+        );
+        assert_eq!(bad["errors"][0]["extensions"]["field"], field);
+    }
+    let mine = app
+        .graphql("{ me { displayName locale } }", json!({}), me)
+        .await;
+    assert_eq!(
+        mine["data"]["me"]["displayName"], "Saara T.",
+        "nothing lost"
+    );
+    let body = app.graphql(PROFILE, json!({ "n": "X" }), None).await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    let events = entity::event::Entity::find()
+        .filter(entity::event::Column::Kind.eq("user.updated"))
+        .filter(entity::event::Column::SubjectId.eq(ch.user_id("science.staff")))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+}

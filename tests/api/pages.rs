@@ -676,8 +676,30 @@ async fn my_notifications_set_topic_frequencies_digests_zone_and_language_in_one
         }
     };
     let before = subscriptions(&app).await;
+    // An empty name: an error beside it, nothing saved, the name as it was.
+    let nameless = browser
+        .post(
+            "/me/notifications",
+            &[
+                ("csrf", &csrf),
+                (&first, "IMMEDIATE"),
+                ("display_name", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(nameless.status, 422, "{}", nameless.body);
+    assert!(
+        nameless
+            .body
+            .contains("Kirjoita nimesi yhdelle riville (enintään 200 merkkiä)."),
+        "{}",
+        nameless.body
+    );
+    assert!(nameless.body.contains("value=\"Mikko Korhonen\""));
+    assert_eq!(subscriptions(&app).await, before);
 
-    // Three topics at three frequencies, digests at 6 on Fridays, Stockholm, in Swedish.
+    // Three topics at three frequencies, digests at 6 on Fridays, Stockholm, in Swedish, and
+    // a name as he likes it.
     let second = format!("topic-{}", topics[1]);
     let third = format!("topic-{}", topics[2]);
     let saved = browser
@@ -692,6 +714,7 @@ async fn my_notifications_set_topic_frequencies_digests_zone_and_language_in_one
                 ("digest_weekday", "4"),
                 ("time_zone", "Europe/Stockholm"),
                 ("locale", "sv"),
+                ("display_name", " Mikko K. Korhonen "),
             ],
         )
         .await;
@@ -703,6 +726,11 @@ async fn my_notifications_set_topic_frequencies_digests_zone_and_language_in_one
         "the pages switch language"
     );
     assert!(shown.body.contains("Inställningarna har sparats."));
+    assert!(
+        shown.body.contains("value=\"Mikko K. Korhonen\""),
+        "{}",
+        shown.body
+    );
     assert!(shown.body.contains("<option value=\"DAILY\" selected>"));
     assert!(shown.body.contains("<option value=\"WEEKLY\" selected>"));
     assert!(

@@ -83,6 +83,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ),
     ("deliveries", "{ deliveries { edges { node { id } } } }"),
     ("suspendedAddresses", "{ suspendedAddresses { email } }"),
+    ("users", "{ users { edges { node { email } } } }"),
 ];
 
 #[tokio::test]

@@ -127,6 +127,7 @@ pub async fn save_notifications(
         .and_then(super::Lang::from_code)
         .map(super::Lang::graphql_locale);
     let input = json!({
+        "displayName": form.get("display_name"),
         "digestHour": number("digest_hour"),
         "digestWeekday": number("digest_weekday"),
         "timeZone": form.get("time_zone").map(str::trim),
@@ -161,6 +162,7 @@ pub async fn save_notifications(
                 "digestHour" => "error_digest_hour",
                 "digestWeekday" => "error_digest_weekday",
                 "timeZone" => "error_time_zone",
+                "displayName" => "error_display_name",
                 _ => "error_topic",
             };
             let text = state.pages.text(reader.lang, key);
