@@ -23,6 +23,9 @@ pub const LINK_TTL: chrono::Duration = chrono::Duration::minutes(15);
 /// How long the link in a new account's email works.
 pub const SET_PASSWORD_TTL: chrono::Duration = chrono::Duration::days(7);
 
+/// How long a link to choose a new password (a forgotten one) works.
+pub const RESET_PASSWORD_TTL: chrono::Duration = chrono::Duration::minutes(60);
+
 /// What a link does; a link of one purpose never works as the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkPurpose {
@@ -30,6 +33,8 @@ pub enum LinkPurpose {
     SignIn,
     /// Sets the password of a new account and signs in ([`SET_PASSWORD_TTL`]).
     SetPassword,
+    /// Sets a new password for a forgotten one and signs in ([`RESET_PASSWORD_TTL`]).
+    ResetPassword,
 }
 
 impl LinkPurpose {
@@ -38,6 +43,7 @@ impl LinkPurpose {
         match self {
             Self::SignIn => "sign_in",
             Self::SetPassword => "set_password",
+            Self::ResetPassword => "reset_password",
         }
     }
 
@@ -46,6 +52,7 @@ impl LinkPurpose {
         match self {
             Self::SignIn => LINK_TTL,
             Self::SetPassword => SET_PASSWORD_TTL,
+            Self::ResetPassword => RESET_PASSWORD_TTL,
         }
     }
 }
@@ -120,13 +127,13 @@ pub async fn create_link(
     Ok((token, expires_at))
 }
 
-/// Uses a link of `purpose`: marks it used (only if unused and unexpired, so two clicks racing
-/// use it once) and returns whose it is and where they were going. Anything else (a link of the
-/// other purpose too) is `UNAUTHENTICATED`.
+/// Uses a link of one of `purposes`: marks it used (only if unused and unexpired, so two clicks
+/// racing use it once) and returns whose it is and where they were going. Anything else (a link
+/// of another purpose too) is `UNAUTHENTICATED`.
 pub async fn use_link(
     db: &impl ConnectionTrait,
     token: &str,
-    purpose: LinkPurpose,
+    purposes: &[LinkPurpose],
 ) -> AppResult<(user::Model, String)> {
     if token.len() > 128 {
         return Err(AppError::Unauthenticated);
@@ -136,7 +143,7 @@ pub async fn use_link(
     let used = sign_in_link::Entity::update_many()
         .col_expr(sign_in_link::Column::UsedAt, Expr::value(Some(now)))
         .filter(sign_in_link::Column::TokenHash.eq(hash.as_str()))
-        .filter(sign_in_link::Column::Purpose.eq(purpose.as_str()))
+        .filter(sign_in_link::Column::Purpose.is_in(purposes.iter().map(|p| p.as_str())))
         .filter(sign_in_link::Column::UsedAt.is_null())
         .filter(sign_in_link::Column::ExpiresAt.gt(now))
         .exec(db)

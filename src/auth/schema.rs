@@ -129,38 +129,18 @@ impl AuthMutation {
         #[graphql(desc = "The path on this site to open after signing in (default `/`).")]
         next: Option<String>,
     ) -> async_graphql::Result<bool> {
-        let state = ctx.data::<AppState>()?;
-        let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
-        let Some(user) =
-            links::link_recipient(&state.db, &state.login_throttle, &email, ip).await?
-        else {
-            return Ok(true);
-        };
-        let next = links::safe_next(next.as_deref());
-        let mail = state.mail();
-        state
-            .changes
-            .run(async |txn| {
-                let (token, _) =
-                    links::create_link(txn, user.id, &next, links::LinkPurpose::SignIn).await?;
-                let letter = NewDelivery {
-                    dedupe_key: format!("sign-in-link:{}", crate::auth::token::hash_token(&token)),
-                    recipient: user.clone(),
-                    template: Template::SignInLink,
-                    thread_id: None,
-                    payload: serde_json::to_value(SignInLinkMail {
-                        link: mail.link(&format!("sign-in/link/{token}")),
-                        minutes: links::LINK_TTL.num_minutes(),
-                    })
-                    .map_err(AppError::internal)?,
-                    reply_to: None,
-                    event_id: None,
-                };
-                let queued = outbox::insert(txn, vec![letter], mail.domain()).await?;
-                Ok(Done::mail(queued))
-            })
-            .await?;
-        Ok(true)
+        email_link(ctx, &email, next.as_deref(), links::LinkPurpose::SignIn).await
+    }
+
+    /// Email a link to choose a new password for a forgotten one (works once, for 60
+    /// minutes; using it ends every other session). The answer is `true` whether or not the
+    /// address has an account; requests count against the login throttle (`RATE_LIMITED`).
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your email address.")] email: String,
+    ) -> async_graphql::Result<bool> {
+        email_link(ctx, &email, None, links::LinkPurpose::ResetPassword).await
     }
 
     /// Sign in with the token of a sign-in link. A used, expired or unknown link is
@@ -175,7 +155,8 @@ impl AuthMutation {
         let (user, next, token, expires_at) = state
             .changes
             .run(async |txn| {
-                let (user, next) = links::use_link(txn, &token, links::LinkPurpose::SignIn).await?;
+                let (user, next) =
+                    links::use_link(txn, &token, &[links::LinkPurpose::SignIn]).await?;
                 let (token, expires_at) = service::issue_token(txn, ttl, user.id).await?;
                 Ok(Done::quiet((user, next, token, expires_at)))
             })
@@ -232,4 +213,50 @@ impl AuthMutation {
             .await?;
         Ok(true)
     }
+}
+
+/// Emails a one-time link of `purpose` to the account of `email`, if there is one (the answer
+/// is the same either way).
+async fn email_link(
+    ctx: &Context<'_>,
+    email: &str,
+    next: Option<&str>,
+    purpose: links::LinkPurpose,
+) -> async_graphql::Result<bool> {
+    let state = ctx.data::<AppState>()?;
+    let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
+    let Some(user) = links::link_recipient(&state.db, &state.login_throttle, email, ip).await?
+    else {
+        return Ok(true);
+    };
+    let next = links::safe_next(next);
+    let (template, path, key) = match purpose {
+        links::LinkPurpose::SignIn => (Template::SignInLink, "sign-in/link", "sign-in-link"),
+        links::LinkPurpose::SetPassword | links::LinkPurpose::ResetPassword => {
+            (Template::PasswordReset, "set-password", "password-reset")
+        }
+    };
+    let mail = state.mail();
+    state
+        .changes
+        .run(async |txn| {
+            let (token, _) = links::create_link(txn, user.id, &next, purpose).await?;
+            let letter = NewDelivery {
+                dedupe_key: format!("{key}:{}", crate::auth::token::hash_token(&token)),
+                recipient: user.clone(),
+                template,
+                thread_id: None,
+                payload: serde_json::to_value(SignInLinkMail {
+                    link: mail.link(&format!("{path}/{token}")),
+                    minutes: purpose.ttl().num_minutes(),
+                })
+                .map_err(AppError::internal)?,
+                reply_to: None,
+                event_id: None,
+            };
+            let queued = outbox::insert(txn, vec![letter], mail.domain()).await?;
+            Ok(Done::mail(queued))
+        })
+        .await?;
+    Ok(true)
 }

@@ -185,7 +185,8 @@ pub async fn change_password(
     Ok((outcome, event))
 }
 
-/// Sets a password through the link of a new account's email (once, within its lifetime),
+/// Sets a password through the link of a new account's email, or of a forgotten password's
+/// (once, within its lifetime),
 /// ends any other session of the user and returns a fresh one. `hashed` is the new password's
 /// hash, made beforehand outside the transaction. A used, expired or unknown link is
 /// `UNAUTHENTICATED`.
@@ -196,8 +197,9 @@ pub async fn set_password_with_link(
     hashed: String,
     token_ttl: Duration,
 ) -> AppResult<(LoginOutcome, event::Model)> {
-    let (user, _) =
-        super::links::use_link(db, token, super::links::LinkPurpose::SetPassword).await?;
+    use super::links::LinkPurpose;
+    let purposes = [LinkPurpose::SetPassword, LinkPurpose::ResetPassword];
+    let (user, _) = super::links::use_link(db, token, &purposes).await?;
     let now = Utc::now();
     let user = user::ActiveModel {
         id: Set(user.id),

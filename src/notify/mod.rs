@@ -82,6 +82,8 @@ pub enum Template {
     MeetingInvitation,
     /// A one-time sign-in link, asked for on the sign-in page.
     SignInLink,
+    /// A one-time link to choose a new password, for a forgotten one.
+    PasswordReset,
     /// To the mentors of communities that had not answered: the inquiry was closed.
     InquiryClosed,
     /// To the inquiry's author when it closes: coverage and every answer.
@@ -113,7 +115,7 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 25] = [
+    pub const ALL: [Template; 26] = [
         Self::InquiryPublished,
         Self::InquiryAnswered,
         Self::InquiryDeclined,
@@ -128,6 +130,7 @@ impl Template {
         Self::Digest,
         Self::MeetingInvitation,
         Self::SignInLink,
+        Self::PasswordReset,
         Self::InquiryClosed,
         Self::InquirySummary,
         Self::InquiryCoMentor,
@@ -158,6 +161,7 @@ impl Template {
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting_invitation",
             Self::SignInLink => "sign_in_link",
+            Self::PasswordReset => "password_reset",
             Self::InquiryClosed => "inquiry_closed",
             Self::InquirySummary => "inquiry_summary",
             Self::InquiryCoMentor => "inquiry_comentor",
@@ -199,6 +203,7 @@ impl Template {
             Self::TopicItem
             | Self::Digest
             | Self::SignInLink
+            | Self::PasswordReset
             | Self::PasswordChanged
             | Self::AccountCreated
             | Self::ReplyRecorded
@@ -227,6 +232,7 @@ impl Template {
             | Self::Digest
             | Self::MeetingInvitation
             | Self::SignInLink
+            | Self::PasswordReset
             | Self::InquirySummary
             | Self::PasswordChanged
             | Self::AccountCreated
@@ -262,7 +268,7 @@ impl Template {
             Self::TopicItem => "topic",
             Self::Digest => "digest",
             Self::MeetingInvitation => "meeting",
-            Self::SignInLink => "account",
+            Self::SignInLink | Self::PasswordReset => "account",
             Self::AccountCreated => "welcome",
             Self::PasswordChanged => "security",
             Self::ReplyRecorded | Self::ReplyRefused => "reply",

@@ -84,6 +84,7 @@ impl Renderer {
             "digest",
             "meeting_invitation",
             "sign_in_link",
+            "password_reset",
             "inquiry_closed",
             "inquiry_summary",
             "inquiry_comentor",
@@ -876,6 +877,10 @@ mod tests {
                 link: "https://digimentor.example.edu/sign-in/link/dmt_x".into(),
                 minutes: 15,
             }),
+            Template::PasswordReset => to_payload(&SignInLinkMail {
+                link: "https://digimentor.example.edu/set-password/dmt_x".into(),
+                minutes: 60,
+            }),
             Template::InquiryClosed => to_payload(&InquiryMail {
                 closed_by: Some("Kari Hiltunen".into()),
                 ..inquiry.clone()
@@ -1049,9 +1054,10 @@ mod tests {
                 );
                 let expected = match template {
                     Template::Digest => "1",
-                    Template::SignInLink | Template::PasswordChanged | Template::AccountCreated => {
-                        "Digimentor"
-                    }
+                    Template::SignInLink
+                    | Template::PasswordReset
+                    | Template::PasswordChanged
+                    | Template::AccountCreated => "Digimentor",
                     _ => "Moodle exams",
                 };
                 assert!(

@@ -595,6 +595,7 @@ async fn by_rule(
         | Template::TopicItem
         | Template::Digest
         | Template::SignInLink
+        | Template::PasswordReset
         | Template::InquirySummary
         | Template::InquiryCoMentor
         | Template::ReplyRecorded

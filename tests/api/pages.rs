@@ -2688,3 +2688,164 @@ async fn a_newcomer_finds_every_part_of_the_networks_life_from_the_home_page() {
     }
     assert!(found, "the decided wish is in My work: {}", work.body);
 }
+
+/// A forgotten password: the sign-in page's second button emails a link (in the person's
+/// language, the same answer for an unknown address), the link chooses a new password once,
+/// within the hour, ends every other session, and works as nothing else.
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_link_that_works_once() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_sink(&sink).await;
+    let ch = app.seed_channel().await;
+    crate::email::set_locale(&app, "science.staff@uni.test", entity::user::Locale::Sv).await;
+    app.drain_mail().await;
+    let before = sink.messages().len();
+    let ask = |email: &'static str| {
+        let app = &app;
+        async move {
+            let mut browser = Browser::new(app);
+            let form = browser.get("/sign-in").await;
+            assert!(
+                form.body.contains("name=\"purpose\" value=\"reset\""),
+                "{}",
+                form.body
+            );
+            let sent = browser
+                .post(
+                    "/sign-in/link",
+                    &[
+                        ("csrf", &form.csrf()),
+                        ("next", "/"),
+                        ("email", email),
+                        ("purpose", "reset"),
+                    ],
+                )
+                .await;
+            assert_eq!(sent.status, 303);
+            browser.follow(sent).await
+        }
+    };
+    let told = ask("science.staff@uni.test").await;
+    assert!(
+        told.body.contains(
+            "Jos osoitteella on tunnus, lähetimme siihen linkin uuden salasanan valintaan."
+        ),
+        "{}",
+        told.body
+    );
+    let stranger = ask("nobody@uni.test").await;
+    assert_eq!(
+        stranger.body,
+        told.body.replace(&told.csrf(), &stranger.csrf())
+    );
+    app.drain_mail().await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), before + 1, "one email, to the account only");
+    let email = messages.last().unwrap();
+    assert_eq!(email.to, vec!["<science.staff@uni.test>".to_owned()]);
+    assert_eq!(
+        email.parsed().subject(),
+        Some("[Digimentor] Välj ett nytt lösenord")
+    );
+    let link = email_links(email)
+        .into_iter()
+        .find(|l| l.starts_with("/set-password/"))
+        .expect("a link to choose the password");
+    let token = link.trim_start_matches("/set-password/").to_owned();
+    let row = entity::sign_in_link::Entity::find()
+        .filter(
+            entity::sign_in_link::Column::TokenHash.eq(digimentor::auth::token::hash_token(&token)),
+        )
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.purpose, "reset_password");
+    assert_eq!((row.expires_at - row.created_at).num_minutes(), 60);
+
+    // Not a sign-in link.
+    let mut browser = Browser::new(&app);
+    let as_sign_in = browser.get(&format!("/sign-in/link/{token}")).await;
+    let refused = browser
+        .post(
+            &format!("/sign-in/link/{token}"),
+            &[("csrf", &as_sign_in.csrf())],
+        )
+        .await;
+    assert_eq!(refused.status, 410);
+    // It chooses a new password and signs in; the old password and sessions end.
+    let form = browser.get(&link).await;
+    assert_eq!(form.status, 200);
+    let chosen = "ett nytt långt lösenord";
+    let set = browser
+        .post(&link, &[("csrf", &form.csrf()), ("password", chosen)])
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert!(browser.cookies.contains_key("session"));
+    let old = app
+        .graphql("{ me { id } }", json!({}), ch.token("science.staff"))
+        .await;
+    assert_eq!(old["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    let with_old = app
+        .graphql(
+            login,
+            json!({ "e": "science.staff@uni.test", "p": crate::helpers::PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        with_old["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    assert!(!app.login("science.staff@uni.test", chosen).await.is_empty());
+    // Once only.
+    let mut again = Browser::new(&app);
+    let form = again.get(&link).await;
+    let twice = again
+        .post(
+            &link,
+            &[("csrf", &form.csrf()), ("password", "yet another long one")],
+        )
+        .await;
+    assert_ne!(twice.status, 303);
+    assert!(!again.cookies.contains_key("session"));
+    // An expired link does nothing either.
+    assert!(
+        app.graphql(
+            "mutation($e: String!) { requestPasswordReset(email: $e) }",
+            json!({ "e": "science.staff@uni.test" }),
+            None,
+        )
+        .await["data"]["requestPasswordReset"]
+            == true
+    );
+    let newest = entity::sign_in_link::Entity::find()
+        .filter(entity::sign_in_link::Column::Purpose.eq("reset_password"))
+        .filter(entity::sign_in_link::Column::UsedAt.is_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut expired: entity::sign_in_link::ActiveModel = newest.into();
+    expired.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::minutes(1));
+    sea_orm::ActiveModelTrait::update(expired, &app.state.db)
+        .await
+        .unwrap();
+    app.drain_mail().await;
+    let late = sink.messages();
+    let late_link = email_links(late.last().unwrap())
+        .into_iter()
+        .find(|l| l.starts_with("/set-password/"))
+        .unwrap();
+    let mut late_browser = Browser::new(&app);
+    let form = late_browser.get(&late_link).await;
+    let too_late = late_browser
+        .post(
+            &late_link,
+            &[("csrf", &form.csrf()), ("password", "too late a password")],
+        )
+        .await;
+    assert_ne!(too_late.status, 303);
+    assert!(app.login("science.staff@uni.test", chosen).await.len() > 10);
+}

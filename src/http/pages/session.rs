@@ -70,7 +70,9 @@ pub async fn sign_in_form(State(state): State<HttpState>, reader: Reader) -> Res
     if reader.viewer.is_some() {
         return see_other(&next, &reader.cookies());
     }
-    let notice = query_param(query, "sent").map(|_| "link_sent");
+    let notice = query_param(query, "sent")
+        .map(|_| "link_sent")
+        .or_else(|| query_param(query, "reset").map(|_| "reset_link_sent"));
     sign_in_page(&state, &reader, StatusCode::OK, &next, "", None, notice)
 }
 
@@ -148,18 +150,25 @@ pub async fn sign_in_link(
     };
     let next = safe_next(form.get("next"));
     let email = form.text("email");
-    let variables = json!({ "email": email, "next": next });
-    match run_as(
-        &state,
-        &reader,
-        include_str!("ops/request_sign_in_link.graphql"),
-        variables,
-    )
-    .await
-    {
+    // The same form's second button asks for a link to choose a new password instead.
+    let reset = form.get("purpose") == Some("reset");
+    let (operation, variables, sent) = if reset {
+        (
+            include_str!("ops/request_password_reset.graphql"),
+            json!({ "email": email }),
+            "reset",
+        )
+    } else {
+        (
+            include_str!("ops/request_sign_in_link.graphql"),
+            json!({ "email": email, "next": next }),
+            "sent",
+        )
+    };
+    match run_as(&state, &reader, operation, variables).await {
         Ok(_) => {
             let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-            see_other(&format!("/sign-in?sent=1&next={next}"), &reader.cookies())
+            see_other(&format!("/sign-in?{sent}=1&next={next}"), &reader.cookies())
         }
         Err(errors) => {
             let (status, key) = match code_of(&errors).as_deref() {
