@@ -2,6 +2,9 @@
 //!
 //! See `README.md` for running it and `../shared/DESIGN.md` (in the project) for the domain.
 
+// The merged GraphQL root of every feature is one deeply nested async type.
+#![recursion_limit = "256"]
+
 pub mod agenda;
 pub mod announcements;
 pub mod app;

@@ -524,6 +524,26 @@ impl DirectoryMutation {
         Ok(Organization(org))
     }
 
+    /// Admin: rename an organization in its three languages (its slug and kind stay).
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization.")] id: ID,
+        #[graphql(desc = "The name in Finnish.")] name_fi: String,
+        #[graphql(desc = "The name in Swedish.")] name_sv: String,
+        #[graphql(desc = "The name in English.")] name_en: String,
+    ) -> async_graphql::Result<Organization> {
+        let actor = require_admin(ctx)?;
+        let id = parse_id("id", &id)?;
+        let names = TranslatedNames::parse(&name_fi, &name_sv, &name_en)?;
+        let state = ctx.data::<AppState>()?;
+        let org = state
+            .changes
+            .run(async |txn| service::rename_organization(txn, Some(actor.id()), id, names).await)
+            .await?;
+        Ok(Organization(org))
+    }
+
     /// Admin: create a user. Without a password the person is emailed a link to set one.
     async fn create_user(
         &self,

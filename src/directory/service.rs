@@ -624,3 +624,36 @@ pub async fn user_updated(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult
     )
     .await
 }
+
+/// Renames an organization in its three languages (its slug and kind stay).
+#[tracing::instrument(skip_all)]
+pub async fn rename_organization(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    id: Uuid,
+    names: TranslatedNames,
+) -> AppResult<(organization::Model, event::Model)> {
+    let org = organization::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    let mut active: organization::ActiveModel = org.into();
+    active.name_fi = Set(names.fi);
+    active.name_sv = Set(names.sv);
+    active.name_en = Set(names.en);
+    let org = active.update(db).await?;
+    let event = append_event(
+        db,
+        NewEvent {
+            kind: EventKind::OrganizationUpdated,
+            actor_id: actor,
+            subject_id: org.id,
+            object_id: None,
+            organization_ids: vec![org.id],
+            topic_ids: vec![],
+            audience: vec![Reader::Public],
+        },
+    )
+    .await?;
+    Ok((org, event))
+}

@@ -7,6 +7,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     OrganizationCreated,
+    /// An organization's names changed.
+    OrganizationUpdated,
     UserCreated,
     UserPasswordChanged,
     /// A token was revoked by logging out (`object_id` is the token).
@@ -19,6 +21,10 @@ pub enum EventKind {
     MembershipAdded,
     MembershipRemoved,
     TopicCreated,
+    /// A topic's names changed.
+    TopicUpdated,
+    /// A topic was merged into this one (`subject_id`); the other is gone.
+    TopicMerged,
     InquiryCreated,
     /// A draft was changed by its organization.
     InquiryDraftUpdated,
@@ -76,8 +82,9 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 52] = [
+    pub const ALL: [Self; 55] = [
         Self::OrganizationCreated,
+        Self::OrganizationUpdated,
         Self::UserCreated,
         Self::UserPasswordChanged,
         Self::UserLoggedOut,
@@ -87,6 +94,8 @@ impl EventKind {
         Self::MembershipAdded,
         Self::MembershipRemoved,
         Self::TopicCreated,
+        Self::TopicUpdated,
+        Self::TopicMerged,
         Self::InquiryCreated,
         Self::InquiryDraftUpdated,
         Self::InquiryPublished,
@@ -135,6 +144,7 @@ impl EventKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::OrganizationCreated => "organization.created",
+            Self::OrganizationUpdated => "organization.updated",
             Self::UserCreated => "user.created",
             Self::UserDeactivated => "user.deactivated",
             Self::UserReactivated => "user.reactivated",
@@ -144,6 +154,8 @@ impl EventKind {
             Self::MembershipAdded => "membership.added",
             Self::MembershipRemoved => "membership.removed",
             Self::TopicCreated => "topic.created",
+            Self::TopicUpdated => "topic.updated",
+            Self::TopicMerged => "topic.merged",
             Self::InquiryCreated => "inquiry.created",
             Self::InquiryDraftUpdated => "inquiry.draft_updated",
             Self::InquiryPublished => "inquiry.published",
@@ -212,6 +224,7 @@ impl EventKind {
             | Self::AnnouncementPublished
             | Self::AgendaItemProposed => true,
             Self::OrganizationCreated
+            | Self::OrganizationUpdated
             | Self::UserCreated
             | Self::UserPasswordChanged
             | Self::UserLoggedOut
@@ -221,6 +234,8 @@ impl EventKind {
             | Self::MembershipAdded
             | Self::MembershipRemoved
             | Self::TopicCreated
+            | Self::TopicUpdated
+            | Self::TopicMerged
             | Self::InquiryCreated
             | Self::InquiryDraftUpdated
             | Self::InquiryClosed

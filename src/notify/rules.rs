@@ -82,6 +82,7 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         K::UserPasswordChanged => Some(Template::PasswordChanged),
         K::UserCreated => Some(Template::AccountCreated),
         K::OrganizationCreated
+        | K::OrganizationUpdated
         | K::UserLoggedOut
         // A deactivated person is emailed nothing, this included.
         | K::UserDeactivated
@@ -90,6 +91,8 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         | K::MembershipAdded
         | K::MembershipRemoved
         | K::TopicCreated
+        | K::TopicUpdated
+        | K::TopicMerged
         | K::InquiryCreated
         | K::InquiryDraftUpdated
         | K::NewsPublished

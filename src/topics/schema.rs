@@ -70,6 +70,17 @@ pub struct CreateTopicInput {
     pub name_en: String,
 }
 
+/// A topic's names in the three languages.
+#[derive(InputObject)]
+pub struct TopicNamesInput {
+    /// The name in Finnish.
+    pub name_fi: String,
+    /// The name in Swedish.
+    pub name_sv: String,
+    /// The name in English.
+    pub name_en: String,
+}
+
 #[derive(Default)]
 pub struct TopicMutation;
 
@@ -88,6 +99,44 @@ impl TopicMutation {
         let topic = state
             .changes
             .run(async |txn| service::create_topic(txn, Some(actor.id()), slug, names).await)
+            .await?;
+        Ok(Topic(topic))
+    }
+
+    /// Admin: rename a topic (its slug stays, so links keep working).
+    async fn update_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic.")] id: ID,
+        #[graphql(desc = "The new names.")] input: TopicNamesInput,
+    ) -> async_graphql::Result<Topic> {
+        let actor = require_admin(ctx)?;
+        let id = crate::graphql::parse_id("id", &id)?;
+        let names = TranslatedNames::parse(&input.name_fi, &input.name_sv, &input.name_en)?;
+        let state = ctx.data::<AppState>()?;
+        let topic = state
+            .changes
+            .run(async |txn| service::rename_topic(txn, Some(actor.id()), id, names).await)
+            .await?;
+        Ok(Topic(topic))
+    }
+
+    /// Admin: merge topic `from` into `into`: everything tagged with `from` is tagged with
+    /// `into`, its followers follow `into` (keeping their setting for `into` if they followed
+    /// both), and `from` is deleted. Returns `into`.
+    async fn merge_topics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic that goes away.")] from: ID,
+        #[graphql(desc = "The topic that stays.")] into: ID,
+    ) -> async_graphql::Result<Topic> {
+        let actor = require_admin(ctx)?;
+        let from = crate::graphql::parse_id("from", &from)?;
+        let into = crate::graphql::parse_id("into", &into)?;
+        let state = ctx.data::<AppState>()?;
+        let topic = state
+            .changes
+            .run(async |txn| service::merge_topics(txn, Some(actor.id()), from, into).await)
             .await?;
         Ok(Topic(topic))
     }

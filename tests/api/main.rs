@@ -9,6 +9,7 @@ mod proxy;
 mod smtp;
 
 mod accounts;
+mod admin;
 mod agenda;
 mod announcements;
 mod architecture;
