@@ -987,6 +987,29 @@ async fn backup_copies_the_sqlite_database_or_says_how_on_postgresql() {
         assert!(!output.status.success());
         assert!(stderr.contains("pg_dump --format=custom"), "{stderr}");
         assert!(stderr.contains("pg_restore"), "{stderr}");
+        // The commands it prints, run: the dump restored into an empty database serves the
+        // same network through the API.
+        if Command::new("pg_dump").arg("--version").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "pg_dump is missing");
+            eprintln!("SKIPPED: restoring needs pg_dump and pg_restore");
+            return;
+        }
+        let dumped = Command::new("pg_dump")
+            .args(["--format=custom", "--file", file, &url])
+            .status()
+            .unwrap();
+        assert!(dumped.success());
+        let (_restored_database, restored) = TestDatabase::create().await;
+        let restore = Command::new("pg_restore")
+            .args(["--exit-on-error", "--no-owner", "--dbname", &restored, file])
+            .output()
+            .unwrap();
+        assert!(
+            restore.status.success(),
+            "{}",
+            String::from_utf8_lossy(&restore.stderr)
+        );
+        same_network_through_the_api(&url, &restored).await;
         return;
     }
     assert!(output.status.success(), "{stdout} {stderr}");
@@ -1005,6 +1028,42 @@ async fn backup_copies_the_sqlite_database_or_says_how_on_postgresql() {
     let again = run_with_database(&url, &["backup", file], None).await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    // Restored (the copy put in a database's place), it serves the same network.
+    drop(original);
+    drop(copy);
+    let restored_dir = tempfile::tempdir().unwrap();
+    let restored = restored_dir.path().join("restored.db");
+    std::fs::copy(file, &restored).unwrap();
+    same_network_through_the_api(&url, &format!("sqlite://{}?mode=rwc", restored.display())).await;
+}
+
+/// A server on each database answers the same to what people read: organizations, people,
+/// news, tips, meetings and the demo admin's own view.
+async fn same_network_through_the_api(original: &str, restored: &str) {
+    let query = "{ organizations { slug names { fi } } news(first: 50) { edges { node { title body } } } tips(first: 50) { edges { node { title } } } meetings(when: UPCOMING, first: 50) { id title } topics { slug } }";
+    let admin_query = "{ users(first: 100) { edges { node { email displayName } } } me { email } }";
+    let mut answers = Vec::new();
+    for url in [original, restored] {
+        let app = crate::helpers::spawn_app_on(url.to_owned()).await;
+        let open = app.graphql(query, serde_json::json!({}), None).await;
+        crate::helpers::assert_ok(&open);
+        let token = app
+            .login("admin@demo.digimentor.fi", "digimentor-demo-2026")
+            .await;
+        let admin = app
+            .graphql(admin_query, serde_json::json!({}), Some(&token))
+            .await;
+        crate::helpers::assert_ok(&admin);
+        answers.push((open, admin));
+    }
+    assert!(
+        answers[0].0["data"]["news"]["edges"]
+            .as_array()
+            .is_some_and(|news| news.len() > 5),
+        "{}",
+        answers[0].0
+    );
+    assert_eq!(answers[0], answers[1]);
 }
 
 /// The container: a data volume, a stripped binary, and a health check that really asks
