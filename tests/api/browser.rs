@@ -570,7 +570,15 @@ async fn every_email_reads_on_a_phone_with_one_obvious_action() {
     let app = crate::replies::app_taking_replies(&sink).await;
     digimentor::demo::load(&app.state.changes).await.unwrap();
     // What the demo's life does not send by itself: a welcome to a new account in each
-    // language, and a meeting's cancellation.
+    // language, a forgotten password's link, and a meeting's cancellation.
+    crate::helpers::assert_ok(
+        &app.graphql(
+            "mutation { requestPasswordReset(email: \"juha.kinnunen@demo.digimentor.fi\") }",
+            serde_json::json!({}),
+            None,
+        )
+        .await,
+    );
     let admin = app
         .login("admin@demo.digimentor.fi", "digimentor-demo-2026")
         .await;
