@@ -141,7 +141,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let changes = changes_for(&config).await?;
             let created = changes
-                .run(async |txn| create_user(txn, None, new).await)
+                .run(async |txn| {
+                    crate::audit::service::created::<entity::user::Entity, _>(
+                        txn,
+                        None,
+                        "userAdd",
+                        async || create_user(txn, None, new).await,
+                        |(created, _)| created.user.id,
+                    )
+                    .await
+                })
                 .await?;
             println!("created user {} ({})", created.user.email, created.user.id);
             if created.password_link_sent {
@@ -203,9 +212,24 @@ async fn import_staff(
     } else {
         changes
             .run_exclusive(async |txn| {
-                staff::import(txn, &people, options)
+                let (report, events) = staff::import(txn, &people, options)
                     .await
-                    .map_err(crate::error::AppError::from)
+                    .map_err(crate::error::AppError::from)?;
+                // One entry for the whole import: what it added, changed and deactivated.
+                let summary = serde_json::json!({
+                    "file": file.display().to_string(),
+                    "added": report.added,
+                    "changed": report.changed,
+                    "unchanged": report.unchanged,
+                    "deactivated": report.deactivated,
+                });
+                let action = crate::audit::service::Action {
+                    actor: None,
+                    name: "importStaff",
+                    subject: None,
+                };
+                crate::audit::service::record(txn, action, None, Some(summary)).await?;
+                Ok((report, events))
             })
             .await
             .map_err(|e| {

@@ -291,6 +291,77 @@ pub struct Settings {
     #[arg(long, env = "RUN_WORKERS", default_value = "true", global = true)]
     pub run_workers: String,
 
+    /// Single sign-on: the OpenID provider's issuer URL (its discovery document is at
+    /// `ISSUER/.well-known/openid-configuration`), e.g. `https://login.microsoftonline.com/TENANT/v2.0`.
+    /// Register `PUBLIC_URL/sign-in/sso/callback` as the redirect URI and `PUBLIC_URL/` as the
+    /// address to return to after signing out.
+    #[arg(long, env = "OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// Single sign-on: this service's client id at the provider.
+    #[arg(long, env = "OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// Single sign-on: this service's client secret at the provider.
+    #[arg(
+        long,
+        env = "OIDC_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// Single sign-on: the scopes asked for.
+    #[arg(
+        long,
+        env = "OIDC_SCOPES",
+        default_value = "openid email profile",
+        global = true
+    )]
+    pub oidc_scopes: String,
+
+    /// Single sign-on: the ID token claim that holds the email address.
+    #[arg(long, env = "OIDC_EMAIL_CLAIM", default_value = "email", global = true)]
+    pub oidc_email_claim: String,
+
+    /// Single sign-on: the ID token claim that holds the person's name.
+    #[arg(long, env = "OIDC_NAME_CLAIM", default_value = "name", global = true)]
+    pub oidc_name_claim: String,
+
+    /// Single sign-on: the ID token claim that names a person's department, for people
+    /// made staff of their community on their first sign-in (OIDC_UNKNOWN_PEOPLE=create).
+    #[arg(long, env = "OIDC_COMMUNITY_CLAIM", global = true)]
+    pub oidc_community_claim: Option<String>,
+
+    /// Single sign-on: which community each value of the community claim means, as
+    /// `VALUE=SLUG;VALUE=SLUG` (e.g. `Faculty of Science=science`); unset, the value is the
+    /// community's slug.
+    #[arg(long, env = "OIDC_COMMUNITIES", global = true)]
+    pub oidc_communities: Option<String>,
+
+    /// Single sign-on: what to do with someone the service does not know: `refuse` (say so
+    /// on a page) or `create` (make them staff of the community their claim names).
+    #[arg(
+        long,
+        env = "OIDC_UNKNOWN_PEOPLE",
+        default_value = "refuse",
+        global = true
+    )]
+    pub oidc_unknown_people: String,
+
+    /// Single sign-on: match people by their email even when the token does not say
+    /// `email_verified` (for providers such as Entra ID that only issue addresses they own).
+    #[arg(long, env = "OIDC_TRUST_EMAIL", default_value = "false", global = true)]
+    pub oidc_trust_email: String,
+
+    /// Whether people may sign in with a password (`false` with single sign-on in use).
+    #[arg(long, env = "PASSWORD_SIGN_IN", default_value = "true", global = true)]
+    pub password_sign_in: String,
+
+    /// Whether people may sign in with a link sent by email.
+    #[arg(long, env = "LINK_SIGN_IN", default_value = "true", global = true)]
+    pub link_sign_in: String,
+
     /// Attempts before a temporarily failing email is given up as dead.
     #[arg(
         long,
@@ -489,6 +560,179 @@ pub struct Config {
     pub inbound_imap: Option<ImapMailbox>,
     /// Where `/metrics` is served instead of on `bind` (`METRICS_BIND`).
     pub metrics_bind: Option<SocketAddr>,
+    /// How people may sign in.
+    pub sign_in: SignInSettings,
+}
+
+/// How people may sign in: password, emailed link, single sign-on.
+#[derive(Debug, Clone)]
+pub struct SignInSettings {
+    pub password: bool,
+    pub link: bool,
+    pub oidc: Option<OidcSettings>,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            password: true,
+            link: true,
+            oidc: None,
+        }
+    }
+}
+
+/// What single sign-on does with someone the service does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownPeople {
+    /// A page says they have no account here.
+    Refuse,
+    /// They are made staff of the community their claim names.
+    Create,
+}
+
+/// The OpenID provider (`OIDC_*`); the secret never reaches `Debug` output.
+#[derive(Clone)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: String,
+    pub email_claim: String,
+    pub name_claim: String,
+    pub community_claim: Option<String>,
+    /// Claim value → community slug; empty: the value is the slug.
+    pub communities: Vec<(String, String)>,
+    pub unknown_people: UnknownPeople,
+    pub trust_email: bool,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"…")
+            .field("community_claim", &self.community_claim)
+            .field("unknown_people", &self.unknown_people)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OidcSettings {
+    /// The community slug a value of the community claim means.
+    pub fn community_slug(&self, value: &str) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        if self.communities.is_empty() {
+            return Some(value.to_lowercase());
+        }
+        self.communities
+            .iter()
+            .find(|(v, _)| v.eq_ignore_ascii_case(value))
+            .map(|(_, slug)| slug.clone())
+    }
+
+    fn parse(s: &Settings) -> Result<Option<Self>, ConfigError> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let (issuer, id, secret) = match (
+            given(&s.oidc_issuer),
+            given(&s.oidc_client_id),
+            given(&s.oidc_client_secret),
+        ) {
+            (None, None, None) => return Ok(None),
+            (Some(i), Some(c), Some(k)) => (i, c, k),
+            (None, _, _) => {
+                return Err(ConfigError::new(
+                    "OIDC_ISSUER",
+                    "is needed with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
+                ));
+            }
+            (_, None, _) => {
+                return Err(ConfigError::new(
+                    "OIDC_CLIENT_ID",
+                    "is needed with OIDC_ISSUER",
+                ));
+            }
+            (_, _, None) => {
+                return Err(ConfigError::new(
+                    "OIDC_CLIENT_SECRET",
+                    "is needed with OIDC_ISSUER",
+                ));
+            }
+        };
+        let url = Url::parse(issuer)
+            .map_err(|e| ConfigError::new("OIDC_ISSUER", format!("{issuer:?}: {e}")))?;
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return Err(ConfigError::new(
+                "OIDC_ISSUER",
+                format!("{issuer:?} is not an https URL"),
+            ));
+        }
+        let unknown_people = match s.oidc_unknown_people.trim() {
+            "refuse" => UnknownPeople::Refuse,
+            "create" => UnknownPeople::Create,
+            other => {
+                return Err(ConfigError::new(
+                    "OIDC_UNKNOWN_PEOPLE",
+                    format!("{other:?}: expected refuse or create"),
+                ));
+            }
+        };
+        let community_claim = given(&s.oidc_community_claim).map(str::to_owned);
+        if unknown_people == UnknownPeople::Create && community_claim.is_none() {
+            return Err(ConfigError::new(
+                "OIDC_UNKNOWN_PEOPLE",
+                "create needs OIDC_COMMUNITY_CLAIM: the claim that names their community",
+            ));
+        }
+        let mut communities = Vec::new();
+        for pair in given(&s.oidc_communities).unwrap_or_default().split(';') {
+            if pair.trim().is_empty() {
+                continue;
+            }
+            let (value, slug) = pair.split_once('=').ok_or_else(|| {
+                ConfigError::new("OIDC_COMMUNITIES", format!("{pair:?} is not VALUE=SLUG"))
+            })?;
+            communities.push((value.trim().to_owned(), slug.trim().to_lowercase()));
+        }
+        let claim = |setting: &'static str, raw: &str| {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                Err(ConfigError::new(setting, "names no claim"))
+            } else {
+                Ok(raw.to_owned())
+            }
+        };
+        if !s
+            .oidc_scopes
+            .split_whitespace()
+            .any(|scope| scope == "openid")
+        {
+            return Err(ConfigError::new("OIDC_SCOPES", "must include openid"));
+        }
+        Ok(Some(Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+            scopes: s
+                .oidc_scopes
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            email_claim: claim("OIDC_EMAIL_CLAIM", &s.oidc_email_claim)?,
+            name_claim: claim("OIDC_NAME_CLAIM", &s.oidc_name_claim)?,
+            community_claim,
+            communities,
+            unknown_people,
+            trust_email: boolean("OIDC_TRUST_EMAIL", &s.oidc_trust_email)?,
+        }))
+    }
 }
 
 /// How the connection to the SMTP server is protected.
@@ -873,7 +1117,19 @@ impl Config {
                 "needs REPLY_DOMAIN: the listener takes mail only at that domain",
             ));
         }
+        let sign_in = SignInSettings {
+            password: boolean("PASSWORD_SIGN_IN", &s.password_sign_in)?,
+            link: boolean("LINK_SIGN_IN", &s.link_sign_in)?,
+            oidc: OidcSettings::parse(s)?,
+        };
+        if !sign_in.password && !sign_in.link && sign_in.oidc.is_none() {
+            return Err(ConfigError::new(
+                "PASSWORD_SIGN_IN",
+                "with LINK_SIGN_IN off and no OIDC_ISSUER nobody could sign in",
+            ));
+        }
         Ok(Self {
+            sign_in,
             reply_domain,
             inbound_smtp_bind,
             inbound_imap,
@@ -965,6 +1221,91 @@ mod tests {
         assert!(config.database_url.starts_with("sqlite:"));
         assert!(matches!(config.mail, MailTransport::Files(_)));
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn single_sign_on_settings_are_checked_and_the_secret_never_printed() {
+        let sso = |extra: &[&str]| {
+            let mut args = vec![
+                "--oidc-issuer",
+                "https://login.uni.example/",
+                "--oidc-client-id",
+                "digimentor",
+                "--oidc-client-secret",
+                "s3cret-value",
+            ];
+            args.extend_from_slice(extra);
+            Config::from_settings(&settings(&args))
+        };
+        let config = sso(&[
+            "--oidc-community-claim",
+            "department",
+            "--oidc-communities",
+            "Faculty of Science=science; Arts = ARTS",
+            "--oidc-unknown-people",
+            "create",
+            "--password-sign-in",
+            "false",
+        ])
+        .unwrap();
+        assert!(!config.sign_in.password && config.sign_in.link);
+        let oidc = config.sign_in.oidc.unwrap();
+        assert_eq!(oidc.issuer, "https://login.uni.example");
+        assert_eq!(oidc.unknown_people, UnknownPeople::Create);
+        assert_eq!(
+            oidc.community_slug("faculty of science").as_deref(),
+            Some("science")
+        );
+        assert_eq!(oidc.community_slug("Arts").as_deref(), Some("arts"));
+        assert_eq!(oidc.community_slug("Medicine"), None);
+        assert!(!format!("{oidc:?}").contains("s3cret"));
+
+        let refused = |args: &[&str]| Config::from_settings(&settings(args)).unwrap_err().setting;
+        assert_eq!(
+            refused(&["--oidc-issuer", "https://x.example"]),
+            "OIDC_CLIENT_ID"
+        );
+        assert_eq!(
+            refused(&["--oidc-client-id", "a", "--oidc-client-secret", "b"]),
+            "OIDC_ISSUER"
+        );
+        assert_eq!(
+            refused(&["--password-sign-in", "false", "--link-sign-in", "false"]),
+            "PASSWORD_SIGN_IN"
+        );
+        let plain = Config::from_settings(&settings(&[
+            "--oidc-issuer",
+            "http://login.uni.example",
+            "--oidc-client-id",
+            "a",
+            "--oidc-client-secret",
+            "b",
+        ]));
+        assert_eq!(plain.unwrap_err().setting, "OIDC_ISSUER");
+        assert_eq!(
+            sso(&["--oidc-unknown-people", "create"])
+                .unwrap_err()
+                .setting,
+            "OIDC_UNKNOWN_PEOPLE"
+        );
+        assert_eq!(
+            sso(&["--oidc-unknown-people", "maybe"])
+                .unwrap_err()
+                .setting,
+            "OIDC_UNKNOWN_PEOPLE"
+        );
+        assert_eq!(
+            sso(&["--oidc-communities", "no pair here"])
+                .unwrap_err()
+                .setting,
+            "OIDC_COMMUNITIES"
+        );
+        assert_eq!(
+            sso(&["--oidc-scopes", "email"]).unwrap_err().setting,
+            "OIDC_SCOPES"
+        );
+        // Links and passwords both off is fine when single sign-on is there.
+        assert!(sso(&["--password-sign-in", "false", "--link-sign-in", "false"]).is_ok());
     }
 
     #[test]

@@ -80,7 +80,32 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         say(line);
     }
     say(public_url(config).await);
+    if let Some(line) = single_sign_on(config).await {
+        say(line);
+    }
     findings
+}
+
+/// The identity provider answers with its discovery document and keys (`OIDC_ISSUER`).
+async fn single_sign_on(config: &Config) -> Option<Finding> {
+    let settings = config.sign_in.oidc.clone()?;
+    let issuer = settings.issuer.clone();
+    let oidc = crate::auth::oidc::Oidc::new(settings);
+    Some(match oidc.metadata().await {
+        Ok(metadata) => finding(
+            Status::Ok,
+            "single sign-on",
+            format!(
+                "{issuer} is discovered; people sign in at {}",
+                metadata.authorization_endpoint
+            ),
+        ),
+        Err(err) => finding(
+            Status::Fail,
+            "single sign-on",
+            format!("{issuer}: {} (OIDC_ISSUER)", err.detail()),
+        ),
+    })
 }
 
 async fn within<T>(work: impl Future<Output = Result<T, String>>, what: &str) -> Result<T, String> {

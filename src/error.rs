@@ -56,6 +56,9 @@ pub enum AppError {
     Unauthenticated,
     /// A login with a wrong email or password (never says which).
     InvalidCredentials,
+    /// A single sign-on the service does not accept (a token that fails a check, a used code,
+    /// a deactivated account); the reason is logged, the client is told only that.
+    SignInRefused(String),
     /// The caller may not do this for this organization.
     Forbidden(String),
     /// The named kind of thing does not exist (or the caller may not know it exists).
@@ -124,7 +127,9 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::SignInRefused(_) => {
+                ErrorCode::Unauthenticated
+            }
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadInput { .. } => ErrorCode::BadUserInput,
@@ -141,10 +146,22 @@ impl AppError {
             Self::Internal(cause) => {
                 tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
             }
+            Self::SignInRefused(reason) => {
+                tracing::warn!(reason, "single sign-on refused");
+            }
             Self::Unavailable(cause) => {
                 tracing::warn!(error = %error_chain(cause.as_ref()), "database unavailable");
             }
             _ => {}
+        }
+    }
+
+    /// What went wrong, for an operator (the cause of an unavailable or internal error too).
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => error_chain(cause.as_ref()),
+            Self::SignInRefused(reason) => reason.clone(),
+            other => other.client_message(),
         }
     }
 
@@ -155,6 +172,9 @@ impl AppError {
                 "Authentication required: log in and send a valid token.".into()
             }
             Self::InvalidCredentials => "The email or password is incorrect.".into(),
+            Self::SignInRefused(_) => {
+                "The sign-in with the university account was not accepted; start again.".into()
+            }
             Self::Forbidden(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadInput { field, message } => format!("{field}: {message}"),

@@ -8,6 +8,7 @@
 pub mod agenda;
 pub mod announcements;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod cli;

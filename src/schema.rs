@@ -8,6 +8,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::agenda::schema::{AgendaMutation, AgendaQuery};
 use crate::announcements::schema::{AnnouncementMutation, AnnouncementQuery};
+use crate::audit::schema::AuditQuery;
 use crate::auth::schema::{AuthMutation, AuthQuery};
 use crate::config::GraphqlLimits;
 use crate::directory::loaders::{
@@ -44,6 +45,7 @@ use crate::trainings::schema::{TrainingMutation, TrainingQuery};
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     AuthQuery,
+    AuditQuery,
     DirectoryQuery,
     TopicQuery,
     InquiryQuery,

@@ -6,6 +6,7 @@ use prometheus_client::metrics::counter::Counter;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::auth::oidc::Oidc;
 use crate::auth::throttle::LoginThrottle;
 use crate::changes::Changes;
 use crate::config::Config;
@@ -29,6 +30,8 @@ pub struct AppState {
     /// Names this process among the instances sharing the database (logs, `pg_stat_activity`).
     pub instance: Arc<str>,
     pub metrics: Arc<Metrics>,
+    /// The identity provider of single sign-on, when configured.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 /// A shared count of executed SQL statements: the `digimentor_sql_statements_total` counter
@@ -61,7 +64,13 @@ impl AppState {
             organizer: config.mail_from.email.to_string(),
         };
         let instance = Uuid::new_v4().simple().to_string()[..12].into();
+        let oidc = config
+            .sign_in
+            .oidc
+            .clone()
+            .map(|settings| Arc::new(Oidc::new(settings)));
         Self {
+            oidc,
             changes: Changes::new(db.clone(), mail),
             instance,
             metrics,

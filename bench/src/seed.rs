@@ -149,6 +149,8 @@ pub async fn seed(db: &DatabaseConnection, scale: Scale) -> anyhow::Result<Datas
             updated_at: Set(now),
             email_suspended_at: Set(None),
             deactivated_at: Set(None),
+            oidc_subject: Set(None),
+            erased_at: Set(None),
         })
         .collect();
     let user_ids: Vec<Uuid> = users.iter().map(|u| *u.id.as_ref()).collect();

@@ -11,6 +11,7 @@ pub mod announcement;
 pub mod announcement_target;
 pub mod announcement_topic;
 pub mod app_secret;
+pub mod audit_entry;
 pub mod community_plan;
 pub mod community_plan_revision;
 pub mod delivery;

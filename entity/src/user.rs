@@ -38,6 +38,13 @@ pub struct Model {
     /// Set when an admin (or the staff import) deactivated the account: the person cannot sign
     /// in, is emailed nothing, and what they wrote stays under their name, marked as former.
     pub deactivated_at: Option<DateTimeUtc>,
+    /// The subject (`sub`) the OpenID provider knows the person by, once they signed in with
+    /// single sign-on.
+    #[sea_orm(unique)]
+    pub oidc_subject: Option<String>,
+    /// Set when an admin erased the person's personal data: the row stays so that what they
+    /// wrote for their community keeps its place, without their name or address.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,8 @@ mod m20261201_000026_create_training;
 mod m20261201_000027_create_project;
 mod m20261201_000028_add_announcement_and_agenda_topics;
 mod m20261202_000029_add_user_deactivated;
+mod m20261202_000030_create_audit_entry;
+mod m20261202_000031_add_user_subject_and_erasure;
 
 pub struct Migrator;
 
@@ -67,6 +69,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000027_create_project::Migration),
             Box::new(m20261201_000028_add_announcement_and_agenda_topics::Migration),
             Box::new(m20261202_000029_add_user_deactivated::Migration),
+            Box::new(m20261202_000030_create_audit_entry::Migration),
+            Box::new(m20261202_000031_add_user_subject_and_erasure::Migration),
         ]
     }
 }

@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::agenda_item;
 
 use super::service;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::audit::service as audit;
 use crate::auth::require_viewer;
 use crate::changes::{Done, IntoDone};
 use crate::directory::loaders::UserById;
@@ -238,7 +241,23 @@ impl AgendaMutation {
         let state = ctx.data::<AppState>()?;
         let placed = state
             .changes
-            .run(async |txn| service::set_agenda(txn, viewer, meeting, &items).await)
+            .run(async |txn| {
+                let agenda = || {
+                    agenda_item::Entity::find()
+                        .filter(agenda_item::Column::MeetingId.eq(meeting))
+                        .order_by_asc(agenda_item::Column::Position)
+                };
+                let before = audit::snapshot_rows(txn, agenda()).await?;
+                let placed = service::set_agenda(txn, viewer, meeting, &items).await?;
+                let after = audit::snapshot_rows(txn, agenda()).await?;
+                let action = audit::Action {
+                    actor: Some(viewer.id()),
+                    name: "setMeetingAgenda",
+                    subject: Some(meeting),
+                };
+                audit::record(txn, action, Some(before), Some(after)).await?;
+                Ok(placed)
+            })
             .await?;
         Ok(placed.into_iter().map(AgendaItem::new).collect())
     }

@@ -1,6 +1,7 @@
 //! Who is calling: tokens, passwords, login throttling and the per-request [`Viewer`].
 
 pub mod links;
+pub mod oidc;
 pub mod password;
 pub mod schema;
 pub mod service;

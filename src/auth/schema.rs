@@ -41,6 +41,50 @@ pub struct LinkSignIn {
     pub next: String,
 }
 
+/// The ways people may sign in here.
+#[derive(SimpleObject)]
+pub struct SignInMethods {
+    /// With email and password (`login`).
+    pub password: bool,
+    /// With a link sent by email (`requestSignInLink`).
+    pub link: bool,
+    /// With the university account (single sign-on at `/sign-in/sso`).
+    pub single_sign_on: bool,
+}
+
+/// Refuses a sign-in method the operator turned off.
+fn require_method(
+    ctx: &Context<'_>,
+    on: impl Fn(&crate::config::SignInSettings) -> bool,
+) -> async_graphql::Result<()> {
+    let state = ctx.data::<AppState>()?;
+    if on(&state.config.sign_in) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "This way of signing in is turned off here; sign in with your university account.",
+        )
+        .into())
+    }
+}
+
+/// A finished single sign-on.
+#[derive(SimpleObject)]
+pub struct SingleSignOn {
+    /// The new session.
+    pub login: LoginPayload,
+    /// The provider's ID token, kept by the pages as the hint for signing out there too.
+    pub id_token: String,
+}
+
+/// Where the identity provider returns people: `PUBLIC_URL/sign-in/sso/callback`.
+pub fn callback_url(config: &crate::config::Config) -> String {
+    format!(
+        "{}/sign-in/sso/callback",
+        config.public_url.as_str().trim_end_matches('/')
+    )
+}
+
 #[derive(Default)]
 pub struct AuthQuery;
 
@@ -49,6 +93,17 @@ impl AuthQuery {
     /// The logged-in user, or null for a visitor.
     async fn me(&self, ctx: &Context<'_>) -> Option<User> {
         viewer(ctx).map(|v| User(v.user.clone()))
+    }
+
+    /// How people may sign in here (the operator may turn passwords and links off).
+    async fn sign_in_methods(&self, ctx: &Context<'_>) -> async_graphql::Result<SignInMethods> {
+        let state = ctx.data::<AppState>()?;
+        let settings = &state.config.sign_in;
+        Ok(SignInMethods {
+            password: settings.password,
+            link: settings.link,
+            single_sign_on: state.oidc.is_some(),
+        })
     }
 }
 
@@ -65,6 +120,7 @@ impl AuthMutation {
         #[graphql(desc = "Your email address.")] email: String,
         #[graphql(desc = "Your password.")] password: String,
     ) -> async_graphql::Result<LoginPayload> {
+        require_method(ctx, |s| s.password)?;
         ctx.data::<PasswordChecks>()?.claim()?;
         let state = ctx.data::<AppState>()?;
         let ip = ctx.data_opt::<ClientIp>().and_then(|c| c.0);
@@ -119,6 +175,55 @@ impl AuthMutation {
         })
     }
 
+    /// Finish a single sign-on: the pages send the person to the university's identity
+    /// provider (`/sign-in/sso`), which returns them with a `code`; this exchanges it (with
+    /// the PKCE `codeVerifier`) for an ID token, verifies it (signature, issuer, audience,
+    /// `nonce`, expiry) and signs the person in: the user with the identity's subject, else
+    /// with its verified email, else (by setting) a new staff member of their community. A
+    /// token that fails a check, a used code or a deactivated account is `UNAUTHENTICATED`;
+    /// someone the service does not know is `FORBIDDEN`; without single sign-on configured,
+    /// `FORBIDDEN` too.
+    async fn sign_in_with_single_sign_on(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The code the provider returned.")] code: String,
+        #[graphql(desc = "The PKCE verifier of this sign-in.")] code_verifier: String,
+        #[graphql(desc = "The nonce of this sign-in.")] nonce: String,
+    ) -> async_graphql::Result<SingleSignOn> {
+        let state = ctx.data::<AppState>()?;
+        let Some(oidc) = state.oidc.clone() else {
+            return Err(AppError::forbidden("Single sign-on is not set up here.").into());
+        };
+        if code.len() > 2048 || code_verifier.len() > 128 || nonce.len() > 128 {
+            return Err(AppError::SignInRefused("oversized parameters".into()).into());
+        }
+        let identity = oidc
+            .finish(&code, &code_verifier, &nonce, &callback_url(&state.config))
+            .await?;
+        let ttl = state.config.token_ttl;
+        let (user, token, expires_at) = state
+            .changes
+            .run(async |txn| {
+                let (user, events) =
+                    super::oidc::person_of(txn, oidc.settings(), &identity).await?;
+                let (token, expires_at) = service::issue_token(txn, ttl, user.id).await?;
+                Ok(Done {
+                    value: (user, token, expires_at),
+                    events,
+                    queued: 0,
+                })
+            })
+            .await?;
+        Ok(SingleSignOn {
+            login: LoginPayload {
+                token,
+                expires_at,
+                user: User(user),
+            },
+            id_token: identity.id_token,
+        })
+    }
+
     /// Email a one-time sign-in link (works once, for 15 minutes) to an address. The answer
     /// is `true` whether or not the address has an account; requests count against the login
     /// throttle like failed logins (`RATE_LIMITED`).
@@ -129,6 +234,7 @@ impl AuthMutation {
         #[graphql(desc = "The path on this site to open after signing in (default `/`).")]
         next: Option<String>,
     ) -> async_graphql::Result<bool> {
+        require_method(ctx, |s| s.link)?;
         email_link(ctx, &email, next.as_deref(), links::LinkPurpose::SignIn).await
     }
 
@@ -140,6 +246,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Your email address.")] email: String,
     ) -> async_graphql::Result<bool> {
+        require_method(ctx, |s| s.password)?;
         email_link(ctx, &email, None, links::LinkPurpose::ResetPassword).await
     }
 
@@ -150,6 +257,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The token at the end of the link.")] token: String,
     ) -> async_graphql::Result<LinkSignIn> {
+        require_method(ctx, |s| s.link)?;
         let state = ctx.data::<AppState>()?;
         let ttl = state.config.token_ttl;
         let (user, next, token, expires_at) = state

@@ -25,7 +25,7 @@ pub fn with_user_columns<E: EntityTrait>(mut select: Select<E>, prefix: &str) ->
 }
 
 /// Every column of a user but the password hash.
-const VISIBLE: [user::Column; 12] = [
+const VISIBLE: [user::Column; 14] = [
     user::Column::Id,
     user::Column::Email,
     user::Column::DisplayName,
@@ -38,6 +38,8 @@ const VISIBLE: [user::Column; 12] = [
     user::Column::UpdatedAt,
     user::Column::EmailSuspendedAt,
     user::Column::DeactivatedAt,
+    user::Column::OidcSubject,
+    user::Column::ErasedAt,
 ];
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use entity::{membership, organization, user};
 
 use super::loaders::{MembersByOrganization, MembershipsByUser, OrganizationById, UserById};
 use super::service::{self, NewOrganization, NewUser};
+use crate::audit::service as audit;
 use crate::auth::{Viewer, require_admin, viewer};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::Page;
@@ -210,6 +211,9 @@ impl Person {
     /// administrators (`null` for anyone else). Participants of an inquiry or question show it
     /// to those who may read it.
     async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        if self.0.erased_at.is_some() {
+            return Ok(None);
+        }
         let me_or_admin = viewer(ctx).is_some_and(|v| v.is_admin() || v.id() == self.0.id);
         if me_or_admin || self.1 == EmailShown::ToParticipants {
             return Ok(Some(&self.0.email));
@@ -405,6 +409,17 @@ impl DirectoryQuery {
         ))
     }
 
+    /// Everything the service holds about you, as one JSON document (your account without
+    /// the password hash, roles, follows, sessions, what you wrote, the events you caused, the
+    /// emails sent to you and administrators' actions on your account): the GDPR's right of
+    /// access. The pages offer it as a download at `/me/data.json`.
+    async fn my_data(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let viewer = crate::auth::require_viewer(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let data = super::privacy::export(&state.db, viewer.id()).await?;
+        Ok(serde_json::to_string_pretty(&data)?)
+    }
+
     /// One organization by its slug, or null.
     async fn organization(
         &self,
@@ -519,7 +534,16 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let org = state
             .changes
-            .run(async |txn| service::create_organization(txn, Some(actor.id()), new).await)
+            .run(async |txn| {
+                audit::created::<organization::Entity, _>(
+                    txn,
+                    Some(actor.id()),
+                    "createOrganization",
+                    async || service::create_organization(txn, Some(actor.id()), new).await,
+                    |(org, _)| org.id,
+                )
+                .await
+            })
             .await?;
         Ok(Organization(org))
     }
@@ -539,7 +563,18 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let org = state
             .changes
-            .run(async |txn| service::rename_organization(txn, Some(actor.id()), id, names).await)
+            .run(async |txn| {
+                audit::around::<organization::Entity, _>(
+                    txn,
+                    audit::Action {
+                        actor: Some(actor.id()),
+                        name: "updateOrganization",
+                        subject: Some(id),
+                    },
+                    async || service::rename_organization(txn, Some(actor.id()), id, names).await,
+                )
+                .await
+            })
             .await?;
         Ok(Organization(org))
     }
@@ -555,7 +590,16 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let created = state
             .changes
-            .run(async |txn| service::create_user(txn, Some(actor.id()), new).await)
+            .run(async |txn| {
+                audit::created::<user::Entity, _>(
+                    txn,
+                    Some(actor.id()),
+                    "createUser",
+                    async || service::create_user(txn, Some(actor.id()), new).await,
+                    |(created, _)| created.user.id,
+                )
+                .await
+            })
             .await?;
         Ok(CreateUserPayload {
             user: User(created.user),
@@ -576,12 +620,21 @@ impl DirectoryMutation {
         let membership = state
             .changes
             .run(async |txn| {
-                service::add_membership(
+                audit::created::<membership::Entity, _>(
                     txn,
                     Some(actor.id()),
-                    user_id,
-                    organization_id,
-                    input.role.into(),
+                    "addMembership",
+                    async || {
+                        service::add_membership(
+                            txn,
+                            Some(actor.id()),
+                            user_id,
+                            organization_id,
+                            input.role.into(),
+                        )
+                        .await
+                    },
+                    |(membership, _)| membership.id,
                 )
                 .await
             })
@@ -631,7 +684,18 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let user = state
             .changes
-            .run(async |txn| service::deactivate_user(txn, Some(actor.id()), user_id).await)
+            .run(async |txn| {
+                audit::around::<user::Entity, _>(
+                    txn,
+                    audit::Action {
+                        actor: Some(actor.id()),
+                        name: "deactivateUser",
+                        subject: Some(user_id),
+                    },
+                    async || service::deactivate_user(txn, Some(actor.id()), user_id).await,
+                )
+                .await
+            })
             .await?;
         Ok(User(user))
     }
@@ -647,7 +711,49 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let user = state
             .changes
-            .run(async |txn| service::reactivate_user(txn, Some(actor.id()), user_id).await)
+            .run(async |txn| {
+                audit::around::<user::Entity, _>(
+                    txn,
+                    audit::Action {
+                        actor: Some(actor.id()),
+                        name: "reactivateUser",
+                        subject: Some(user_id),
+                    },
+                    async || service::reactivate_user(txn, Some(actor.id()), user_id).await,
+                )
+                .await
+            })
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Admin: erase a person, as the GDPR asks. Their name and address are removed everywhere
+    /// (emails, received mail, the audit log), their sessions, roles, follows, registrations
+    /// and emails are deleted and the account is deactivated for good; what they wrote for
+    /// their community (answers, plans, news) stays, shown under `—` as by a former member.
+    /// `CONFLICT` for someone erased already.
+    async fn erase_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person to erase.")] user_id: ID,
+    ) -> async_graphql::Result<User> {
+        let actor = require_admin(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let state = ctx.data::<AppState>()?;
+        let user = state
+            .changes
+            .run(async |txn| {
+                let (user, events) = super::privacy::erase(txn, Some(actor.id()), user_id).await?;
+                // Only the erased record: the one before holds what was erased.
+                let after = audit::snapshot::<user::Entity>(txn, user_id).await?;
+                let action = audit::Action {
+                    actor: Some(actor.id()),
+                    name: "erasePerson",
+                    subject: Some(user_id),
+                };
+                audit::record(txn, action, None, after).await?;
+                Ok((user, events))
+            })
             .await?;
         Ok(User(user))
     }
@@ -663,7 +769,18 @@ impl DirectoryMutation {
         let state = ctx.data::<AppState>()?;
         let membership = state
             .changes
-            .run(async |txn| service::remove_membership(txn, Some(actor.id()), id).await)
+            .run(async |txn| {
+                audit::around::<membership::Entity, _>(
+                    txn,
+                    audit::Action {
+                        actor: Some(actor.id()),
+                        name: "removeMembership",
+                        subject: Some(id),
+                    },
+                    async || service::remove_membership(txn, Some(actor.id()), id).await,
+                )
+                .await
+            })
             .await?;
         Ok(Membership(membership))
     }

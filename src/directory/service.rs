@@ -193,28 +193,19 @@ pub async fn create_user(
         }
         None => None,
     };
-    let now = Utc::now();
-    let user = user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(new.email.into_inner()),
-        display_name: Set(new.display_name),
-        locale: Set(new.locale),
-        time_zone: Set(new.time_zone.name().to_owned()),
-        digest_hour: Set(7),
-        digest_weekday: Set(0),
-        is_admin: Set(new.is_admin),
-        password_hash: Set(password_hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-        email_suspended_at: Set(None),
-        deactivated_at: Set(None),
-    }
-    .insert(db)
-    .await
-    .map_err(AppError::unique_violation(
-        "email",
-        "A user with this email already exists.",
-    ))?;
+    let user = insert_account(
+        db,
+        Account {
+            email: new.email,
+            display_name: new.display_name,
+            locale: new.locale,
+            time_zone: new.time_zone,
+            is_admin: new.is_admin,
+            password_hash,
+            oidc_subject: None,
+        },
+    )
+    .await?;
     let event = append_event(
         db,
         NewEvent {
@@ -234,6 +225,47 @@ pub async fn create_user(
             user,
         },
         event,
+    ))
+}
+
+/// A user row to insert.
+pub struct Account {
+    pub email: Email,
+    pub display_name: String,
+    pub locale: entity::user::Locale,
+    pub time_zone: TimeZone,
+    pub is_admin: bool,
+    pub password_hash: Option<String>,
+    /// The single sign-on subject, for someone made on their first sign-in.
+    pub oidc_subject: Option<String>,
+}
+
+/// Inserts a user with the default digest time (07, Mondays); `CONFLICT` on `email` for an
+/// address in use. The caller appends the event.
+pub async fn insert_account(db: &impl ConnectionTrait, account: Account) -> AppResult<user::Model> {
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(account.email.into_inner()),
+        display_name: Set(account.display_name),
+        locale: Set(account.locale),
+        time_zone: Set(account.time_zone.name().to_owned()),
+        digest_hour: Set(7),
+        digest_weekday: Set(0),
+        is_admin: Set(account.is_admin),
+        password_hash: Set(account.password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+        email_suspended_at: Set(None),
+        deactivated_at: Set(None),
+        oidc_subject: Set(account.oidc_subject),
+        erased_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::unique_violation(
+        "email",
+        "A user with this email already exists.",
     ))
 }
 

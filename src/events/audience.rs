@@ -91,6 +91,8 @@ mod tests {
                 updated_at: now,
                 email_suspended_at: None,
                 deactivated_at: None,
+                oidc_subject: None,
+                erased_at: None,
             },
             token_id: Uuid::now_v7(),
             grants,

@@ -16,6 +16,9 @@ pub enum EventKind {
     /// An admin (or the staff import) deactivated the account: sessions end, emails stop.
     UserDeactivated,
     UserReactivated,
+    /// Someone the service did not know signed in with single sign-on and was made a staff
+    /// member of the community their identity names (`object_id` is the membership).
+    UserJoined,
     /// A name, language or time zone changed (by the person, or the staff import).
     UserUpdated,
     MembershipAdded,
@@ -82,7 +85,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 55] = [
+    pub const ALL: [Self; 56] = [
         Self::OrganizationCreated,
         Self::OrganizationUpdated,
         Self::UserCreated,
@@ -90,6 +93,7 @@ impl EventKind {
         Self::UserLoggedOut,
         Self::UserDeactivated,
         Self::UserReactivated,
+        Self::UserJoined,
         Self::UserUpdated,
         Self::MembershipAdded,
         Self::MembershipRemoved,
@@ -148,6 +152,7 @@ impl EventKind {
             Self::UserCreated => "user.created",
             Self::UserDeactivated => "user.deactivated",
             Self::UserReactivated => "user.reactivated",
+            Self::UserJoined => "user.joined",
             Self::UserUpdated => "user.updated",
             Self::UserPasswordChanged => "user.password_changed",
             Self::UserLoggedOut => "user.logged_out",
@@ -230,6 +235,7 @@ impl EventKind {
             | Self::UserLoggedOut
             | Self::UserDeactivated
             | Self::UserReactivated
+            | Self::UserJoined
             | Self::UserUpdated
             | Self::MembershipAdded
             | Self::MembershipRemoved

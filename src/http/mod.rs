@@ -233,6 +233,22 @@ pub fn router(state: HttpState) -> Router {
                 .post(pages::save_notifications)
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
+        .route("/sign-in/sso", get(pages::sso_start))
+        .route("/sign-in/sso/callback", get(pages::sso_callback))
+        .route("/me/data.json", get(pages::my_data))
+        .route("/admin", get(pages::admin_hub))
+        .route("/admin/people", get(pages::admin_people))
+        .route("/admin/organizations", get(pages::admin_organizations))
+        .route("/admin/outbox", get(pages::admin_outbox))
+        .route("/admin/audit", get(pages::admin_audit))
+        .route(
+            "/admin/topics/merge",
+            post(pages::admin_merge_topics).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/admin/{kind}/{id}/{action}",
+            post(pages::admin_act).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
         .route("/static/site.css", get(pages::stylesheet))
         .route("/static/live.js", get(pages::live_script))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))

@@ -333,6 +333,8 @@ async fn refuse(
         updated_at: now,
         email_suspended_at: None,
         deactivated_at: None,
+        oidc_subject: None,
+        erased_at: None,
     });
     let explanation = (!sender.is_empty()).then(|| NewDelivery {
         dedupe_key: format!("reply_refused:{sender}:{}", now.format("%Y-%m-%dT%H")),

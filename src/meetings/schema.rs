@@ -8,6 +8,7 @@ use sea_orm::EntityTrait;
 use super::loaders::ReportByMeeting;
 use super::service::{self, MeetingInput};
 use crate::agenda::schema::{AgendaItem, of_meeting as agenda_of_meeting};
+use crate::audit::service as audit;
 use crate::auth::require_viewer;
 use crate::error::{AppError, AppResult};
 use crate::graphql::{load_one, parse_id};
@@ -240,7 +241,19 @@ impl MeetingMutation {
         let state = ctx.data::<AppState>()?;
         let meetings = state
             .changes
-            .run(async |txn| service::schedule(txn, viewer, input, count).await)
+            .run(async |txn| {
+                let (meetings, event) = service::schedule(txn, viewer, input, count).await?;
+                for meeting in &meetings {
+                    audit::record_created::<meeting::Entity>(
+                        txn,
+                        Some(viewer.id()),
+                        "scheduleMeeting",
+                        meeting.id,
+                    )
+                    .await?;
+                }
+                Ok((meetings, event))
+            })
             .await?;
         Ok(meetings.into_iter().map(Meeting).collect())
     }
@@ -258,7 +271,17 @@ impl MeetingMutation {
         let state = ctx.data::<AppState>()?;
         let meeting = state
             .changes
-            .run(async |txn| service::update(txn, viewer, id, input).await)
+            .run(async |txn| {
+                let action = audit::Action {
+                    actor: Some(viewer.id()),
+                    name: "updateMeeting",
+                    subject: Some(id),
+                };
+                audit::around::<meeting::Entity, _>(txn, action, async || {
+                    service::update(txn, viewer, id, input).await
+                })
+                .await
+            })
             .await?;
         Ok(Meeting(meeting))
     }
@@ -280,7 +303,17 @@ impl MeetingMutation {
         let state = ctx.data::<AppState>()?;
         let meeting = state
             .changes
-            .run(async |txn| service::cancel(txn, viewer, id, reason).await)
+            .run(async |txn| {
+                let action = audit::Action {
+                    actor: Some(viewer.id()),
+                    name: "cancelMeeting",
+                    subject: Some(id),
+                };
+                audit::around::<meeting::Entity, _>(txn, action, async || {
+                    service::cancel(txn, viewer, id, reason).await
+                })
+                .await
+            })
             .await?;
         Ok(Meeting(meeting))
     }
@@ -304,7 +337,18 @@ impl MeetingMutation {
         let state = ctx.data::<AppState>()?;
         let meetings = state
             .changes
-            .run(async |txn| service::cancel_series(txn, viewer, id, reason).await)
+            .run(async |txn| {
+                let before = audit::snapshot::<meeting::Entity>(txn, id).await?;
+                let (meetings, event) = service::cancel_series(txn, viewer, id, reason).await?;
+                let after = audit::snapshot::<meeting::Entity>(txn, id).await?;
+                let action = audit::Action {
+                    actor: Some(viewer.id()),
+                    name: "cancelMeetingSeries",
+                    subject: Some(id),
+                };
+                audit::record(txn, action, before, after).await?;
+                Ok((meetings, event))
+            })
             .await?;
         Ok(meetings.into_iter().map(Meeting).collect())
     }

@@ -87,6 +87,8 @@ pub fn emails_for(kind: EventKind) -> Option<Template> {
         // A deactivated person is emailed nothing, this included.
         | K::UserDeactivated
         | K::UserReactivated
+        // They signed in already; nothing to tell them by email.
+        | K::UserJoined
         | K::UserUpdated
         | K::MembershipAdded
         | K::MembershipRemoved

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::delivery;
 
 use super::outbox;
+use crate::audit::service as audit;
 use crate::auth::require_admin;
 use crate::changes::Done;
 use crate::graphql::pagination::Page;
@@ -160,13 +161,21 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The delivery to send again.")] id: ID,
     ) -> async_graphql::Result<Delivery> {
-        require_admin(ctx)?;
+        let actor = require_admin(ctx)?;
         let id = parse_id("id", &id)?;
         let state = ctx.data::<AppState>()?;
         let delivery = state
             .changes
             .run(async |txn| {
-                let delivery = outbox::retry(txn, id, Utc::now()).await?;
+                let action = audit::Action {
+                    actor: Some(actor.id()),
+                    name: "retryDelivery",
+                    subject: Some(id),
+                };
+                let delivery = audit::around::<delivery::Entity, _>(txn, action, async || {
+                    outbox::retry(txn, id, Utc::now()).await
+                })
+                .await?;
                 Ok(Done {
                     value: delivery,
                     events: Vec::new(),
@@ -184,14 +193,23 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user whose address to resume.")] user_id: ID,
     ) -> async_graphql::Result<bool> {
-        require_admin(ctx)?;
+        let actor = require_admin(ctx)?;
         let id = parse_id("userId", &user_id)?;
         let state = ctx.data::<AppState>()?;
         let resumed = state
             .changes
             .run(async |txn| {
+                let action = audit::Action {
+                    actor: Some(actor.id()),
+                    name: "resumeEmail",
+                    subject: Some(id),
+                };
+                let resumed = audit::around::<entity::user::Entity, _>(txn, action, async || {
+                    outbox::resume(txn, id).await
+                })
+                .await?;
                 Ok(Done {
-                    value: outbox::resume(txn, id).await?,
+                    value: resumed,
                     events: Vec::new(),
                     queued: 0,
                 })

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::partner_network;
 
 use super::service::{self, PartnerInput};
+use crate::audit::service as audit;
 use crate::auth::require_viewer;
 use crate::error::AppResult;
 use crate::graphql::{load_one, parse_id};
@@ -185,7 +186,16 @@ impl PartnerMutation {
         let state = ctx.data::<AppState>()?;
         let partner = state
             .changes
-            .run(async |txn| service::create(txn, viewer, input).await)
+            .run(async |txn| {
+                audit::created::<partner_network::Entity, _>(
+                    txn,
+                    Some(viewer.id()),
+                    "createPartnerNetwork",
+                    async || service::create(txn, viewer, input).await,
+                    |(partner, _)| partner.id,
+                )
+                .await
+            })
             .await?;
         Ok(PartnerNetwork(partner))
     }
@@ -203,7 +213,17 @@ impl PartnerMutation {
         let state = ctx.data::<AppState>()?;
         let partner = state
             .changes
-            .run(async |txn| service::update(txn, viewer, id, input).await)
+            .run(async |txn| {
+                let action = audit::Action {
+                    actor: Some(viewer.id()),
+                    name: "updatePartnerNetwork",
+                    subject: Some(id),
+                };
+                audit::around::<partner_network::Entity, _>(txn, action, async || {
+                    service::update(txn, viewer, id, input).await
+                })
+                .await
+            })
             .await?;
         Ok(PartnerNetwork(partner))
     }

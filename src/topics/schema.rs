@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::topic;
 
 use super::service;
+use crate::audit::service as audit;
 use crate::auth::require_admin;
 use crate::directory::schema::{Locale, TranslatedName, display_locale};
 use crate::error::AppError;
@@ -98,7 +99,16 @@ impl TopicMutation {
         let state = ctx.data::<AppState>()?;
         let topic = state
             .changes
-            .run(async |txn| service::create_topic(txn, Some(actor.id()), slug, names).await)
+            .run(async |txn| {
+                audit::created::<topic::Entity, _>(
+                    txn,
+                    Some(actor.id()),
+                    "createTopic",
+                    async || service::create_topic(txn, Some(actor.id()), slug, names).await,
+                    |(topic, _)| topic.id,
+                )
+                .await
+            })
             .await?;
         Ok(Topic(topic))
     }
@@ -116,7 +126,18 @@ impl TopicMutation {
         let state = ctx.data::<AppState>()?;
         let topic = state
             .changes
-            .run(async |txn| service::rename_topic(txn, Some(actor.id()), id, names).await)
+            .run(async |txn| {
+                audit::around::<topic::Entity, _>(
+                    txn,
+                    audit::Action {
+                        actor: Some(actor.id()),
+                        name: "updateTopic",
+                        subject: Some(id),
+                    },
+                    async || service::rename_topic(txn, Some(actor.id()), id, names).await,
+                )
+                .await
+            })
             .await?;
         Ok(Topic(topic))
     }
@@ -136,7 +157,19 @@ impl TopicMutation {
         let state = ctx.data::<AppState>()?;
         let topic = state
             .changes
-            .run(async |txn| service::merge_topics(txn, Some(actor.id()), from, into).await)
+            .run(async |txn| {
+                // Before: the topic that goes away; after: the one that stays.
+                let before = audit::snapshot::<topic::Entity>(txn, from).await?;
+                let merged = service::merge_topics(txn, Some(actor.id()), from, into).await?;
+                let after = audit::snapshot::<topic::Entity>(txn, into).await?;
+                let action = audit::Action {
+                    actor: Some(actor.id()),
+                    name: "mergeTopics",
+                    subject: Some(from),
+                };
+                audit::record(txn, action, before, after).await?;
+                Ok(merged)
+            })
             .await?;
         Ok(Topic(topic))
     }

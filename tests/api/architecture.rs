@@ -2,7 +2,7 @@
 //! (`crate::…`) only from its own layer or those below:
 //!
 //! 0. values, config, error, telemetry — plain values and settings
-//! 1. db, metrics, events — storage, counters, the event log and bus
+//! 1. db, metrics, events, audit — storage, counters, the event log and bus, the audit log
 //! 2. domain features (auth, directory, topics, inquiries, questions, news, tips, meetings, plans,
 //!    subscriptions, partners, agenda, announcements,
 //!    trainings, projects): their services, loaders and access rules
@@ -24,7 +24,7 @@ const SCHEMA: usize = 5;
 fn layer_of_module(top: &str) -> Option<usize> {
     Some(match top {
         "values" | "error" | "config" | "telemetry" => 0,
-        "db" | "metrics" | "events" => 1,
+        "db" | "metrics" | "events" | "audit" => 1,
         "auth" | "directory" | "topics" | "inquiries" | "questions" | "news" | "tips"
         | "meetings" | "plans" | "subscriptions" | "partners" | "agenda" | "announcements"
         | "trainings" | "projects" => 2,

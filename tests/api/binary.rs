@@ -1171,6 +1171,16 @@ async fn doctor_says_what_works_and_what_is_wrong_one_line_each() {
             ),
         ));
     }
+    // The identity provider, when node and oidc-provider are installed.
+    let provider =
+        crate::sso::Provider::start(crate::helpers::free_port(), &public, crate::sso::accounts());
+    if let Some(provider) = &provider {
+        good.extend([
+            ("OIDC_ISSUER", provider.issuer.clone()),
+            ("OIDC_CLIENT_ID", crate::sso::CLIENT_ID.to_owned()),
+            ("OIDC_CLIENT_SECRET", crate::sso::CLIENT_SECRET.to_owned()),
+        ]);
+    }
     let (status, out) = tokio::task::spawn_blocking({
         let url = url.clone();
         move || doctor(&url, good)
@@ -1194,6 +1204,13 @@ async fn doctor_says_what_works_and_what_is_wrong_one_line_each() {
             "{out}"
         );
     }
+    if let Some(provider) = &provider {
+        let line = format!(
+            "ok   single sign-on: {} is discovered; people sign in at {}/auth",
+            provider.issuer, provider.issuer
+        );
+        assert!(out.contains(&line), "{line:?} missing in\n{out}");
+    }
     assert!(!out.contains("FAIL"), "{out}");
     assert!(sink.messages().is_empty(), "the doctor sent nothing");
 
@@ -1205,6 +1222,9 @@ async fn doctor_says_what_works_and_what_is_wrong_one_line_each() {
         ("SMTP_URL", format!("smtp://127.0.0.1:{nobody}")),
         ("PUBLIC_URL", format!("http://127.0.0.1:{nobody}")),
         ("REPLY_DOMAIN", "reply.uni.test".to_owned()),
+        ("OIDC_ISSUER", format!("http://127.0.0.1:{nobody}")),
+        ("OIDC_CLIENT_ID", "digimentor".to_owned()),
+        ("OIDC_CLIENT_SECRET", "secret".to_owned()),
     ];
     if let Some(dovecot) = &dovecot {
         bad.push((
@@ -1225,6 +1245,7 @@ async fn doctor_says_what_works_and_what_is_wrong_one_line_each() {
         "pending, first m20",
         &format!("FAIL smtp: connecting to 127.0.0.1:{nobody}"),
         &format!("FAIL public url: http://127.0.0.1:{nobody}/readyz"),
+        &format!("FAIL single sign-on: http://127.0.0.1:{nobody}: identity provider: discovery: "),
     ] {
         assert!(out.contains(line), "{line:?} missing in\n{out}");
     }

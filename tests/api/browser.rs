@@ -1454,3 +1454,256 @@ async fn keyboard_only_answering_and_live_lists() {
         client.close().await.unwrap();
     }
 }
+
+/// An admin works in the admin pages in a real browser: every page passes axe-core and
+/// reflows at 320 px; deactivating someone from the people page shows the notice, and the
+/// audit log lists the action with the record before and after.
+#[tokio::test]
+async fn an_admin_works_in_the_admin_pages_in_a_real_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app: TestApp = spawn_app_with(|_| {}).await;
+    let ch = app.seed_channel().await;
+    assert_ok(
+        &app.graphql(
+            "mutation { createTopic(input: { slug: \"moodle\", nameFi: \"Moodle\", nameSv: \"Moodle\", nameEn: \"Moodle\" }) { id } }",
+            json!({}),
+            ch.token("admin"),
+        )
+        .await,
+    );
+    for lang in ["fi", "sv", "en"] {
+        let client = browser(&driver, lang).await;
+        sign_in_as(&app, &client, "admin").await;
+        client
+            .goto(&app.url(&format!("/admin?lang={lang}")))
+            .await
+            .unwrap();
+        assert_eq!(html_lang(&client).await, lang);
+        check_page(&client, &format!("admin hub ({lang})")).await;
+        for page in ["people", "organizations", "outbox", "audit"] {
+            click_through(&client, Locator::Css(&format!("a[href='/admin/{page}']"))).await;
+            check_page(&client, &format!("admin {page} ({lang})")).await;
+        }
+        client.close().await.unwrap();
+    }
+
+    let client = browser(&driver, "en").await;
+    sign_in_as(&app, &client, "admin").await;
+    client.goto(&app.url("/admin/people")).await.unwrap();
+    fill(&client, "search", "arts.staff").await;
+    click_through(&client, Locator::Css("form[role=search] button")).await;
+    let id = ch.user_id("arts.staff");
+    click_through(
+        &client,
+        Locator::Css(&format!(
+            "form[action='/admin/people/{id}/deactivate'] button"
+        )),
+    )
+    .await;
+    assert!(text_of(&client, "p.notice").await.starts_with("Tehty."));
+    check_page(&client, "admin people after a change").await;
+    client
+        .goto(&app.url("/admin/audit?action=deactivateUser"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "ol.cards h2").await, "deactivateUser");
+    client
+        .find(Locator::Css("ol.cards details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        text_of(&client, "ol.cards pre")
+            .await
+            .contains("arts.staff@uni.test")
+    );
+    check_page(&client, "admin audit with an entry open").await;
+    client.close().await.unwrap();
+}
+
+/// Clicks on a page of the identity provider and waits for the next page to load (the
+/// provider's pages have no footer to wait for).
+async fn click_at_provider(client: &Client, locator: Locator<'_>) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    client.find(locator).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body"))
+        .await
+        .unwrap();
+}
+
+/// Signs in at the provider's login and consent pages as `login`.
+async fn sign_in_at_provider(client: &Client, issuer: &str, login: &str) {
+    let at = client.current_url().await.unwrap();
+    assert!(at.as_str().starts_with(issuer), "not at the provider: {at}");
+    client
+        .find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("any")
+        .await
+        .unwrap();
+    click_at_provider(client, Locator::Css("button[type=submit]")).await;
+    // The consent page: the service asks for the person's address and profile.
+    let consent = client.source().await.unwrap();
+    assert!(
+        consent.contains("email") && consent.contains("profile"),
+        "{consent}"
+    );
+    click_at_provider(client, Locator::Css("button[type=submit]")).await;
+}
+
+/// Single sign-on in a real browser against the local OpenID provider: the sign-in page's
+/// button leads to the provider, its login and consent pages lead back with a session (the
+/// person known by email gets their own account), signing out ends the session here and at the
+/// provider; a newcomer is made staff of their department's community; someone of no
+/// community sees a clear page; the sign-in page passes axe-core.
+#[tokio::test]
+async fn people_sign_in_with_their_university_account_in_a_real_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let (app_port, provider_port) = (free_port(), free_port());
+    let base = format!("http://127.0.0.1:{app_port}");
+    let Some(provider) = crate::sso::Provider::start(provider_port, &base, crate::sso::accounts())
+    else {
+        return;
+    };
+    let issuer = provider.issuer.clone();
+    let app: TestApp = spawn_app_with(|c| {
+        c.bind = format!("127.0.0.1:{app_port}").parse().unwrap();
+        c.public_url = url::Url::parse(&base).unwrap();
+        c.sign_in.oidc = Some(crate::sso::settings(
+            &issuer,
+            digimentor::config::UnknownPeople::Create,
+        ));
+    })
+    .await;
+    let ch = app.seed_channel().await;
+
+    let client = browser(&driver, "fi").await;
+    client.goto(&app.url("/sign-in?next=%2Fme")).await.unwrap();
+    check_page(&client, "sign-in page with single sign-on").await;
+    click_at_provider(&client, Locator::Css("a[href^='/sign-in/sso']")).await;
+    sign_in_at_provider(&client, &issuer, "staff").await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/me");
+    assert!(text_of(&client, ".account").await.contains("science staff"));
+    check_page(&client, "my work after single sign-on").await;
+    // The account now knows its subject.
+    let staff = app
+        .graphql(
+            "query($s: String!) { users(search: $s) { nodes { id } } }",
+            json!({ "s": "science.staff@" }),
+            ch.token("admin"),
+        )
+        .await;
+    assert_eq!(
+        staff["data"]["users"]["nodes"][0]["id"],
+        ch.user_id("science.staff").to_string()
+    );
+    use sea_orm::EntityTrait;
+    let bound = entity::user::Entity::find_by_id(ch.user_id("science.staff"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bound.oidc_subject.as_deref(), Some("staff"));
+
+    // Signing out ends the session here and sends the browser to sign out at the provider,
+    // which returns it to the front page.
+    click_through(&client, Locator::Css("form[action='/sign-out'] button")).await;
+    assert_eq!(text_of(&client, "h1").await, "Olet kirjautunut ulos");
+    assert!(
+        client
+            .find(Locator::Css(".account a[href^='/sign-in']"))
+            .await
+            .is_ok()
+    );
+    check_page(&client, "signed out, offered the provider's sign-out").await;
+    click_at_provider(&client, Locator::Css("main a.button")).await;
+    let at = client.current_url().await.unwrap();
+    assert!(
+        at.as_str().starts_with(&issuer),
+        "not at the provider's sign-out: {at}"
+    );
+    click_at_provider(
+        &client,
+        Locator::Css("button[value=yes], button[type=submit]"),
+    )
+    .await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/");
+    assert!(
+        client
+            .find(Locator::Css(".account a[href^='/sign-in']"))
+            .await
+            .is_ok()
+    );
+    client.goto(&app.url("/me")).await.unwrap();
+    assert!(path_of(&client.current_url().await.unwrap()).starts_with("/sign-in"));
+    client.close().await.unwrap();
+
+    // A newcomer of the Faculty of Arts is made staff there on the first sign-in.
+    let client = browser(&driver, "en").await;
+    client
+        .goto(&app.url("/sign-in/sso?next=%2Fme"))
+        .await
+        .unwrap();
+    sign_in_at_provider(&client, &issuer, "newcomer").await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/me");
+    let members = app
+        .graphql(
+            "{ organization(slug: \"arts\") { members { role person { email } } } }",
+            json!({}),
+            ch.token("admin"),
+        )
+        .await;
+    assert!(
+        members["data"]["organization"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["person"]["email"] == "newcomer@uni.test" && m["role"] == "MEMBER"),
+        "{members}"
+    );
+    client.close().await.unwrap();
+
+    // Someone of no community of the network is told so, in their language.
+    let client = browser(&driver, "sv").await;
+    client.goto(&app.url("/sign-in/sso")).await.unwrap();
+    sign_in_at_provider(&client, &issuer, "stranger").await;
+    assert_eq!(text_of(&client, "h1").await, "Du har inget konto här ännu");
+    check_page(&client, "no account here").await;
+    client.close().await.unwrap();
+
+    // A callback without this browser's sign-in in progress is refused, nothing started.
+    let client = browser(&driver, "en").await;
+    client
+        .goto(&app.url("/sign-in/sso/callback?code=forged&state=forged"))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&client, "p.error")
+            .await
+            .contains("did not succeed")
+    );
+    client.close().await.unwrap();
+}

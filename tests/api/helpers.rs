@@ -166,6 +166,7 @@ pub fn test_config(database_url: String, mail_dir: PathBuf) -> Config {
         inbound_smtp_bind: None,
         inbound_imap: None,
         metrics_bind: None,
+        sign_in: digimentor::config::SignInSettings::default(),
     }
 }
 

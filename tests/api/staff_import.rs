@@ -66,6 +66,17 @@ async fn directory(db: &DatabaseConnection) -> Vec<String> {
     out
 }
 
+/// The audit log's entries of staff imports, oldest first.
+async fn imports_audited(db: &DatabaseConnection) -> Vec<entity::audit_entry::Model> {
+    use sea_orm::QueryOrder;
+    entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Action.eq("importStaff"))
+        .order_by_asc(entity::audit_entry::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+}
+
 async fn person(db: &DatabaseConnection, email: &str) -> Option<String> {
     directory(db)
         .await
@@ -197,8 +208,28 @@ async fn a_staff_file_adds_changes_and_leaves_people_once_and_a_dry_run_changes_
     assert!(admin.contains(" false"), "{admin}");
     // Back in the file, a leaver is reactivated with the roles it gives.
     let back = format!("{csv}mikko.korhonen@demo.digimentor.fi;Mikko Korhonen;science;staff;fi\n");
+    let audited = imports_audited(&db).await;
+    let dry = import(&url, &back, &["--dry-run"]).await;
+    assert!(dry.ok, "{}", dry.stderr);
+    assert_eq!(
+        imports_audited(&db).await,
+        audited,
+        "a dry run is not audited"
+    );
     let returned = import(&url, &back, &[]).await;
     assert!(returned.ok, "{}", returned.stderr);
+    // The import is in the audit log, by the command line, with what it changed.
+    let entries = imports_audited(&db).await;
+    assert_eq!(entries.len(), audited.len() + 1);
+    let last = entries.last().unwrap();
+    assert!(last.actor_id.is_none());
+    assert!(
+        last.after
+            .as_deref()
+            .unwrap()
+            .contains("mikko.korhonen@demo.digimentor.fi"),
+        "{last:?}"
+    );
     assert!(
         returned
             .stdout

@@ -674,6 +674,8 @@ async fn a_run_with_more_digests_than_a_statement_holds_queues_each_once_with_it
             updated_at: Set(now),
             email_suspended_at: Set(None),
             deactivated_at: Set(None),
+            oidc_subject: Set(None),
+            erased_at: Set(None),
         })
         .collect();
     let ids: Vec<uuid::Uuid> = users.iter().map(|u| *u.id.as_ref()).collect();

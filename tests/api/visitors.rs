@@ -7,6 +7,10 @@ use crate::helpers::{assert_ok, error_code, spawn_app};
 /// Every query a visitor may call, with a sample operation.
 const PUBLIC: &[(&str, &str)] = &[
     ("me", "{ me { id } }"),
+    (
+        "signInMethods",
+        "{ signInMethods { password link singleSignOn } }",
+    ),
     ("organizations", "{ organizations { slug } }"),
     (
         "organization",
@@ -84,6 +88,8 @@ const PROTECTED: &[(&str, &str)] = &[
     ("deliveries", "{ deliveries { edges { node { id } } } }"),
     ("suspendedAddresses", "{ suspendedAddresses { email } }"),
     ("users", "{ users { edges { node { email } } } }"),
+    ("auditLog", "{ auditLog { nodes { action before after } } }"),
+    ("myData", "{ myData }"),
 ];
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! English; the reader's language is the `?lang=` they chose (remembered in a cookie), else
 //! their browser's `Accept-Language`, else Finnish.
 
+mod admin;
 mod agenda;
 mod announcements;
 mod compose;
@@ -17,6 +18,7 @@ mod questions;
 pub mod reader;
 mod session;
 mod settings;
+mod sso;
 mod trainings;
 mod work;
 
@@ -30,6 +32,10 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use admin::{
+    act as admin_act, audit as admin_audit, hub as admin_hub, merge_topics as admin_merge_topics,
+    my_data, organizations as admin_organizations, outbox as admin_outbox, people as admin_people,
+};
 pub use agenda::{
     agenda, propose as propose_agenda_item, set as set_meeting_agenda,
     support as support_agenda_item,
@@ -55,6 +61,7 @@ pub use session::{
     sign_in_with_link, sign_out,
 };
 pub use settings::{notifications, save_notifications};
+pub use sso::{callback as sso_callback, start as sso_start};
 pub use trainings::{
     act as act_on_training, edit_form as training_edit_form, new_form as training_form,
     schedule as schedule_training, training, trainings, update as update_training,
@@ -78,7 +85,26 @@ const LIVE_SCRIPT: &str = include_str!("live.js");
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("home.html", include_str!("templates/home.html")),
+    ("admin_menu.html", include_str!("templates/admin_menu.html")),
+    ("admin.html", include_str!("templates/admin.html")),
+    (
+        "admin_people.html",
+        include_str!("templates/admin_people.html"),
+    ),
+    (
+        "admin_organizations.html",
+        include_str!("templates/admin_organizations.html"),
+    ),
+    (
+        "admin_outbox.html",
+        include_str!("templates/admin_outbox.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("templates/admin_audit.html"),
+    ),
     ("message.html", include_str!("templates/message.html")),
+    ("signed_out.html", include_str!("templates/signed_out.html")),
     ("news.html", include_str!("templates/news.html")),
     ("news_post.html", include_str!("templates/news_post.html")),
     ("meetings.html", include_str!("templates/meetings.html")),
@@ -230,7 +256,7 @@ impl Pages {
         let me = reader
             .viewer
             .as_ref()
-            .map(|v| serde_json::json!({ "name": v.user.display_name, "email": v.user.email }));
+            .map(|v| serde_json::json!({ "name": v.user.display_name, "email": v.user.email, "admin": v.user.is_admin }));
         let zone = reader
             .viewer
             .as_ref()

@@ -45,7 +45,7 @@ pub fn to_sign_in_from(reader: &Reader, page: &str) -> Response {
 }
 
 /// The sign-in page, with what the reader typed and what went wrong.
-fn sign_in_page(
+pub(super) fn sign_in_page(
     state: &HttpState,
     reader: &Reader,
     status: StatusCode,
@@ -54,7 +54,13 @@ fn sign_in_page(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Response {
+    let methods = &state.app.config.sign_in;
     let extra = json!({
+        "methods": {
+            "password": methods.password,
+            "link": methods.link,
+            "sso": state.app.oidc.is_some(),
+        },
         "next": next,
         "email": email,
         "error": error.map(|key| state.pages.text(reader.lang, key)),
@@ -116,7 +122,12 @@ pub async fn sign_in(
 }
 
 /// Sets the session cookie from a `LoginPayload` and sends the browser on.
-fn start_session(state: &HttpState, reader: &Reader, payload: &Value, next: &str) -> Response {
+pub(super) fn start_session(
+    state: &HttpState,
+    reader: &Reader,
+    payload: &Value,
+    next: &str,
+) -> Response {
     let Some(token) = payload.get("token").and_then(Value::as_str) else {
         return super::error_page(state, reader.lang);
     };
@@ -350,5 +361,29 @@ pub async fn sign_out(
         tracing::error!(?errors, "signing out");
         return super::error_page(&state, reader.lang);
     }
-    see_other("/?signed-out=1", &[clear_session(reader.secure)])
+    let mut cookies = vec![clear_session(reader.secure)];
+    // Signed in with the university account: signed out at the provider too, when it offers.
+    if let Some(hint) = super::reader::cookie(&headers, super::sso::HINT_COOKIE)
+        && !hint.is_empty()
+    {
+        cookies.push(format!(
+            "{}=; Path=/sign-out; Max-Age=0; HttpOnly; SameSite=Lax",
+            super::sso::HINT_COOKIE
+        ));
+        // The page offers the provider's sign-out as a link: a redirect from this form to
+        // another site would be a form action the pages' CSP (`form-action 'self'`) forbids.
+        if let Some(url) = super::sso::provider_sign_out(&state, &headers).await {
+            let mut signed_out = reader;
+            signed_out.viewer = None;
+            return page_with(
+                &state,
+                &signed_out,
+                StatusCode::OK,
+                "signed_out.html",
+                json!({ "provider": url }),
+                &cookies,
+            );
+        }
+    }
+    see_other("/?signed-out=1", &cookies)
 }
