@@ -11,18 +11,17 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use entity::membership::Role;
+use entity::{event, user};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 use url::Url;
-
-use chrono::Utc;
-use entity::membership::Role;
-use entity::{event, user};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
 
 use crate::config::{OidcSettings, UnknownPeople};
 use crate::error::{AppError, AppResult};
@@ -229,10 +228,13 @@ impl Oidc {
             .await
             .map_err(|e| unavailable("token endpoint", e))?;
         let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|e| unavailable("token endpoint", e))?;
+        let body: Value = match response.json().await {
+            Ok(body) => body,
+            Err(e) if status.is_server_error() || status.is_success() => {
+                return Err(unavailable("token endpoint", e));
+            }
+            Err(_) => Value::Null,
+        };
         if !status.is_success() {
             // An expired or used code, a wrong verifier: the person starts again.
             return Err(refused(format!(
@@ -255,6 +257,8 @@ impl Oidc {
                 None if keys.keys.len() == 1 => keys.keys.first(),
                 None => None,
             }?;
+            // The key's `alg`, when it has one, must be the token's (the two enums share
+            // their variant names).
             if let Some(key_alg) = jwk.common.key_algorithm
                 && format!("{key_alg:?}") != format!("{alg:?}")
             {
