@@ -305,13 +305,15 @@ async fn an_admin_runs_the_network_from_the_admin_pages_and_every_change_is_audi
     // An unknown status falls back to the failed ones.
     assert_eq!(admin.get("/admin/outbox?status=NONSENSE").await.status, 200);
 
-    // Erasure from the people page.
+    // Erasure from the people page: only once the admin ticked that it cannot be undone.
     let leaver = user(&app, &ch, "science.staff2").await;
+    let erase = format!("/admin/people/{}/erase", leaver["id"].as_str().unwrap());
+    let unconfirmed = admin.post(&erase, &[("csrf", &csrf)]).await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    assert!(unconfirmed.body.contains("role=\"alert\""));
+    assert_eq!(user(&app, &ch, "science.staff2").await["former"], false);
     let got = admin
-        .post(
-            &format!("/admin/people/{}/erase", leaver["id"].as_str().unwrap()),
-            &[("csrf", &csrf)],
-        )
+        .post(&erase, &[("csrf", &csrf), ("confirm", "yes")])
         .await;
     assert_eq!(got.status, 303, "{}", got.body);
     let listed = admin.get("/admin/people").await;

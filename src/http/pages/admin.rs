@@ -352,6 +352,11 @@ pub async fn act(
             include_str!("ops/admin_reactivate_user.graphql"),
             json!({ "id": id }),
         ),
+        // Erasure cannot be undone: the form asks for a tick first.
+        ("people", "erase") if form.get("confirm") != Some("yes") => {
+            let error = Some(state.pages.text(reader.lang, "admin_error_confirm"));
+            return people_page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, error).await;
+        }
         ("people", "erase") => (
             Section::People,
             include_str!("ops/admin_erase_person.graphql"),
