@@ -250,11 +250,7 @@ impl AgendaMutation {
                 let before = audit::snapshot_rows(txn, agenda()).await?;
                 let placed = service::set_agenda(txn, viewer, meeting, &items).await?;
                 let after = audit::snapshot_rows(txn, agenda()).await?;
-                let action = audit::Action {
-                    actor: Some(viewer.id()),
-                    name: "setMeetingAgenda",
-                    subject: Some(meeting),
-                };
+                let action = audit::Action::by(viewer.id(), "setMeetingAgenda", meeting);
                 audit::record(txn, action, Some(before), Some(after)).await?;
                 Ok(placed)
             })

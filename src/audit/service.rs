@@ -43,6 +43,17 @@ pub struct Action<'a> {
     pub subject: Option<Uuid>,
 }
 
+impl<'a> Action<'a> {
+    /// An administrator's action `name` on the record `subject`.
+    pub fn by(actor: Uuid, name: &'a str, subject: Uuid) -> Self {
+        Self {
+            actor: Some(actor),
+            name,
+            subject: Some(subject),
+        }
+    }
+}
+
 /// Appends an entry.
 pub async fn record(
     db: &impl ConnectionTrait,

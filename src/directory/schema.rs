@@ -566,11 +566,7 @@ impl DirectoryMutation {
             .run(async |txn| {
                 audit::around::<organization::Entity, _>(
                     txn,
-                    audit::Action {
-                        actor: Some(actor.id()),
-                        name: "updateOrganization",
-                        subject: Some(id),
-                    },
+                    audit::Action::by(actor.id(), "updateOrganization", id),
                     async || service::rename_organization(txn, Some(actor.id()), id, names).await,
                 )
                 .await
@@ -687,11 +683,7 @@ impl DirectoryMutation {
             .run(async |txn| {
                 audit::around::<user::Entity, _>(
                     txn,
-                    audit::Action {
-                        actor: Some(actor.id()),
-                        name: "deactivateUser",
-                        subject: Some(user_id),
-                    },
+                    audit::Action::by(actor.id(), "deactivateUser", user_id),
                     async || service::deactivate_user(txn, Some(actor.id()), user_id).await,
                 )
                 .await
@@ -714,11 +706,7 @@ impl DirectoryMutation {
             .run(async |txn| {
                 audit::around::<user::Entity, _>(
                     txn,
-                    audit::Action {
-                        actor: Some(actor.id()),
-                        name: "reactivateUser",
-                        subject: Some(user_id),
-                    },
+                    audit::Action::by(actor.id(), "reactivateUser", user_id),
                     async || service::reactivate_user(txn, Some(actor.id()), user_id).await,
                 )
                 .await
@@ -746,11 +734,7 @@ impl DirectoryMutation {
                 let (user, events) = super::privacy::erase(txn, Some(actor.id()), user_id).await?;
                 // Only the erased record: the one before holds what was erased.
                 let after = audit::snapshot::<user::Entity>(txn, user_id).await?;
-                let action = audit::Action {
-                    actor: Some(actor.id()),
-                    name: "erasePerson",
-                    subject: Some(user_id),
-                };
+                let action = audit::Action::by(actor.id(), "erasePerson", user_id);
                 audit::record(txn, action, None, after).await?;
                 Ok((user, events))
             })
@@ -772,11 +756,7 @@ impl DirectoryMutation {
             .run(async |txn| {
                 audit::around::<membership::Entity, _>(
                     txn,
-                    audit::Action {
-                        actor: Some(actor.id()),
-                        name: "removeMembership",
-                        subject: Some(id),
-                    },
+                    audit::Action::by(actor.id(), "removeMembership", id),
                     async || service::remove_membership(txn, Some(actor.id()), id).await,
                 )
                 .await

@@ -272,11 +272,7 @@ impl MeetingMutation {
         let meeting = state
             .changes
             .run(async |txn| {
-                let action = audit::Action {
-                    actor: Some(viewer.id()),
-                    name: "updateMeeting",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(viewer.id(), "updateMeeting", id);
                 audit::around::<meeting::Entity, _>(txn, action, async || {
                     service::update(txn, viewer, id, input).await
                 })
@@ -304,11 +300,7 @@ impl MeetingMutation {
         let meeting = state
             .changes
             .run(async |txn| {
-                let action = audit::Action {
-                    actor: Some(viewer.id()),
-                    name: "cancelMeeting",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(viewer.id(), "cancelMeeting", id);
                 audit::around::<meeting::Entity, _>(txn, action, async || {
                     service::cancel(txn, viewer, id, reason).await
                 })
@@ -341,11 +333,7 @@ impl MeetingMutation {
                 let before = audit::snapshot::<meeting::Entity>(txn, id).await?;
                 let (meetings, event) = service::cancel_series(txn, viewer, id, reason).await?;
                 let after = audit::snapshot::<meeting::Entity>(txn, id).await?;
-                let action = audit::Action {
-                    actor: Some(viewer.id()),
-                    name: "cancelMeetingSeries",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(viewer.id(), "cancelMeetingSeries", id);
                 audit::record(txn, action, before, after).await?;
                 Ok((meetings, event))
             })

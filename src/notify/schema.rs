@@ -167,11 +167,7 @@ impl DeliveryMutation {
         let delivery = state
             .changes
             .run(async |txn| {
-                let action = audit::Action {
-                    actor: Some(actor.id()),
-                    name: "retryDelivery",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(actor.id(), "retryDelivery", id);
                 let delivery = audit::around::<delivery::Entity, _>(txn, action, async || {
                     outbox::retry(txn, id, Utc::now()).await
                 })
@@ -199,11 +195,7 @@ impl DeliveryMutation {
         let resumed = state
             .changes
             .run(async |txn| {
-                let action = audit::Action {
-                    actor: Some(actor.id()),
-                    name: "resumeEmail",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(actor.id(), "resumeEmail", id);
                 let resumed = audit::around::<entity::user::Entity, _>(txn, action, async || {
                     outbox::resume(txn, id).await
                 })

@@ -214,11 +214,7 @@ impl PartnerMutation {
         let partner = state
             .changes
             .run(async |txn| {
-                let action = audit::Action {
-                    actor: Some(viewer.id()),
-                    name: "updatePartnerNetwork",
-                    subject: Some(id),
-                };
+                let action = audit::Action::by(viewer.id(), "updatePartnerNetwork", id);
                 audit::around::<partner_network::Entity, _>(txn, action, async || {
                     service::update(txn, viewer, id, input).await
                 })

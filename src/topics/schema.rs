@@ -129,11 +129,7 @@ impl TopicMutation {
             .run(async |txn| {
                 audit::around::<topic::Entity, _>(
                     txn,
-                    audit::Action {
-                        actor: Some(actor.id()),
-                        name: "updateTopic",
-                        subject: Some(id),
-                    },
+                    audit::Action::by(actor.id(), "updateTopic", id),
                     async || service::rename_topic(txn, Some(actor.id()), id, names).await,
                 )
                 .await
@@ -162,11 +158,7 @@ impl TopicMutation {
                 let before = audit::snapshot::<topic::Entity>(txn, from).await?;
                 let merged = service::merge_topics(txn, Some(actor.id()), from, into).await?;
                 let after = audit::snapshot::<topic::Entity>(txn, into).await?;
-                let action = audit::Action {
-                    actor: Some(actor.id()),
-                    name: "mergeTopics",
-                    subject: Some(from),
-                };
+                let action = audit::Action::by(actor.id(), "mergeTopics", from);
                 audit::record(txn, action, before, after).await?;
                 Ok(merged)
             })
